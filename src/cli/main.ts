@@ -1,0 +1,77 @@
+import { FailmodeError } from '../errors.ts';
+
+/** A CLI command: `run` returns the exit code; `summary` is its line in `failmode --help`. */
+export interface Command {
+  readonly summary: string;
+  run(argv: string[]): Promise<number>;
+}
+
+/** Commands load lazily so `failmode analyze` never pays for Ink, ws or the openai SDK. */
+const commands: Record<string, () => Promise<Command>> = {
+  demo: async () => (await import('./commands/demo.ts')).command,
+  watch: async () => (await import('./commands/watch.ts')).command,
+  simulate: async () => (await import('./commands/simulate.ts')).command,
+  analyze: async () => (await import('./commands/analyze.ts')).command,
+  reproduce: async () => (await import('./commands/reproduce.ts')).command,
+  train: async () => (await import('./commands/train.ts')).command,
+  trajectory: async () => (await import('./commands/trajectory.ts')).command,
+  serve: async () => (await import('./commands/serve.ts')).command,
+  sample: async () => (await import('./commands/sample.ts')).command,
+  'early-stop-eval': async () => (await import('./commands/early-stop-eval.ts')).command,
+  'sc-triage': async () => (await import('./commands/sc-triage.ts')).command,
+};
+
+async function loadCommand(name: string): Promise<Command | undefined> {
+  const load = commands[name];
+  if (!load) return undefined;
+  try {
+    return await load();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException)?.code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(`commands/${name}.ts`)) return undefined;
+    throw err;
+  }
+}
+
+async function helpText(): Promise<string> {
+  const lines = ['failmode — token-level failure signatures of reasoning traces, live and offline', '', 'Usage', '  failmode <command> [options]    (failmode <command> --help for details)', '', 'Commands'];
+  for (const name of Object.keys(commands)) {
+    const cmd = await loadCommand(name);
+    if (cmd) lines.push(`  ${name.padEnd(16)} ${cmd.summary}`);
+  }
+  lines.push('', 'Examples', '  failmode demo', '  failmode analyze ../shared/paper/results/gpqa_gpt4o.final.csv --prefinal');
+  return lines.join('\n');
+}
+
+/** Entry point: maps every FailmodeError to one line on stderr and its exit code; nothing else prints a stack. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${await helpText()}\n`);
+    return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-v') {
+    const { createRequire } = await import('node:module');
+    process.stdout.write(`${createRequire(import.meta.url)('../../package.json').version}\n`);
+    return 0;
+  }
+  try {
+    const cmd = await loadCommand(name);
+    if (!cmd) {
+      process.stderr.write(`failmode: unknown command \`${name}\`. Commands: ${Object.keys(commands).join(', ')}\n`);
+      return 2;
+    }
+    return await cmd.run(rest);
+  } catch (err) {
+    if (err instanceof FailmodeError) {
+      process.stderr.write(`failmode ${name}: ${err.message}\n`);
+      return err.exitCode;
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (e && typeof e.code === 'string' && ['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'EPERM'].includes(e.code)) {
+      process.stderr.write(`failmode ${name}: cannot read ${e.path ?? 'input'}: ${e.code}\n`);
+      return 2;
+    }
+    process.stderr.write(`failmode ${name}: internal error: ${e?.stack ?? String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The portable model file (`failmode train` writes it, the live monitor loads it): one classifier per early window T
+ * plus one for the full trace, each the paper's estimator (median fill → standardise → L2 logistic regression).
+ * Feature names are the paper's column names of the live sample record, e.g. `entropy_mean_prefinal_w256`.
+ *
+ * Format version 1. All numbers are plain JSON numbers; NaN is never written (null where undefined).
+ */
+
+export const MODEL_FORMAT = 'failmode-model';
+export const MODEL_FORMAT_VERSION = 1;
+
+export type Regime = 'committed' | 'near-committed' | 'persistent';
+
+/** One fitted classifier: P(failure | x) = σ(intercept + Σ coef_j · (fill(x_j) − mean_j) / scale_j). */
+export interface WindowClassifier {
+  /** Early window T in tokens, or 'full' for the whole (prefinal) trace. */
+  readonly window: number | 'full';
+  readonly featureNames: readonly string[];
+  /** Value used for a missing feature: the training column's median. */
+  readonly fill: readonly number[];
+  /** Standardiser: training mean and population std (1 where the std was 0). */
+  readonly mean: readonly number[];
+  readonly scale: readonly number[];
+  readonly coef: readonly number[];
+  readonly intercept: number;
+  /** Out-of-fold quality (5-fold stratified CV, seed 42), as the analysis reports it. */
+  readonly oof: { readonly prauc: number | null; readonly auroc: number | null };
+  /** Stop threshold on P(failure), chosen on out-of-fold scores for the target precision. */
+  readonly stop: {
+    readonly threshold: number | null;
+    readonly targetPrecision: number;
+    /** Out-of-fold precision and recall of failures at that threshold (null if the target is never reached). */
+    readonly precision: number | null;
+    readonly recall: number | null;
+  };
+}
+
+export interface ModelFile {
+  readonly format: typeof MODEL_FORMAT;
+  readonly version: typeof MODEL_FORMAT_VERSION;
+  readonly createdAt: string;
+  /** Signal parameters the features were computed with. The paper's API runs used top-k 20, its vLLM runs up to 200. */
+  readonly signal: { readonly topK: number; readonly nucleusP: number; readonly tieDelta: number };
+  /** True when features are the prefinal ones (tokens before the final-answer line). */
+  readonly prefinal: boolean;
+  /** Task profile whose final-answer marker defines the prefinal cut, when known (final-answer | boxed | final-boxed | code). */
+  readonly profile: string | null;
+  readonly windows: readonly number[];
+  readonly classifiers: readonly WindowClassifier[];
+  readonly regime: Regime;
+  /** Commitment point T* (null for persistent uncertainty). */
+  readonly commitmentPoint: number | null;
+  readonly training: { readonly name: string; readonly n: number; readonly failures: number; readonly failureRate: number };
+  readonly description?: string;
+}
