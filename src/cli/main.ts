@@ -6,6 +6,21 @@ export interface Command {
   run(argv: string[]): Promise<number>;
 }
 
+/** One line per command for `failmode --help` (kept here so help never loads a command's dependencies). */
+const summaries: Record<string, string> = {
+  demo: 'simulated server + live view with early stopping: see committed failures flagged (no GPU, no network)',
+  watch: 'watch streamed generations live (endpoint, .sse or .jsonl replay): features, risk, commitment point',
+  simulate: 'run the built-in simulated OpenAI-compatible server (synthetic traces with logprobs)',
+  analyze: "the paper's failure-mode analysis of a results file (CV PR-AUC, bootstrap CIs, verdict, plot)",
+  reproduce: "reproduce all the paper's tables and compare with its published reports",
+  train: 'train per-window failure classifiers into a portable model file for the live monitor',
+  trajectory: "the paper's 4-step trajectory classifiers (SPEC §4)",
+  serve: 'OpenAI-compatible monitoring proxy with early stopping and a WebSocket feed',
+  sample: 'self-consistency sampler that stops failing samples early and votes',
+  'early-stop-eval': "what early stopping saves on the paper's data (out-of-fold)",
+  'sc-triage': "the paper's self-consistency analyses (which questions the vote gets wrong)",
+};
+
 /** Commands load lazily so `failmode analyze` never pays for Ink, ws or the openai SDK. */
 const commands: Record<string, () => Promise<Command>> = {
   demo: async () => (await import('./commands/demo.ts')).command,
@@ -32,12 +47,9 @@ async function loadCommand(name: string): Promise<Command | undefined> {
   }
 }
 
-async function helpText(): Promise<string> {
+function helpText(): string {
   const lines = ['failmode — token-level failure signatures of reasoning traces, live and offline', '', 'Usage', '  failmode <command> [options]    (failmode <command> --help for details)', '', 'Commands'];
-  for (const name of Object.keys(commands)) {
-    const cmd = await loadCommand(name);
-    if (cmd) lines.push(`  ${name.padEnd(16)} ${cmd.summary}`);
-  }
+  for (const name of Object.keys(commands)) lines.push(`  ${name.padEnd(16)} ${summaries[name] ?? ''}`);
   lines.push('', 'Examples', '  failmode demo', '  failmode analyze ../shared/paper/results/gpqa_gpt4o.final.csv --prefinal');
   return lines.join('\n');
 }
@@ -46,7 +58,7 @@ async function helpText(): Promise<string> {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(`${await helpText()}\n`);
+    process.stdout.write(`${helpText()}\n`);
     return name ? 0 : 2;
   }
   if (name === '--version' || name === '-v') {
