@@ -1,0 +1,313 @@
+import type { Channel, SampleEndEvent, StreamEvent, TokenEvent, TopLogprob } from './token-event.ts';
+
+/** Options shared by every source built on the decoder. */
+export interface ChunkDecoderOptions {
+  /**
+   * Prefix of every `sampleId` (`${requestId}:${choiceIndex}`). Default: the chunk's own `id` (one per request on
+   * OpenAI and vLLM), or `request-N` when the chunk has none. When given and the input holds several requests
+   * (several `[DONE]`), the 2nd, 3rd… request get `${requestId}.2`, `${requestId}.3`….
+   */
+  readonly requestId?: string;
+  /** Clock for the events' `t` (ms since the epoch). Default: `performance.timeOrigin + performance.now()`. */
+  readonly now?: () => number;
+}
+
+/** The default clock of every source. */
+export function defaultNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+interface SampleState {
+  /** Next token index. */
+  index: number;
+  withoutLogprobs: number;
+  /** Set when the server sent a finish_reason; the end event may still be pending (see `pending`). */
+  finishReason: string | null;
+}
+
+type Json = Record<string, unknown>;
+
+/**
+ * Turns parsed `chat.completion.chunk` objects into StreamEvents — the one place that knows the chunk format, used by
+ * the SSE, SDK and simulator paths alike. State (open samples, token counters) is per instance: one decoder per stream.
+ *
+ * What it reads, per choice: `delta.reasoning` / `delta.reasoning_content` (channel 'reasoning') and `delta.content`;
+ * `logprobs.content[]` plus the non-standard `logprobs.reasoning_content[]` / `logprobs.reasoning[]`. Every logprob
+ * entry becomes one TokenEvent (so several tokens per chunk are fine). `logprobs.content` entries count as reasoning
+ * tokens when the chunk's delta carries only reasoning text (gpt-oss on vLLM puts reasoning logprobs there, SPEC §2.0).
+ * Text without logprob entries becomes one TokenEvent with `logprob: NaN, top: null` and is counted in the sample's
+ * `tokensWithoutLogprobs` — the text is kept (the monitor needs it to find the final-answer line), never dropped.
+ * An empty `top_logprobs` list is reported as `top: null` (no alternatives); `null` alternatives' logprobs become −∞.
+ *
+ * Ends: a choice's `finish_reason` ends its sample. With a single sample in the request the end event waits for the
+ * usage chunk (`stream_options.include_usage`), `[DONE]` or the end of input, so it can carry `usage`; with several
+ * choices ends are emitted at once and carry no usage (the server's usage is per request, not per choice).
+ * `finish()` at the end of input ends every sample still open with finishReason 'error' (a dropped connection).
+ * Malformed input (bad JSON, wrong shape, a server error object) gives a non-fatal `stream_error` with the caller's
+ * position and decoding goes on with the next chunk.
+ */
+export class ChunkDecoder {
+  private readonly emit: (ev: StreamEvent) => void;
+  private readonly fixedRequestId: string | undefined;
+  private readonly now: () => number;
+  private readonly samples = new Map<string, SampleState>();
+  /** Samples that finished and whose end waits for usage / [DONE] (at most the single sample of an n=1 request). */
+  private pending: string[] = [];
+  private usage: { promptTokens?: number; completionTokens?: number } | undefined;
+  private requestId: string | undefined;
+  private segment = 1;
+  /** Samples seen in the current request (segment). */
+  private seenInSegment = 0;
+
+  constructor(emit: (ev: StreamEvent) => void, opts: ChunkDecoderOptions = {}) {
+    this.emit = emit;
+    this.fixedRequestId = opts.requestId;
+    this.now = opts.now ?? defaultNow;
+  }
+
+  /** One SSE `data` payload (or any text holding one chunk): `[DONE]` ends the request, anything else is JSON. */
+  decodeData(data: string, position: string): void {
+    if (data === '[DONE]' || data.trimEnd() === '[DONE]') {
+      this.done();
+      return;
+    }
+    let chunk: unknown;
+    try {
+      chunk = JSON.parse(data);
+    } catch (err) {
+      // A recording written with single newlines joins consecutive `data:` lines into one event: decode each line.
+      if (data.includes('\n')) {
+        const lines = data.split('\n');
+        for (let i = 0; i < lines.length; i++) if (lines[i] !== '') this.decodeData(lines[i]!, `${position} line ${i + 1}`);
+        return;
+      }
+      this.error(position, `Expected a JSON chat.completion.chunk, got unparsable data (${(err as Error).message}): ${preview(data)}`);
+      return;
+    }
+    this.decodeChunk(chunk, position);
+  }
+
+  /** One parsed chunk object. */
+  decodeChunk(chunk: unknown, position: string): void {
+    if (chunk === null || typeof chunk !== 'object' || Array.isArray(chunk)) {
+      this.error(position, `Expected a chat.completion.chunk object, got ${describe(chunk)}`);
+      return;
+    }
+    const c = chunk as Json;
+    if (c.error !== undefined || c.object === 'error') {
+      const e = (c.error ?? c) as Json;
+      this.error(position, `Server error in stream: ${typeof e.message === 'string' ? e.message : preview(JSON.stringify(e))}`);
+      return;
+    }
+    const choices = c.choices;
+    if (choices !== undefined && choices !== null && !Array.isArray(choices)) {
+      this.error(position, `Expected \`choices\` to be an array, got ${describe(choices)}`);
+      return;
+    }
+    if (this.requestId === undefined) {
+      this.requestId = this.fixedRequestId !== undefined
+        ? (this.segment === 1 ? this.fixedRequestId : `${this.fixedRequestId}.${this.segment}`)
+        : typeof c.id === 'string' && c.id !== '' ? c.id : `request-${this.segment}`;
+    }
+    const model = typeof c.model === 'string' ? c.model : undefined;
+    if (choices) {
+      for (let i = 0; i < choices.length; i++) this.decodeChoice(choices[i], model, `${position} choice ${i}`);
+    }
+    if (c.usage !== undefined && c.usage !== null) {
+      if (typeof c.usage !== 'object') {
+        this.error(position, `Expected \`usage\` to be an object, got ${describe(c.usage)}`);
+      } else {
+        const u = c.usage as Json;
+        this.usage = {
+          ...(typeof u.prompt_tokens === 'number' ? { promptTokens: u.prompt_tokens } : {}),
+          ...(typeof u.completion_tokens === 'number' ? { completionTokens: u.completion_tokens } : {}),
+        };
+        // The include_usage chunk (no choices) comes after every finish_reason: the pending end can go now.
+        if (!choices || choices.length === 0) this.flushPending(true);
+      }
+    }
+  }
+
+  /** `[DONE]`: flushes pending ends; samples that never got a finish_reason end with 'unknown'. Next chunks are a new request. */
+  done(): void {
+    this.flushPending(true);
+    for (const [id, s] of this.samples) this.end(id, s, s.finishReason ?? 'unknown', false);
+    this.samples.clear();
+    this.usage = undefined;
+    this.requestId = undefined;
+    this.seenInSegment = 0;
+    this.segment++;
+  }
+
+  /** End of input: flushes pending ends; every sample still open (no finish_reason) ends with 'error'. */
+  finish(): void {
+    this.flushPending(true);
+    for (const [id, s] of this.samples) this.end(id, s, s.finishReason ?? 'error', false);
+    this.samples.clear();
+  }
+
+  /** Number of samples started and not yet ended. */
+  get openSamples(): number {
+    return this.samples.size;
+  }
+
+  private decodeChoice(raw: unknown, model: string | undefined, position: string): void {
+    if (raw === null || typeof raw !== 'object') {
+      this.error(position, `Expected a choice object, got ${describe(raw)}`);
+      return;
+    }
+    const choice = raw as Json;
+    const index = choice.index === undefined ? 0 : choice.index;
+    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0) {
+      this.error(position, `Expected \`index\` to be a non-negative integer, got ${describe(index)}`);
+      return;
+    }
+    const sampleId = `${this.requestId}:${index}`;
+    let s = this.samples.get(sampleId);
+    if (s === undefined) {
+      // A new sample while an end waits for usage: the request has several samples, so no per-sample usage.
+      if (this.pending.length > 0) this.flushPending(false);
+      s = { index: 0, withoutLogprobs: 0, finishReason: null };
+      this.samples.set(sampleId, s);
+      this.seenInSegment++;
+      this.emit(model === undefined ? { type: 'start', sampleId, t: this.now() } : { type: 'start', sampleId, model, t: this.now() });
+    }
+
+    const delta = (choice.delta ?? {}) as Json;
+    if (typeof delta !== 'object') {
+      this.error(position, `Expected \`delta\` to be an object, got ${describe(delta)}`);
+    }
+    const content = typeof delta.content === 'string' ? delta.content : '';
+    const reasoningRaw = delta.reasoning ?? delta.reasoning_content;
+    const reasoning = typeof reasoningRaw === 'string' ? reasoningRaw : '';
+
+    let contentLp: unknown[] | null = null;
+    let reasoningLp: unknown[] | null = null;
+    const lp = choice.logprobs;
+    if (lp !== undefined && lp !== null) {
+      if (typeof lp !== 'object') {
+        this.error(position, `Expected \`logprobs\` to be an object, got ${describe(lp)}`);
+      } else {
+        const l = lp as Json;
+        contentLp = this.entryList(l.content, 'logprobs.content', position);
+        reasoningLp = this.entryList(l.reasoning_content ?? l.reasoning, 'logprobs.reasoning_content', position);
+      }
+    }
+
+    // Reasoning precedes content within a chunk.
+    const contentLpIsReasoning = contentLp !== null && content === '' && reasoning !== '' && reasoningLp === null;
+    if (reasoningLp !== null) this.emitEntries(sampleId, s, reasoningLp, 'reasoning', position);
+    else if (reasoning !== '' && !contentLpIsReasoning) this.emitBare(sampleId, s, reasoning, 'reasoning');
+    if (contentLp !== null) this.emitEntries(sampleId, s, contentLp, contentLpIsReasoning ? 'reasoning' : 'content', position);
+    else if (content !== '') this.emitBare(sampleId, s, content, 'content');
+
+    const fr = choice.finish_reason;
+    if (typeof fr === 'string' && fr !== '' && s.finishReason === null) {
+      s.finishReason = fr;
+      if (this.seenInSegment === 1) this.pending.push(sampleId);
+      else this.end(sampleId, s, fr, true);
+    }
+  }
+
+  /** A logprob entry list, or null when absent / empty. */
+  private entryList(v: unknown, name: string, position: string): unknown[] | null {
+    if (v === undefined || v === null) return null;
+    if (!Array.isArray(v)) {
+      this.error(position, `Expected \`${name}\` to be an array, got ${describe(v)}`);
+      return null;
+    }
+    return v.length === 0 ? null : v;
+  }
+
+  private emitEntries(sampleId: string, s: SampleState, entries: unknown[], channel: Channel, position: string): void {
+    for (let j = 0; j < entries.length; j++) {
+      const e = entries[j] as Json | null;
+      if (e === null || typeof e !== 'object' || typeof e.token !== 'string') {
+        this.error(position, `Expected logprob entry ${j} to have a string \`token\`, got ${describe(e === null || typeof e !== 'object' ? e : e.token)}`, sampleId);
+        continue;
+      }
+      const lpv = e.logprob;
+      if (lpv !== null && lpv !== undefined && typeof lpv !== 'number') {
+        this.error(position, `Expected logprob entry ${j} \`logprob\` to be a number, got ${describe(lpv)}`, sampleId);
+        continue;
+      }
+      const top = this.topList(e.top_logprobs, position, j, sampleId);
+      const ev: TokenEvent = {
+        type: 'token', sampleId, index: s.index++, token: e.token,
+        logprob: typeof lpv === 'number' ? lpv : NaN, top, channel, t: this.now(),
+      };
+      if (typeof lpv !== 'number') s.withoutLogprobs++;
+      this.emit(ev);
+    }
+  }
+
+  /** Validates a top_logprobs list in place and returns it (no copy: extra fields such as `bytes` are ignored). */
+  private topList(v: unknown, position: string, j: number, sampleId: string): readonly TopLogprob[] | null {
+    if (v === undefined || v === null) return null;
+    if (!Array.isArray(v)) {
+      this.error(position, `Expected logprob entry ${j} \`top_logprobs\` to be an array, got ${describe(v)}`, sampleId);
+      return null;
+    }
+    if (v.length === 0) return null;
+    for (let i = 0; i < v.length; i++) {
+      const a = v[i] as Json | null;
+      if (a === null || typeof a !== 'object' || typeof a.token !== 'string') {
+        this.error(position, `Expected top_logprobs[${i}] of entry ${j} to have a string \`token\`, got ${describe(a)}`, sampleId);
+        return null;
+      }
+      if (typeof a.logprob !== 'number') {
+        if (a.logprob === null) a.logprob = -Infinity; // probability 0 that JSON could not carry
+        else {
+          this.error(position, `Expected top_logprobs[${i}].logprob of entry ${j} to be a number, got ${describe(a.logprob)}`, sampleId);
+          return null;
+        }
+      }
+    }
+    return v as TopLogprob[];
+  }
+
+  private emitBare(sampleId: string, s: SampleState, text: string, channel: Channel): void {
+    s.withoutLogprobs++;
+    this.emit({ type: 'token', sampleId, index: s.index++, token: text, logprob: NaN, top: null, channel, t: this.now() });
+  }
+
+  private flushPending(withUsage: boolean): void {
+    if (this.pending.length === 0) return;
+    const ids = this.pending;
+    this.pending = [];
+    for (const id of ids) {
+      const s = this.samples.get(id);
+      if (s) this.end(id, s, s.finishReason ?? 'unknown', withUsage);
+    }
+  }
+
+  private end(sampleId: string, s: SampleState, finishReason: string, withUsage: boolean): void {
+    this.samples.delete(sampleId);
+    const ev: { -readonly [K in keyof SampleEndEvent]: SampleEndEvent[K] } = { type: 'end', sampleId, finishReason, t: this.now() };
+    if (withUsage && this.usage !== undefined && this.seenInSegment === 1) ev.usage = this.usage;
+    if (s.withoutLogprobs > 0) ev.tokensWithoutLogprobs = s.withoutLogprobs;
+    this.emit(ev);
+  }
+
+  private error(position: string, message: string, sampleId?: string): void {
+    this.emit(sampleId === undefined
+      ? { type: 'stream_error', position, message, fatal: false, t: this.now() }
+      : { type: 'stream_error', sampleId, position, message, fatal: false, t: this.now() });
+  }
+}
+
+/** `got …` part of an error message: the value's JSON (shortened) and its type. */
+export function describe(v: unknown): string {
+  if (v === undefined) return 'nothing (undefined)';
+  let json: string;
+  try {
+    json = JSON.stringify(v) ?? String(v);
+  } catch {
+    json = String(v);
+  }
+  return `\`${preview(json)}\` (${v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v})`;
+}
+
+function preview(s: string, max = 80): string {
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}

@@ -1,0 +1,125 @@
+import { createReadStream } from 'node:fs';
+import { createParser, type ParseError } from 'eventsource-parser';
+import { Observable } from 'rxjs';
+import { FailmodeError } from '../errors.ts';
+import { ChunkDecoder, defaultNow, type ChunkDecoderOptions } from './chunk-decoder.ts';
+import { consumeChunks, type ChunkInput } from './chunk-source.ts';
+import type { StreamEvent } from './token-event.ts';
+
+/** Options of {@link tokenEventsFromSse}. */
+export interface SseSourceOptions extends ChunkDecoderOptions {
+  /**
+   * Most characters one SSE event may span before it is given up (a bound on the parser's buffer). A top-200 chunk is
+   * ~20 kB; the default 8 MiB leaves room for servers that pack many tokens in one event.
+   */
+  readonly maxEventChars?: number;
+  /** Called with every event's `data` payload as received (the `[DONE]` marker included), before it is decoded. */
+  readonly onData?: (data: string) => void;
+}
+
+export const DEFAULT_MAX_EVENT_CHARS = 8 * 1024 * 1024;
+
+/**
+ * Raw Server-Sent-Events bytes of an OpenAI-compatible `/chat/completions` stream (a recorded `.sse` file, stdin, an
+ * HTTP body) → StreamEvents, parsed with eventsource-parser and decoded by {@link ChunkDecoder}.
+ *
+ * Positions in `stream_error` events are `event N` (1-based count of SSE events). A malformed event is reported and
+ * skipped; the stream goes on. If the input fails after some bytes arrived (dropped connection) the error becomes a
+ * fatal `stream_error` followed by an end event 'error' for every open sample, and the Observable completes — partial
+ * data stays usable. If it fails before any byte, the Observable errors. The end of input without `[DONE]` also ends
+ * open samples with 'error'. State is per subscription; unsubscribing releases the input.
+ */
+export function tokenEventsFromSse(chunks: ChunkInput, opts: SseSourceOptions = {}): Observable<StreamEvent> {
+  const maxEventChars = opts.maxEventChars ?? DEFAULT_MAX_EVENT_CHARS;
+  if (!(Number.isInteger(maxEventChars) && maxEventChars > 0)) {
+    throw new TypeError(`Expected \`maxEventChars\` to be a positive integer, got \`${maxEventChars}\` (${typeof maxEventChars})`);
+  }
+  const now = opts.now ?? defaultNow;
+  const onData = opts.onData;
+  return new Observable<StreamEvent>((subscriber) => {
+    const decoder = new ChunkDecoder((ev) => subscriber.next(ev), opts);
+    let eventNo = 0;
+    let stopped = false;
+    const stop = (fatal: { position: string; message: string } | null): void => {
+      if (stopped) return;
+      stopped = true;
+      if (fatal) subscriber.next({ type: 'stream_error', position: fatal.position, message: fatal.message, fatal: true, t: now() });
+      decoder.finish();
+      subscriber.complete();
+    };
+    let bytesAtFeed = 0;
+    const parser = createParser({
+      maxBufferSize: maxEventChars,
+      onEvent: (msg) => {
+        eventNo++;
+        if (stopped) return;
+        if (onData) onData(msg.data);
+        if (msg.event !== undefined && msg.event !== 'message') {
+          // OpenAI-compatible servers send only data events; an `event: error` carries a server error.
+          if (msg.event === 'error') {
+            subscriber.next({ type: 'stream_error', position: `event ${eventNo}`, message: `Server error event: ${msg.data.slice(0, 200)}`, fatal: false, t: now() });
+          }
+          return;
+        }
+        decoder.decodeData(msg.data, `event ${eventNo}`);
+      },
+      onError: (err: ParseError) => {
+        if (err.type === 'max-buffer-size-exceeded') {
+          stop({ position: `event ${eventNo + 1} (byte ≤ ${bytesAtFeed})`, message: `SSE event longer than ${maxEventChars} characters: giving up on this stream` });
+        }
+        // unknown-field / invalid-retry lines are ignored, as the SSE standard says.
+      },
+    });
+    const teardown = consumeChunks(chunks, {
+      text: (text, bytes) => {
+        if (stopped) return;
+        bytesAtFeed = bytes;
+        parser.feed(text);
+      },
+      end: () => {
+        if (stopped) return;
+        parser.reset({ consume: true }); // a last event without its blank line still counts
+        stop(null);
+      },
+      fail: (err, bytes) => {
+        if (stopped) return;
+        if (bytes === 0) {
+          stopped = true;
+          subscriber.error(err);
+          return;
+        }
+        parser.reset({ consume: true });
+        stop({ position: `byte ${bytes}`, message: `Stream broke off after ${bytes} bytes: ${(err as Error)?.message ?? String(err)}` });
+      },
+    });
+    return () => {
+      stopped = true;
+      teardown();
+    };
+  });
+}
+
+/** Replays a recorded `.sse` file (raw `data: {...}` events as the server sent them). A missing file errors the Observable. */
+export function readSseFile(path: string, opts: SseSourceOptions = {}): Observable<StreamEvent> {
+  return new Observable<StreamEvent>((subscriber) => {
+    const stream = createReadStream(path, { highWaterMark: 256 * 1024 });
+    const sub = tokenEventsFromSse(stream as AsyncIterable<Uint8Array>, opts).subscribe({
+      next: (ev) => subscriber.next(ev),
+      error: (err) => subscriber.error(fileError(path, err)),
+      complete: () => subscriber.complete(),
+    });
+    return () => {
+      sub.unsubscribe();
+      stream.destroy();
+    };
+  });
+}
+
+/** A read failure of `path` as a FailmodeError naming the file. */
+export function fileError(path: string, err: unknown): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e.code === 'string' && ['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'EPERM'].includes(e.code)) {
+    return new FailmodeError(`cannot read ${path}: ${e.code}`, 'FAILMODE_ERR_INPUT', 2);
+  }
+  return err;
+}
