@@ -95,6 +95,8 @@ export interface AnalysisResult {
       }
     | {
         readonly kind: 'ablation';
+        /** The prefinal length column used; null → none exists and the section stops after its warning. */
+        readonly lengthColumn?: string | null;
         readonly validRows: number;
         readonly n: number;
         readonly validFailures: number;

@@ -1,0 +1,47 @@
+import { readFile } from 'node:fs/promises';
+import { FailmodeError } from '../errors.ts';
+import type { Frame } from './frame.ts';
+import { readCsvFrame } from './table/read-csv.ts';
+import { readXlsxFrame } from './table/read-xlsx.ts';
+
+export interface LoadTableOptions {
+  /** Columns that must exist (default `['correct']`, the label the analysis needs); `[]` to accept any table. */
+  readonly requireColumns?: readonly string[];
+}
+
+/**
+ * Loads a results table — CSV (UTF-8 with or without BOM, else Latin-1) or XLSX (first sheet, header row) — into a
+ * Frame. The format is decided by the content (a ZIP signature means XLSX), not only the extension. Every problem is a
+ * FailmodeError (exit 2) naming the path: unreadable, empty, not a table, truncated, no data rows, a required column missing.
+ */
+export async function loadTable(path: string, opts: LoadTableOptions = {}): Promise<Frame> {
+  const required = opts.requireColumns ?? ['correct'];
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message;
+    throw new FailmodeError(`cannot read ${path}: ${why}`);
+  }
+  if (bytes.length === 0) throw new FailmodeError(`${path} is empty (0 bytes); expected a .csv or .xlsx results table`);
+  const lower = path.toLowerCase();
+  const isZip = bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
+  if (lower.endsWith('.xls') || (bytes.length >= 4 && bytes[0] === 0xd0 && bytes[1] === 0xcf && bytes[2] === 0x11 && bytes[3] === 0xe0)) {
+    throw new FailmodeError(`${path} is an old binary .xls workbook, which is not supported; save it as .xlsx or .csv`);
+  }
+  let frame: Frame;
+  if (isZip) frame = await readXlsxFrame(bytes, path);
+  else if (lower.endsWith('.xlsx')) throw new FailmodeError(`${path} is not an .xlsx workbook (no ZIP signature); expected an .xlsx or .csv results table`);
+  else frame = readCsvFrame(bytes, path);
+
+  if (frame.nRows === 0) throw new FailmodeError(`${path} has a header row but no data rows`);
+  for (const name of required) {
+    if (!frame.has(name)) {
+      const shown = frame.columnNames.slice(0, 8).map((c) => `\`${c}\``).join(', ');
+      const more = frame.columnNames.length > 8 ? `, … (${frame.columnNames.length} columns)` : '';
+      throw new FailmodeError(`${path} has no \`${name}\` column (found ${shown}${more}); expected the results table of an inference run`);
+    }
+  }
+  return frame;
+}
