@@ -1,5 +1,6 @@
 import { FailmodeError } from '../../errors.ts';
 import type { Frame } from '../frame.ts';
+import { isMissingCell } from './na-values.ts';
 
 export interface FailureLabels {
   /** The frame without the rows whose `correct` is missing (same frame when none are). */
@@ -19,7 +20,7 @@ export function failureLabels(frame: Frame): FailureLabels {
     const v = correct[i]!;
     if (Number.isNaN(v)) {
       const raw = frame.text('correct')![i];
-      if (raw !== null && !/^\s*(nan|none|null|n\/a|na|<na>|#n\/a)?\s*$/i.test(raw!)) {
+      if (!isMissingCell(raw === null ? null : raw!.trim())) {
         throw new FailmodeError(`${frame.source}: data row ${i + 1} has \`correct\` = \`${raw}\`; expected 0/1 or True/False`);
       }
       continue;

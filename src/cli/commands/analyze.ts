@@ -1,0 +1,142 @@
+import { writeFile } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import type { Command } from '../main.ts';
+import { expandNumericListFlags, numberListOption, numberOption, parseCommandArgs } from '../args.ts';
+import { FailmodeError, usageError } from '../../errors.ts';
+import type { AnalysisResult } from '../../offline/analysis-result.ts';
+import type { ReportPlot } from '../../offline/report-text.ts';
+
+const HELP = `failmode analyze — the paper's failure-mode analysis of one results table (SPEC §3)
+
+Usage
+  failmode analyze FILE [options]
+
+  FILE is a .csv or .xlsx results table with a \`correct\` column and the uncertainty feature columns
+  (\`entropy_mean\`, \`entropy_mean_w128\`, \`entropy_mean_prefinal_w128\`, …). Prints the paper's text report on stdout.
+
+Options
+  --prefinal            analyse prefinal features only (tokens before the final-answer line); the paper's primary mode
+  --windows T …         early windows to analyse (default: every T found in \`_w{T}\` column names)
+  --cluster-col COL     cluster-robust CIs: GroupKFold and bootstrap over COL's values (e.g. question_id)
+  --n-boot N            bootstrap resamples (default 10000)
+  --model-name NAME     name shown in the report (default Model)
+  --json OUT.json       also write every figure as JSON (schema: docs/analysis-json.md)
+  --plot PREFIX         write the commitment plot to PREFIX_prefinal_ablation.svg/.png (or _window_ablation)
+                        (default PREFIX: the input file name without extension, in the current directory)
+  --no-plot             skip the plot
+  --corrected           fixed procedure (SPEC §6.3): training-fold medians, cluster ids aligned with the pooled
+                        predictions, Section 5 and the plot honouring clusters. Default: the paper's procedure
+  -h, --help            show this help
+
+Examples
+  failmode analyze ../shared/paper/results/gpqa_gpt4o.final.csv --prefinal
+  failmode analyze results.xlsx --prefinal --windows 128 256 512 --no-plot --json analysis.json
+  failmode analyze multi.csv --cluster-col question_id --corrected --n-boot 2000
+`;
+
+export const command: Command = {
+  summary: "the paper's failure-mode analysis of a results file (CV PR-AUC, bootstrap CIs, verdict, plot)",
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs(expandNumericListFlags(argv, ['windows']), {
+      prefinal: { type: 'boolean' },
+      windows: { type: 'string', multiple: true },
+      'cluster-col': { type: 'string' },
+      'n-boot': { type: 'string' },
+      'model-name': { type: 'string' },
+      json: { type: 'string' },
+      plot: { type: 'string' },
+      'no-plot': { type: 'boolean' },
+      corrected: { type: 'boolean' },
+    });
+    if (values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    if (positionals.length !== 1) {
+      throw usageError(positionals.length === 0
+        ? 'Expected a results file: failmode analyze FILE [options] (see --help)'
+        : `Expected one results file, got ${positionals.length}: ${positionals.join(' ')}`);
+    }
+    if (values.plot !== undefined && values['no-plot']) throw usageError('--plot and --no-plot cannot be used together');
+    if (values['model-name'] !== undefined && values['model-name'].trim() === '') throw usageError('Expected --model-name to be a non-empty name');
+    const file = positionals[0]!;
+    const windows = numberListOption('windows', values.windows, { integer: true, min: 1 });
+    const nBoot = numberOption('n-boot', values['n-boot'], { integer: true, min: 1, max: 10_000_000 });
+
+    const { loadTable } = await import('../../offline/load-table.ts');
+    const { runAnalysis } = await import('../../offline/analyze.ts');
+    const { renderReport } = await import('../../offline/report-text.ts');
+
+    const progress = createProgress();
+    let result: AnalysisResult;
+    try {
+      progress('loading');
+      const frame = await loadTable(file);
+      result = runAnalysis(frame, {
+        file,
+        modelName: values['model-name'],
+        prefinal: values.prefinal === true,
+        windows,
+        clusterCol: values['cluster-col'],
+        nBoot,
+        mode: values.corrected ? 'corrected' : 'paper',
+        onProgress: progress,
+      });
+    } finally {
+      progress(null);
+    }
+
+    let plot: ReportPlot | undefined;
+    if (!values['no-plot']) {
+      if (!result.plot) {
+        plot = { kind: 'no-data' };
+      } else {
+        const prefix = values.plot ?? defaultPlotPrefix(file);
+        const suffix = result.plot.source === 'prefinal' ? '_prefinal_ablation' : '_window_ablation';
+        const svgPath = `${prefix}${suffix}.svg`;
+        const pngPath = `${prefix}${suffix}.png`;
+        const { renderCommitmentPlot } = await import('../../plots/commitment-plot.ts');
+        const figure = await renderCommitmentPlot(result.plot);
+        await writeOutput(svgPath, figure.svg);
+        await writeOutput(pngPath, figure.png);
+        plot = { kind: 'saved', svg: svgPath, png: pngPath };
+      }
+    }
+
+    if (values.json !== undefined) await writeOutput(values.json, `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(renderReport(result, plot === undefined ? {} : { plot }));
+    return 0;
+  },
+};
+
+/** `gpqa_gpt4o.final.csv` → `gpqa_gpt4o.final` (in the current directory), not the paper's shared `model_gsm8k`. */
+export function defaultPlotPrefix(file: string): string {
+  const base = basename(file);
+  const ext = extname(base);
+  return ext ? base.slice(0, -ext.length) : base;
+}
+
+async function writeOutput(path: string, data: string | Buffer): Promise<void> {
+  try {
+    await writeFile(path, data);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new FailmodeError(`cannot write ${path}: ${code === 'ENOENT' ? 'its directory does not exist' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`, 'FAILMODE_ERR_OUTPUT', 2);
+  }
+}
+
+/** A one-line progress indicator on stderr, only when stderr is a terminal; `null` clears it. */
+function createProgress(): (stage: string | null) => void {
+  if (!process.stderr.isTTY) return () => {};
+  let last = 0;
+  return (stage) => {
+    if (stage === null) {
+      process.stderr.write('\r\u001b[2K');
+      return;
+    }
+    const now = Date.now();
+    if (now - last < 50) return;
+    last = now;
+    process.stderr.write(`\r\u001b[2K  analyzing… ${stage}`);
+  };
+}
