@@ -1,0 +1,90 @@
+import React from 'react';
+import { Box, Text } from 'ink';
+import { windowColumn, windowLenColumn } from '../features/columns.ts';
+import { describeSample } from './describe-sample.ts';
+import { fit, formatCount, formatFeature, formatRisk } from './format.ts';
+import { renderSparkline } from './render-sparkline.ts';
+import { riskColor } from './risk-gauge.tsx';
+import { tailLines } from './sample-panel.tsx';
+import type { SparkSignal } from './spark-buffer.ts';
+import type { RiskPoint, SampleView } from './state.ts';
+
+/** The table's columns: heading and paper column stat (window length and risk are added separately). */
+export const DETAIL_COLUMNS: ReadonlyArray<readonly [string, string]> = [
+  ['Hμ', 'entropy_mean'], ['Hmax', 'entropy_max'], ['NLLμ', 'nll_mean'], ['NLLmax', 'nll_max'],
+  ['margμ', 'margin_mean'], ['nuclμ', 'nucleus_size_mean'], ['tieμ', 'near_tie_mean'], ['fork', 'fork_rate'],
+];
+const CELL = 7;
+
+type Props = {
+  readonly sample: SampleView;
+  readonly width: number;
+  readonly height: number;
+  /**
+   * Signal of the sparkline.
+   * @default 'entropy'
+   */
+  readonly signal?: SparkSignal;
+  readonly commitmentPoint?: number | null;
+  readonly stopRequested?: boolean;
+};
+
+/** Rows of the feature table as plain strings: heading first, then one row per window reached. */
+export function featureTable(sample: SampleView): string[] {
+  const riskAt = new Map<number, RiskPoint>();
+  for (const r of sample.riskHistory) if (r.T !== 'full') riskAt.set(r.T, r);
+  const head = ['T'.padStart(5), ...DETAIL_COLUMNS.map(([h]) => h.padStart(CELL)), 'len'.padStart(CELL), 'risk'.padStart(CELL)].join('');
+  const rows = sample.windows.map((w) => {
+    const cells = DETAIL_COLUMNS.map(([, stat]) => formatFeature(w.features[windowColumn(stat, w.T)]).padStart(CELL));
+    const len = formatFeature(w.features[windowLenColumn(w.T)]);
+    const r = riskAt.get(w.T);
+    return [String(w.T).padStart(5), ...cells, len.padStart(CELL), formatRisk(r?.risk).padStart(CELL)].join('');
+  });
+  return [head, ...rows];
+}
+
+/** `128 0.31 → 256 0.55 → 400 0.82 ⚑` */
+export function riskHistoryLine(sample: SampleView): string {
+  if (sample.riskHistory.length === 0) return 'no risk yet (no window reached, or no classifier)';
+  const parts = sample.riskHistory.map((r) => `${r.T === 'full' ? 'full' : `T=${r.T}`} ${formatRisk(r.risk)}${sample.flag && r.T === sample.flag.T ? ' ⚑' : ''}`);
+  const threshold = sample.riskHistory[sample.riskHistory.length - 1]!.threshold;
+  return `${parts.join(' → ')}${threshold !== null ? ` (stop threshold ${formatRisk(threshold)})` : ''}`;
+}
+
+export function prefinalLine(sample: SampleView): string {
+  if (!sample.end) return 'prefinal cut: known when the sample ends';
+  if (sample.end.prefinalLen === null) return 'prefinal cut: no final-answer line found';
+  return `prefinal cut: token ${formatCount(sample.end.prefinalLen)} of ${formatCount(sample.end.generatedLen)} (features before the final-answer line)`;
+}
+
+/** Everything about one sample: state, the per-window feature table with risk, risk history, prefinal cut, sparkline, text. */
+export function DetailView({ sample, width, height, signal = 'entropy', commitmentPoint = null, stopRequested = false }: Props) {
+  const state = describeSample(sample, { stopRequested });
+  const table = featureTable(sample);
+  const spark = renderSparkline(sample.spark, { signal, width: Math.max(4, width - 6), windows: sample.windows.map((w) => w.T), commitmentPoint });
+  // title, state, table (+ a placeholder row when empty), risk, prefinal, sparkline, axis; the text gets what is left.
+  const fixed = 2 + table.length + (table.length === 1 ? 1 : 0) + 4;
+  const textRows = Math.max(0, height - fixed);
+  const lastRisk = sample.risk;
+  return (
+    <Box flexDirection="column" width={width} height={height} overflow="hidden">
+      <Text wrap="truncate-end">
+        <Text bold inverse>{` ${sample.id} `}</Text> {formatCount(sample.tokens)} tok · risk{' '}
+        <Text color={riskColor(lastRisk?.risk ?? null, lastRisk?.threshold ?? null)} bold>{formatRisk(lastRisk?.risk)}</Text>
+        {sample.end ? <Text color="gray"> · finish {sample.end.finishReason || '–'}</Text> : null}
+      </Text>
+      <Text color={state.color} bold wrap="truncate-end">{`  ${state.text}`}</Text>
+      {table.map((row, i) => (
+        <Text key={`row${i}`} bold={i === 0} color={i === 0 ? 'gray' : undefined} wrap="truncate-end">{fit(row, width)}</Text>
+      ))}
+      {table.length === 1 ? <Text color="gray">{'  no window reached yet'}</Text> : null}
+      <Text wrap="truncate-end"><Text bold>risk </Text>{riskHistoryLine(sample)}</Text>
+      <Text wrap="truncate-end">{prefinalLine(sample)}</Text>
+      <Text wrap="truncate-end"><Text color="gray">{signal === 'entropy' ? '  H   ' : '  NLL '}</Text><Text color={signal === 'entropy' ? 'blue' : 'magenta'}>{spark.bars}</Text></Text>
+      <Text color="gray" wrap="truncate-end">{'      '}{spark.axis}</Text>
+      {tailLines(sample.tail, Math.max(10, width - 2), textRows).map((line, i) => (
+        <Text key={`tail${i}`} wrap="truncate-end">{'  '}{line}</Text>
+      ))}
+    </Box>
+  );
+}

@@ -1,0 +1,61 @@
+import React from 'react';
+import { Box, Text } from 'ink';
+import { fit, formatCount } from './format.ts';
+import type { Vote, WatchSummary } from './summarize-watch.ts';
+
+type Props = {
+  readonly summary: WatchSummary;
+  readonly width: number;
+  /** Rendering is paused (p). */
+  readonly paused?: boolean;
+  /** The event stream has ended ('complete') or failed ('error'). */
+  readonly streamStatus?: 'live' | 'complete' | 'error';
+  /** The stream's error message, or a view error. */
+  readonly error?: string | null;
+  /** The newest warning or stream error, shown after the counts. */
+  readonly notice?: string | null;
+  /** The detail view is open (the keys line changes). */
+  readonly detail?: boolean;
+};
+
+/** `B×4 C×1 → majority B (4 of 5)` */
+export function voteLine(vote: Vote): string {
+  if (vote.voters === 0) return 'none yet';
+  const list = vote.answers.slice(0, 6).map((a) => `${a.answer}×${a.count}`).join(' ') + (vote.answers.length > 6 ? ' …' : '');
+  const verdict = vote.majority !== null
+    ? `majority ${vote.majority} (${vote.topCount} of ${vote.voters})`
+    : `tie ${vote.leaders.join('/')} (${vote.topCount} each)`;
+  return `${list} → ${verdict}`;
+}
+
+/** Three lines: answers with the majority vote; flagged/stopped counts and tokens saved; status and keys. */
+export function FooterBar({ summary, width, paused = false, streamStatus = 'live', error = null, notice = null, detail = false }: Props) {
+  const s = summary;
+  const unflagged = s.unflaggedVote.voters > 0 && s.unflaggedVote.voters !== s.vote.voters && s.unflaggedVote.majority !== s.vote.majority
+    ? ` · unflagged only: ${s.unflaggedVote.majority ?? `tie ${s.unflaggedVote.leaders.join('/')}`}`
+    : '';
+  const saved = s.tokensSaved === null ? (s.stopped > 0 ? 'tokens saved: – (no finished sample yet)' : '') : `≈${formatCount(s.tokensSaved)} tokens saved`;
+  const keys = detail
+    ? 'Esc/⏎ back  s stop  e H/NLL  p pause  q quit'
+    : '←→↑↓ select  ⏎ details  s stop  e H/NLL  p pause  q quit';
+  // The keys always stay visible: a long status (an error message) is cut to the room left of them.
+  const statusRaw = paused ? '⏸ paused'
+    : streamStatus === 'error' ? `stream failed: ${error ?? 'unknown error'}`
+    : error ?? (s.allEnded || streamStatus === 'complete' ? `all ${s.total} ended` : '');
+  const status = statusRaw ? `${fit(statusRaw, Math.min(Array.from(statusRaw).length, Math.max(1, width - keys.length - 4))).trimEnd()} · ` : '';
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text wrap="truncate-end">
+        <Text bold>answers </Text>{voteLine(s.vote)}<Text color="gray">{unflagged}</Text>
+      </Text>
+      <Text wrap="truncate-end">
+        <Text color="red">⚑ flagged {s.flagged}</Text> · <Text color="magenta">■ stopped {s.stopped}</Text> ·{' '}
+        <Text color="green">✓ finished {s.finished}</Text> · {s.streaming} streaming{saved ? ' · ' : ''}<Text bold>{saved}</Text>
+        {notice ? <Text color="yellow"> · ⚠ {notice}</Text> : null}
+      </Text>
+      <Text wrap="truncate-end">
+        <Text color={paused || streamStatus === 'error' || error ? 'yellow' : 'green'} bold>{status}</Text><Text color="gray">{keys}</Text>
+      </Text>
+    </Box>
+  );
+}

@@ -1,0 +1,48 @@
+import React from 'react';
+import { Box, Text } from 'ink';
+import { formatCount, formatElapsed } from './format.ts';
+import type { WatchHeaderInfo } from './watch-header.ts';
+
+type Props = {
+  readonly info: WatchHeaderInfo;
+  readonly width: number;
+  readonly elapsedMs: number;
+  readonly tokensPerSecond: number;
+  /** Flagged samples are stopped automatically. */
+  readonly earlyStop?: boolean;
+  /** e.g. `samples 1–3 of 8`, shown at the right of the second line. */
+  readonly range?: string;
+};
+
+/** Two lines: endpoint and model with elapsed time and tokens/s; the classifier (data, regime, T*) and early-stop mode. */
+export function HeaderBar({ info, width, elapsedMs, tokensPerSecond, earlyStop = false, range = '' }: Props) {
+  const right1 = `${formatElapsed(elapsedMs)} · ${formatCount(tokensPerSecond)} tok/s`;
+  const c = info.classifier;
+  const right2 = range;
+  return (
+    <Box flexDirection="column" width={width}>
+      <Box width={width}>
+        <Box flexGrow={1} flexShrink={1} overflow="hidden">
+          <Text wrap="truncate-end">
+            <Text bold color="cyan">failmode</Text> <Text>{info.endpoint}</Text> <Text color="gray">·</Text> <Text bold>{info.model}</Text>
+          </Text>
+        </Box>
+        <Text> {right1}</Text>
+      </Box>
+      <Box width={width}>
+        <Box flexGrow={1} flexShrink={1} overflow="hidden">
+          {c ? (
+            <Text wrap="truncate-end">
+              classifier <Text bold>{c.name}</Text> <Text color="gray">·</Text> {c.regime} <Text color="gray">·</Text>{' '}
+              <Text bold>T*={c.commitmentPoint ?? '–'}</Text> <Text color="gray">·</Text> early stop{' '}
+              <Text color={earlyStop ? 'green' : 'gray'}>{earlyStop ? 'on' : 'off'}</Text>
+            </Text>
+          ) : (
+            <Text color="yellow" wrap="truncate-end">no classifier loaded: risk and failure flags are off</Text>
+          )}
+        </Box>
+        {right2 ? <Text color="gray"> {right2}</Text> : null}
+      </Box>
+    </Box>
+  );
+}
