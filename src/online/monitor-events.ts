@@ -66,6 +66,8 @@ export interface MonitorStreamErrorEvent {
   readonly sampleId?: string;
   readonly position: string;
   readonly message: string;
+  /** True when the source ended because of it (transport failure); absent or false for a skipped chunk. */
+  readonly fatal?: boolean;
   readonly t: number;
 }
 

@@ -134,9 +134,10 @@ export class SampleFeatures {
   /** Adds one token: O(1), no allocation except the text-tail append. */
   push(ev: TokenEvent): void {
     if (this.ended) { this.ignoredAfterEnd++; return; }
+    validateToken(ev); // before any state changes, so a bad event leaves the sample as it was
     if (Number.isNaN(this.firstT)) this.firstT = ev.t;
     this.lastT = ev.t;
-    const text = typeof ev.token === 'string' ? ev.token : '';
+    const text = ev.token;
 
     if (this.keepText && text.length > 0) this.appendText(text);
     this.degenerate.push(text);
@@ -301,6 +302,19 @@ export class SampleFeatures {
       const from = Math.max(m, this.tailStart);
       this.regions[k] = { start: from, text: this.tail.slice(from - this.tailStart, from - this.tailStart + REGION_CHARS) };
     }
+  }
+}
+
+/** Throws a TypeError naming the bad field; checks every top-k entry (O(k), like the signal computation itself). */
+function validateToken(ev: TokenEvent): void {
+  if (typeof ev.token !== 'string') throw new TypeError(`Expected token.token to be a string, got ${typeof ev.token}`);
+  if (typeof ev.logprob !== 'number') throw new TypeError(`Expected token.logprob to be a number, got ${typeof ev.logprob}`);
+  const top = ev.top;
+  if (top === null || top === undefined) return;
+  if (!Array.isArray(top)) throw new TypeError(`Expected token.top to be an array or null, got ${typeof top}`);
+  for (let j = 0; j < top.length; j++) {
+    const e = top[j];
+    if (e === null || typeof e !== 'object' || typeof e.logprob !== 'number') throw new TypeError(`Expected token.top[${j}].logprob to be a number`);
   }
 }
 
