@@ -85,10 +85,10 @@ function checkSplits(nSplits: number, n: number): void {
   if (nSplits > n) throw new RangeError(`Cannot have number of splits n_splits=${nSplits} greater than the number of samples: n_samples=${n}`);
 }
 
-const SMALL_QUICKSORT = 16;
+const SMALL_QUICKSORT = 15; // npysort_common.h: partitions while pr − pl > 15
 
 /**
- * numpy's `np.argsort(v)` with the default kind (introsort: median-of-3 quicksort, insertion sort below 17
+ * numpy's `np.argsort(v)` with the default kind (introsort: median-of-3 quicksort, insertion sort up to 16
  * elements, heapsort past the depth limit) — the generic npysort `aquicksort`, so ties come out in numpy's order.
  */
 export function numpyArgsort(v: ArrayLike<number>): Int32Array {
