@@ -1,6 +1,6 @@
 import React from 'react';
 import { Box, Text } from 'ink';
-import { fit, formatCount } from './format.ts';
+import { formatCount } from './format.ts';
 import type { Vote, WatchSummary } from './summarize-watch.ts';
 
 type Props = {
@@ -38,11 +38,11 @@ export function FooterBar({ summary, width, paused = false, streamStatus = 'live
   const keys = detail
     ? 'Esc/⏎ back  s stop  e H/NLL  p pause  q quit'
     : '←→↑↓ select  ⏎ details  s stop  e H/NLL  p pause  q quit';
-  // The keys always stay visible: a long status (an error message) is cut to the room left of them.
-  const statusRaw = paused ? '⏸ paused'
-    : streamStatus === 'error' ? `stream failed: ${error ?? 'unknown error'}`
-    : error ?? (s.allEnded || streamStatus === 'complete' ? `all ${s.total} ended` : '');
-  const status = statusRaw ? `${fit(statusRaw, Math.min(Array.from(statusRaw).length, Math.max(1, width - keys.length - 4))).trimEnd()} · ` : '';
+  const status = paused ? '⏸ paused · '
+    : streamStatus === 'error' ? 'stream failed · '
+    : s.allEnded || streamStatus === 'complete' ? `all ${s.total} ended · ` : '';
+  // An error outranks the newest warning on the counts line (which has room for it; the keys line keeps the keys).
+  const problem = streamStatus === 'error' ? `✗ ${error ?? 'unknown error'}` : error ? `✗ ${error}` : notice ? `⚠ ${notice}` : null;
   return (
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate-end">
@@ -51,10 +51,10 @@ export function FooterBar({ summary, width, paused = false, streamStatus = 'live
       <Text wrap="truncate-end">
         <Text color="red">⚑ flagged {s.flagged}</Text> · <Text color="magenta">■ stopped {s.stopped}</Text> ·{' '}
         <Text color="green">✓ finished {s.finished}</Text> · {s.streaming} streaming{saved ? ' · ' : ''}<Text bold>{saved}</Text>
-        {notice ? <Text color="yellow"> · ⚠ {notice}</Text> : null}
+        {problem ? <Text color={problem.startsWith('✗') ? 'red' : 'yellow'}> · {problem}</Text> : null}
       </Text>
       <Text wrap="truncate-end">
-        <Text color={paused || streamStatus === 'error' || error ? 'yellow' : 'green'} bold>{status}</Text><Text color="gray">{keys}</Text>
+        <Text color={paused || streamStatus === 'error' ? 'yellow' : 'green'} bold>{status}</Text><Text color="gray">{keys}</Text>
       </Text>
     </Box>
   );

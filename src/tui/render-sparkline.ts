@@ -31,7 +31,8 @@ export function renderSparkline(buf: SparkBuffer, { signal, width, windows = [],
   let bars = '';
   for (const c of columns) {
     if (!Number.isFinite(c.mean)) bars += ' ';
-    else bars += BARS[max > 0 ? Math.min(BARS.length - 1, Math.floor((c.mean / max) * BARS.length)) : 0];
+    // Bar k (0-based) is k+1 eighths tall: the smallest bar at least as tall as the value's share of the maximum.
+    else bars += BARS[max > 0 ? Math.max(0, Math.min(BARS.length - 1, Math.ceil((c.mean / max) * BARS.length) - 1)) : 0];
   }
   bars = bars.padEnd(width, ' ');
 

@@ -48,25 +48,35 @@ export function WatchApp({ snapshots$, header, onStopSample, earlyStop = false }
   const firstRow = useRef(0);
   firstRow.current = scrollTo(firstRow.current, Math.floor(current / layout.gridColumns), layout.visibleRows, layout.totalRows);
 
+  // Keys read the latest render through a ref: Ink re-registers the handler in an effect, which may run after a
+  // frame is already on screen, and a key pressed in between must act on what the user sees.
+  const view = useRef({ state, current, count, gridColumns: layout.gridColumns, detail, stopRequested, onStopSample });
+  view.current = { state, current, count, gridColumns: layout.gridColumns, detail, stopRequested, onStopSample };
   useInput((input, key) => {
+    const v = view.current;
     if (input === 'q') {
       exit();
       return;
     }
     if (input === 'p') setPaused((p) => !p);
     else if (input === 'e') setSignal((s) => (s === 'entropy' ? 'nll' : 'entropy'));
-    else if (key.return) setDetail((d) => (count > 0 ? !d : false));
+    else if (key.return) setDetail((d) => (v.count > 0 ? !d : false));
     else if (key.escape) setDetail(false);
     else if (input === 's') {
-      const sample = state.samples[current];
-      if (sample && !sample.end && !stopRequested.has(sample.id)) {
-        setStopRequested(new Set([...stopRequested, sample.id]));
-        onStopSample?.(sample.id);
+      const sample = v.state.samples[v.current];
+      if (sample && !sample.end && !v.stopRequested.has(sample.id)) {
+        const next = new Set([...v.stopRequested, sample.id]);
+        v.stopRequested = next;
+        setStopRequested(next);
+        v.onStopSample?.(sample.id);
       }
-    } else if (count > 0) {
-      const step = key.leftArrow || key.rightArrow || detail ? 1 : layout.gridColumns;
-      if (key.leftArrow || key.upArrow) setSelected(Math.max(0, current - step));
-      else if (key.rightArrow || key.downArrow) setSelected(Math.min(count - 1, current + step));
+    } else if (v.count > 0) {
+      const step = key.leftArrow || key.rightArrow || v.detail ? 1 : v.gridColumns;
+      let next = v.current;
+      if (key.leftArrow || key.upArrow) next = Math.max(0, v.current - step);
+      else if (key.rightArrow || key.downArrow) next = Math.min(v.count - 1, v.current + step);
+      v.current = next;
+      setSelected(next);
     }
   });
 
