@@ -1,4 +1,4 @@
-import { Observable, isObservable } from 'rxjs';
+import { Observable, isObservable, takeWhile } from 'rxjs';
 
 /** Raw input of the text sources: an async iterable (file stream, HTTP body, stdin) or an Observable of byte/text chunks. */
 export type ChunkInput = AsyncIterable<Uint8Array | string> | Observable<Uint8Array | string>;
@@ -11,6 +11,8 @@ export interface ChunkSink {
   end(): void;
   /** The input failed; `bytesSoFar` tells whether anything had arrived. */
   fail(err: unknown, bytesSoFar: number): void;
+  /** True once the consumer is gone (e.g. the downstream subscriber unsubscribed during a synchronous emission). */
+  closed(): boolean;
 }
 
 /**
@@ -38,7 +40,8 @@ export function consumeChunks(input: ChunkInput, sink: ChunkSink): () => void {
   };
 
   if (isObservable(input)) {
-    const sub = input.subscribe({
+    // takeWhile lets a synchronous source see the unsubscribe at once (our teardown runs only after subscribe returns).
+    const sub = input.pipe(takeWhile(() => !closed && !sink.closed())).subscribe({
       next: (c) => { if (!closed) onChunk(c); },
       error: (err) => { if (!closed) sink.fail(err, bytes); },
       complete: () => { if (!closed) onEnd(); },
@@ -54,7 +57,7 @@ export function consumeChunks(input: ChunkInput, sink: ChunkSink): () => void {
         if (closed) return;
         if (r.done) break;
         onChunk(r.value);
-        if (closed) return;
+        if (closed || sink.closed()) return;
       }
     } catch (err) {
       if (!closed) sink.fail(err, bytes);

@@ -113,6 +113,7 @@ export function tokenEventsFromJsonl(chunks: ChunkInput, opts: JsonlSourceOption
         carry = '';
         finish(null);
       },
+      closed: () => subscriber.closed,
       fail: (err, bytes) => {
         if (bytes === 0) {
           stopped = true;

@@ -78,9 +78,10 @@ export function tokenEventsFromSse(chunks: ChunkInput, opts: SseSourceOptions = 
       },
       end: () => {
         if (stopped) return;
-        parser.reset({ consume: true }); // a last event without its blank line still counts
+        parser.feed('\n\n'); // a last event without its blank line (a cut-off stream) still gets decoded
         stop(null);
       },
+      closed: () => subscriber.closed,
       fail: (err, bytes) => {
         if (stopped) return;
         if (bytes === 0) {
@@ -88,7 +89,7 @@ export function tokenEventsFromSse(chunks: ChunkInput, opts: SseSourceOptions = 
           subscriber.error(err);
           return;
         }
-        parser.reset({ consume: true });
+        parser.feed('\n\n');
         stop({ position: `byte ${bytes}`, message: `Stream broke off after ${bytes} bytes: ${(err as Error)?.message ?? String(err)}` });
       },
     });
