@@ -109,6 +109,8 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
   const now = opts.now ?? (() => performance.timeOrigin + performance.now());
   const maxSamples = opts.maxSamples ?? DEFAULT_MAX_SAMPLES;
   const samples = new Map<string, SampleState>();
+  /** Recently closed ids (bounded FIFO): late tokens of a stopped or evicted sample must not reopen it. */
+  const closed = new Set<string>();
   const byWindow = new Map<number | 'full', WindowClassifier>();
   if (model) for (const c of model.classifiers) byWindow.set(c.window, c);
   const commits = model !== null && (model.regime === 'committed' || model.regime === 'near-committed') && model.commitmentPoint !== null;
@@ -180,6 +182,7 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
   }
 
   function onToken(ev: TokenEvent): void {
+    if (closed.has(ev.sampleId)) return;
     const s = open(ev.sampleId);
     if (s.sf.isEnded) return;
     s.sf.push(ev);
@@ -196,6 +199,8 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
 
   function close(s: SampleState, finishReason: string, t: number): void {
     samples.delete(s.id);
+    closed.add(s.id);
+    if (closed.size > maxSamples) closed.delete(closed.values().next().value as string);
     if (s.sf.isEnded) return;
     s.sf.end(finishReason, t);
     checkTopK(s);
@@ -219,9 +224,10 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
           onToken(ev);
           return;
         case 'start':
-          open(ev.sampleId).sf.start(ev.t);
+          if (!closed.has(ev.sampleId)) open(ev.sampleId).sf.start(ev.t);
           return;
         case 'end': {
+          if (closed.has(ev.sampleId)) return; // already ended (e.g. stopped by the user, then the server's end)
           const s = samples.get(ev.sampleId) ?? open(ev.sampleId);
           close(s, ev.finishReason ?? '', now());
           return;

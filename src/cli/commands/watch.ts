@@ -1,0 +1,440 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { EMPTY, Observable, Subject, defer, from, mergeMap, takeUntil, filter, tap, type Subscription } from 'rxjs';
+import type { Command } from '../main.ts';
+import { choiceOption, expandNumericListFlags, numberListOption, numberOption, parseCommandArgs } from '../args.ts';
+import { FailmodeError, usageError } from '../../errors.ts';
+import { DEFAULT_SIGNAL_PARAMS, type SignalParams } from '../../features/token-signals.ts';
+import type { ModelFile } from '../../models/model-file.ts';
+import type { MonitorEvent, FeatureRecord } from '../../online/monitor-events.ts';
+import { createSampleMonitor, resolveMonitorConfig, type MonitorOptions } from '../../online/monitor.ts';
+import { PROFILE_NAMES, type Profile } from '../../online/profiles.ts';
+import { recordColumns, recordsToCsv, recordToJsonl } from '../../online/record-writers.ts';
+import { splitSampleId } from '../../online/sample-features.ts';
+import type { StreamEvent } from '../../stream/token-event.ts';
+
+const HELP = `failmode watch — watch generations stream token by token and flag failing reasoning traces live
+
+Usage
+  failmode watch --base-url URL --model M (--prompt TEXT | --prompts FILE.jsonl | TEXT) [options]
+  failmode watch --replay FILE.sse | --replay-jsonl FILE.jsonl [options]
+  failmode watch --demo [options]
+
+  Computes the paper's token-level features (entropy, margin, NLL, nucleus size, near-ties, forks; full trace,
+  early windows, prefinal) for every sample as it streams. With --model-file (from \`failmode train\`) it scores
+  P(failure) at every window boundary and, for a committed-failure model, flags a sample once it passes the
+  commitment point T* with risk at or above the stop threshold. On a terminal it opens the live view; otherwise
+  (or with --no-tui) it writes one JSON line per event: window, risk, committed_failure, warning, stream_error,
+  final (the sample record under "record").
+
+Sources
+  --base-url URL          OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1 (vLLM, OpenAI, the simulator)
+  --model M               model name sent with the request
+  --prompt TEXT           one user prompt (or give it as the last argument)
+  --prompts FILE.jsonl    one request per line: {"prompt": "...", "id": "q1", "reference": "B", "system": "..."}
+  --system TEXT           system prompt for every request
+  --n K                   completions per prompt (default 1)
+  --max-tokens N          max_tokens per completion
+  --temperature T         sampling temperature (default: the server's)
+  --concurrency C         requests in flight at once with --prompts (default 4)
+  --api-key-env VAR       environment variable holding the API key (default OPENAI_API_KEY; never printed)
+  --reference ANSWER      reference answer for --prompt (enables "correct")
+  --replay FILE.sse       replay a recorded raw SSE stream
+  --replay-jsonl FILE     replay a token-event JSONL recording (see --record)
+  --demo                  start the built-in simulator and watch 8 completions of a multiple-choice question
+  --tokens-per-second R   simulator pace with --demo (default 150 in the live view, 0 = as fast as possible headless)
+
+Features and scoring
+  --model-file M.json     classifiers from \`failmode train\` (risk, stop thresholds, commitment point)
+  --profile P             final-answer | boxed | final-boxed | code | none — the final-answer marker that cuts the
+                          prefinal trace and how the answer is read (default: the model's, else none; --demo: final-answer)
+  --letters L             option letters for final-answer extraction (default ABCD; AR-LSAT: ABCDE)
+  --windows T …           early windows in tokens (default: the model's, else 128 256 400 512 1024 2048)
+  --top-k K               top_logprobs to request (default: the model's, else 20)
+  --nucleus-p P           nucleus mass (default: the model's, else 0.7)
+  --tie-delta D           near-tie window in nats (default: the model's, else 0.5)
+
+Output
+  --jsonl OUT|-           write events as JSON lines to OUT (- = stdout; the default when headless)
+  --ticks                 also write per-token ticks (type "token") to the JSON lines
+  --record FILE.jsonl     record the incoming token events (replay with --replay-jsonl)
+  --records-csv OUT.csv   write the final sample records as CSV (\`failmode analyze\` / \`train\` read it)
+  --early-stop            stop a sample's request as soon as it is flagged (committed_failure)
+  --no-tui                never open the live view
+  -h, --help              show this help
+
+Examples
+  failmode watch --demo
+  failmode watch --base-url http://127.0.0.1:8000/v1 --model Qwen/Qwen3-8B --prompts gpqa.jsonl --n 4 \\
+      --model-file gpqa.model.json --records-csv gpqa.live.csv --no-tui
+  failmode watch --replay-jsonl run.jsonl --model-file gpqa.model.json --jsonl - | jq 'select(.type=="committed_failure")'
+`;
+
+const DEMO_QUESTION = 'A spin-1/2 particle is in the state (|up> + 2|down>)/sqrt(5). What is the probability of measuring spin down along z?\n\n(A) 1/5\n(B) 4/5\n(C) 2/5\n(D) 1/2';
+const DEMO_SYSTEM = 'You are a careful reasoning assistant. Think step by step; the last line must be exactly "Final Answer: <letter>".';
+
+interface PromptSpec { id: string; prompt: string; reference?: string; system?: string }
+
+interface Source {
+  events$: Observable<StreamEvent>;
+  endpoint: string;
+  modelName: string;
+  /** Aborts one request (live sources); undefined for replays. */
+  abortRequest?: (requestId: string) => void;
+  /** Completions per request (live), for deciding when every choice of a request is stopped. */
+  choicesPerRequest: number;
+  references: Map<string, string>;
+  close: () => Promise<void>;
+}
+
+export const command: Command = {
+  summary: 'watch generations stream live: token features, per-window failure risk, committed-failure flags (TUI or JSONL)',
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs(expandNumericListFlags(argv, ['windows']), {
+      'base-url': { type: 'string' },
+      model: { type: 'string' },
+      prompt: { type: 'string' },
+      prompts: { type: 'string' },
+      system: { type: 'string' },
+      n: { type: 'string' },
+      'max-tokens': { type: 'string' },
+      temperature: { type: 'string' },
+      concurrency: { type: 'string' },
+      'api-key-env': { type: 'string' },
+      reference: { type: 'string' },
+      replay: { type: 'string' },
+      'replay-jsonl': { type: 'string' },
+      demo: { type: 'boolean' },
+      'tokens-per-second': { type: 'string' },
+      'model-file': { type: 'string' },
+      profile: { type: 'string' },
+      letters: { type: 'string' },
+      windows: { type: 'string', multiple: true },
+      'top-k': { type: 'string' },
+      'nucleus-p': { type: 'string' },
+      'tie-delta': { type: 'string' },
+      jsonl: { type: 'string' },
+      ticks: { type: 'boolean' },
+      record: { type: 'string' },
+      'records-csv': { type: 'string' },
+      'early-stop': { type: 'boolean' },
+      'no-tui': { type: 'boolean' },
+    });
+    if (values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+
+    // ---- validate the source choice
+    const prompt = values.prompt ?? (positionals.length === 1 ? positionals[0] : undefined);
+    if (positionals.length > 1 || (positionals.length === 1 && values.prompt !== undefined)) throw usageError(`Unexpected argument: ${positionals.at(-1)}`);
+    const live = values['base-url'] !== undefined || values.model !== undefined || prompt !== undefined || values.prompts !== undefined;
+    const kinds = [live, values.replay !== undefined, values['replay-jsonl'] !== undefined, values.demo === true].filter(Boolean).length;
+    if (kinds === 0) throw usageError('Expected a source: --base-url URL --model M --prompt TEXT, --replay FILE.sse, --replay-jsonl FILE or --demo (see failmode watch --help)');
+    if (kinds > 1) throw usageError('Give only one source: a live endpoint (--base-url/--model/--prompt), --replay, --replay-jsonl or --demo');
+    if (live) {
+      if (values['base-url'] === undefined) throw usageError('Expected --base-url URL for a live endpoint');
+      if (values.model === undefined) throw usageError('Expected --model M for a live endpoint');
+      if ((prompt === undefined) === (values.prompts === undefined)) throw usageError('Expected exactly one of --prompt TEXT or --prompts FILE.jsonl');
+      try { new URL(values['base-url']); } catch { throw usageError(`Expected --base-url to be a URL like http://127.0.0.1:8000/v1, got \`${values['base-url']}\``); }
+    }
+    const n = numberOption('n', values.n, { integer: true, min: 1, max: 128 }) ?? 1;
+    const maxTokens = numberOption('max-tokens', values['max-tokens'], { integer: true, min: 1 });
+    const temperature = numberOption('temperature', values.temperature, { min: 0, max: 2 });
+    const concurrency = numberOption('concurrency', values.concurrency, { integer: true, min: 1, max: 256 }) ?? 4;
+    const tokensPerSecond = numberOption('tokens-per-second', values['tokens-per-second'], { min: 0 });
+    const windows = numberListOption('windows', values.windows, { integer: true, min: 1 });
+    const topKFlag = numberOption('top-k', values['top-k'], { integer: true, min: 0, max: 1000 });
+    const nucleusP = numberOption('nucleus-p', values['nucleus-p'], { min: 0, max: 1 });
+    const tieDelta = numberOption('tie-delta', values['tie-delta'], { min: 0 });
+    let profile = choiceOption<Profile>('profile', values.profile, PROFILE_NAMES);
+    if (values.letters !== undefined && !/^[A-Za-z]{2,26}$/.test(values.letters)) throw usageError(`Expected --letters to be option letters like ABCDE, got \`${values.letters}\``);
+
+    // ---- model file
+    let model: ModelFile | null = null;
+    if (values['model-file'] !== undefined) {
+      const { loadModelFile } = await import('../../models/model-io.ts');
+      model = await loadModelFile(values['model-file']);
+    }
+    if (values.demo && profile === undefined && !model?.profile) profile = 'final-answer';
+    const params: SignalParams | undefined = nucleusP !== undefined || tieDelta !== undefined
+      ? { nucleusP: nucleusP ?? model?.signal.nucleusP ?? DEFAULT_SIGNAL_PARAMS.nucleusP, tieDelta: tieDelta ?? model?.signal.tieDelta ?? DEFAULT_SIGNAL_PARAMS.tieDelta }
+      : undefined;
+    const topK = topKFlag ?? model?.signal.topK ?? 20;
+
+    // ---- output mode
+    const jsonlTarget = values.jsonl;
+    const { isInteractiveTerminal } = await import('../../tui/is-interactive-terminal.ts').catch(() => ({ isInteractiveTerminal: () => false }));
+    let useTui = !values['no-tui'] && jsonlTarget !== '-' && isInteractiveTerminal();
+    let runWatchTui: ((o: Record<string, unknown>) => Promise<void>) | null = null;
+    if (useTui) {
+      try {
+        ({ runWatchTui } = (await import('../../tui/run-watch-tui.tsx')) as unknown as { runWatchTui: (o: Record<string, unknown>) => Promise<void> });
+      } catch {
+        useTui = false; // the live view is not available in this build: headless output instead
+      }
+    }
+
+    // ---- source
+    const source = await openSource({
+      values, prompt, n, maxTokens, temperature, concurrency, topK, tokensPerSecond: tokensPerSecond ?? (useTui ? 150 : 0),
+    });
+
+    const monitorOpts: MonitorOptions = {
+      model, windows, params, profile, topK: values.replay || values['replay-jsonl'] ? undefined : topK,
+      ticks: useTui || values.ticks === true, letters: values.letters,
+      reference: (sampleId) => source.references.get(splitSampleId(sampleId)[0] ?? '') ?? values.reference,
+    };
+    try {
+      resolveMonitorConfig(monitorOpts);
+    } catch (err) {
+      await source.close();
+      throw usageError((err as Error).message);
+    }
+
+    // ---- outputs
+    const outputs = await openOutputs({ jsonl: useTui ? (jsonlTarget ?? null) : (jsonlTarget ?? '-'), record: values.record, recordsCsv: values['records-csv'], ticks: values.ticks === true });
+    const stats = { samples: 0, flagged: 0, errors: 0, fatal: null as string | null };
+
+    // ---- the monitored stream: per-sample stop (user key or --early-stop) ends the sample and, once every choice of
+    // its request has ended, aborts the request.
+    let stopSample: (id: string) => void = () => {};
+    const events$ = new Observable<MonitorEvent>((subscriber) => {
+      const ended = new Map<string, Set<string>>();
+      const markEnded = (sampleId: string): boolean => {
+        const [rid] = splitSampleId(sampleId);
+        const key = rid ?? sampleId;
+        let set = ended.get(key);
+        if (!set) { set = new Set(); ended.set(key, set); }
+        set.add(sampleId);
+        if (set.size >= source.choicesPerRequest) { ended.delete(key); return true; }
+        return false;
+      };
+      const m = createSampleMonitor(monitorOpts, (ev) => {
+        subscriber.next(ev);
+        if (values['early-stop'] && ev.type === 'committed_failure') stopSample(ev.sampleId);
+      });
+      stopSample = (id) => {
+        m.push({ type: 'end', sampleId: id, finishReason: 'abort', t: Date.now() });
+        if (markEnded(id)) source.abortRequest?.(splitSampleId(id)[0] ?? id);
+      };
+      const sub: Subscription = source.events$.subscribe({
+        next: (ev) => {
+          outputs.recordEvent(ev);
+          m.push(ev);
+          if (ev.type === 'end') markEnded(ev.sampleId);
+        },
+        error: (err) => {
+          const message = err instanceof Error ? err.message : String(err);
+          subscriber.next({ type: 'stream_error', position: 'source', message, fatal: true, t: Date.now() });
+          m.end();
+          subscriber.complete();
+        },
+        complete: () => { m.end(); subscriber.complete(); },
+      });
+      return () => sub.unsubscribe();
+    }).pipe(tap((ev) => {
+      if (ev.type === 'final') { stats.samples++; outputs.record(ev.record); }
+      if (ev.type === 'committed_failure') stats.flagged++;
+      if (ev.type === 'stream_error') { stats.errors++; if (ev.fatal) stats.fatal = ev.message; }
+      outputs.event(ev);
+    }));
+
+    try {
+      if (useTui && runWatchTui) {
+        await runWatchTui({
+          events$,
+          header: { endpoint: source.endpoint, model: source.modelName, classifier: model ? { name: model.training.name, regime: model.regime, commitmentPoint: model.commitmentPoint } : null },
+          onStopSample: (id: string) => stopSample(id),
+          earlyStop: values['early-stop'] === true,
+        });
+      } else {
+        await new Promise<void>((resolve) => {
+          let sub: Subscription | null = null;
+          const onSignal = (): void => { sub?.unsubscribe(); cleanup(); resolve(); };
+          const cleanup = (): void => { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); };
+          process.on('SIGINT', onSignal);
+          process.on('SIGTERM', onSignal);
+          outputs.onBrokenPipe(() => onSignal());
+          sub = events$.subscribe({ complete: () => { cleanup(); resolve(); } });
+        });
+      }
+    } finally {
+      await outputs.close();
+      await source.close();
+    }
+    if (!useTui) {
+      process.stderr.write(`watched ${stats.samples} sample${stats.samples === 1 ? '' : 's'}: ${stats.flagged} flagged as committed failures, ${stats.errors} stream error${stats.errors === 1 ? '' : 's'}\n`);
+    }
+    if (stats.fatal !== null) {
+      process.stderr.write(`failmode watch: ${stats.fatal}\n`);
+      return 1;
+    }
+    return 0;
+  },
+};
+
+interface SourceArgs {
+  values: Record<string, string | boolean | string[] | undefined>;
+  prompt: string | undefined;
+  n: number;
+  maxTokens: number | undefined;
+  temperature: number | undefined;
+  concurrency: number;
+  topK: number;
+  tokensPerSecond: number;
+}
+
+async function openSource(a: SourceArgs): Promise<Source> {
+  const v = a.values;
+  if (typeof v.replay === 'string') {
+    const { readSseFile } = await import('../../stream/sse-source.ts');
+    return { events$: readSseFile(v.replay), endpoint: `replay ${v.replay}`, modelName: 'replay', choicesPerRequest: Infinity, references: new Map(), close: async () => {} };
+  }
+  if (typeof v['replay-jsonl'] === 'string') {
+    const { readTokenJsonl } = await import('../../stream/jsonl-source.ts');
+    return { events$: readTokenJsonl(v['replay-jsonl']), endpoint: `replay ${v['replay-jsonl']}`, modelName: 'replay', choicesPerRequest: Infinity, references: new Map(), close: async () => {} };
+  }
+  const { tokenEventsFromOpenAI } = await import('../../stream/openai-source.ts');
+  let prompts: PromptSpec[];
+  let baseURL: string;
+  let modelName: string;
+  let apiKey: string | undefined;
+  let extraBody: Record<string, unknown> | undefined;
+  let close = async (): Promise<void> => {};
+  const n = v.demo ? (v.n === undefined ? 8 : a.n) : a.n;
+  if (v.demo) {
+    const { startSimulator } = await import('../../stream/simulator/start-simulator.ts');
+    const sim = await startSimulator({ seed: 7, tokensPerSecond: a.tokensPerSecond });
+    close = () => sim.close();
+    baseURL = sim.url;
+    modelName = 'failmode-sim';
+    prompts = [{ id: 'demo', prompt: DEMO_QUESTION, reference: 'B', system: DEMO_SYSTEM }];
+    extraBody = { failmode_sim: { reference: 'B' } };
+  } else {
+    baseURL = v['base-url'] as string;
+    modelName = v.model as string;
+    const envName = typeof v['api-key-env'] === 'string' ? v['api-key-env'] : 'OPENAI_API_KEY';
+    apiKey = process.env[envName];
+    if (typeof v['api-key-env'] === 'string' && !apiKey) throw usageError(`Environment variable ${envName} (--api-key-env) is not set`);
+    prompts = typeof v.prompts === 'string'
+      ? await readPrompts(v.prompts)
+      : [{ id: 'p0', prompt: a.prompt as string, ...(typeof v.reference === 'string' ? { reference: v.reference } : {}) }];
+  }
+  const system = typeof v.system === 'string' ? v.system : undefined;
+  const references = new Map<string, string>();
+  for (const p of prompts) if (p.reference !== undefined) references.set(p.id, p.reference);
+  const abort$ = new Subject<string>();
+  const events$ = from(prompts).pipe(mergeMap((p) => defer(() => {
+    const sys = p.system ?? system;
+    const messages = [...(sys ? [{ role: 'system', content: sys }] : []), { role: 'user', content: p.prompt }];
+    return tokenEventsFromOpenAI({
+      baseURL, model: modelName, messages, n, topLogprobs: a.topK, requestId: p.id,
+      ...(apiKey ? { apiKey } : {}),
+      ...(a.maxTokens !== undefined ? { maxTokens: a.maxTokens } : {}),
+      ...(a.temperature !== undefined ? { temperature: a.temperature } : {}),
+      ...(extraBody ? { extraBody } : {}),
+    }).pipe(takeUntil(abort$.pipe(filter((id) => id === p.id))));
+  }), a.concurrency));
+  return {
+    events$: prompts.length === 0 ? EMPTY : events$,
+    endpoint: baseURL, modelName, choicesPerRequest: n, references,
+    abortRequest: (id) => abort$.next(id),
+    close,
+  };
+}
+
+/** Reads the --prompts JSONL: one object per line with `prompt` (or `question`), optional `id`, `reference` (or `answer`), `system`. */
+export async function readPrompts(path: string): Promise<PromptSpec[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new FailmodeError(`cannot read --prompts file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const out: PromptSpec[] = [];
+  const ids = new Set<string>();
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === '') return;
+    const where = `${path} line ${i + 1}`;
+    let obj: unknown;
+    try { obj = JSON.parse(line); } catch (err) { throw new FailmodeError(`${where}: expected a JSON object, got invalid JSON (${(err as Error).message})`); }
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new FailmodeError(`${where}: expected a JSON object like {"prompt": "..."}`);
+    const o = obj as Record<string, unknown>;
+    const prompt = o.prompt ?? o.question;
+    if (typeof prompt !== 'string' || prompt === '') throw new FailmodeError(`${where}: expected "prompt" to be a non-empty string`);
+    const rawId = o.id ?? `p${out.length}`;
+    if (typeof rawId !== 'string' && typeof rawId !== 'number') throw new FailmodeError(`${where}: expected "id" to be a string or number`);
+    const id = String(rawId);
+    if (id.includes(':')) throw new FailmodeError(`${where}: "id" must not contain ':' (sample ids are id:choice)`);
+    if (ids.has(id)) throw new FailmodeError(`${where}: duplicate id \`${id}\``);
+    ids.add(id);
+    const ref = o.reference ?? o.answer;
+    if (ref !== undefined && typeof ref !== 'string' && typeof ref !== 'number') throw new FailmodeError(`${where}: expected "reference" to be a string`);
+    const sys = o.system;
+    if (sys !== undefined && typeof sys !== 'string') throw new FailmodeError(`${where}: expected "system" to be a string`);
+    out.push({ id, prompt, ...(ref !== undefined ? { reference: String(ref) } : {}), ...(sys !== undefined ? { system: sys } : {}) });
+  });
+  if (out.length === 0) throw new FailmodeError(`${path}: no prompts (expected one JSON object per line)`);
+  return out;
+}
+
+interface Outputs {
+  event(ev: MonitorEvent): void;
+  record(rec: FeatureRecord): void;
+  recordEvent(ev: StreamEvent): void;
+  onBrokenPipe(cb: () => void): void;
+  close(): Promise<void>;
+}
+
+async function openOutputs(o: { jsonl: string | null; record: string | undefined; recordsCsv: string | undefined; ticks: boolean }): Promise<Outputs> {
+  const files: WriteStream[] = [];
+  const open = (path: string): WriteStream => {
+    const s = createWriteStream(path);
+    files.push(s);
+    return s;
+  };
+  let brokenPipe: (() => void) | null = null;
+  let piped = false;
+  const jsonlOut: { write(s: string): void } | null = o.jsonl === null ? null : o.jsonl === '-' ? { write: (s) => { if (!piped) process.stdout.write(s); } } : open(o.jsonl);
+  if (o.jsonl === '-') {
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') { piped = true; brokenPipe?.(); } });
+  }
+  const recordOut = o.record ? open(o.record) : null;
+  const { streamEventToJsonl } = recordOut ? await import('../../stream/jsonl-source.ts') : { streamEventToJsonl: null };
+  const csvOut = o.recordsCsv ? open(o.recordsCsv) : null;
+  let csvColumns: string[] | null = null;
+  // Fail early and clearly when an output path cannot be opened.
+  await Promise.all(files.map((f) => new Promise<void>((resolve, reject) => {
+    f.once('open', () => resolve());
+    f.once('error', (err: NodeJS.ErrnoException) => reject(new FailmodeError(`cannot write ${String(f.path)}: ${err.code ?? err.message}`, 'FAILMODE_ERR_OUTPUT', 2)));
+  })));
+  return {
+    event(ev) {
+      if (!jsonlOut || (ev.type === 'token' && !o.ticks)) return;
+      jsonlOut.write(`${eventToJsonl(ev)}\n`);
+    },
+    record(rec) {
+      if (!csvOut) return;
+      if (csvColumns === null) {
+        csvColumns = recordColumns([rec]);
+        csvOut.write(recordsToCsv([rec], csvColumns));
+      } else {
+        csvOut.write(recordsToCsv([rec], csvColumns).split('\n').slice(1).join('\n'));
+      }
+    },
+    recordEvent(ev) {
+      if (recordOut && streamEventToJsonl) recordOut.write(`${streamEventToJsonl(ev)}\n`);
+    },
+    onBrokenPipe(cb) { brokenPipe = cb; },
+    async close() {
+      await Promise.all(files.map((f) => new Promise<void>((resolve) => f.end(() => resolve()))));
+    },
+  };
+}
+
+/** A monitor event as one JSON line; a `final` event carries the record (NaN → null). */
+export function eventToJsonl(ev: MonitorEvent): string {
+  if (ev.type === 'final') return `{"type":"final","sampleId":${JSON.stringify(ev.sampleId)},"t":${ev.t},"record":${recordToJsonl(ev.record)}}`;
+  return JSON.stringify(ev, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v));
+}
