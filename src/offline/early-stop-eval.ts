@@ -20,8 +20,10 @@
  * features are the prefinal window columns, a sample is stoppable at T iff its prefinal length > T (after the answer
  * line started there is nothing left to save), and tokens saved count the whole generation (`generated_len`).
  */
-import { BASE_FEATURES, windowColumn, type ListSuffix } from '../features/columns.ts';
+import { windowColumn } from '../features/columns.ts';
 import { FailmodeError } from '../errors.ts';
+import { detectWindows, prefinalLengthColumn, windowColumns } from './analysis/column-sets.ts';
+import { MIN_FAILURES } from './cv-lr.ts';
 import type { Frame } from './frame.ts';
 import { failureLabels } from './table/failure-labels.ts';
 
@@ -283,8 +285,6 @@ export interface EarlyStopEvalResult {
 }
 
 const DEFAULT_PERCENTILES = [50, 70, 80, 90, 95, 99];
-/** The paper's MIN_FAIL: fewer failures than this in the prefinal subset → regular features. */
-const MIN_FAIL = 5;
 
 /**
  * Runs the early-stopping evaluation of one results table. Every method of a window is evaluated on the same rows:
@@ -302,22 +302,22 @@ export function earlyStopEval(input: Frame, scorer: OofScorer, opts: EarlyStopEv
   const lengthColumn = ['generated_len', 'full_len'].find((c) => frame.has(c));
   if (!lengthColumn) throw new FailmodeError(`${input.source} has neither \`generated_len\` nor \`full_len\`: the tokens a generation took are needed to count tokens saved`);
 
-  let suffix: ListSuffix = '';
+  let prefinal = false;
   let stopLengthColumn = lengthColumn;
   let fallback: EarlyStopEvalResult['prefinal']['fallback'] = null;
   if (opts.prefinal) {
-    const plen = ['prefinal_len', 'preboxed_generated_len'].find((c) => frame.has(c));
+    const plen = prefinalLengthColumn(frame);
     if (!plen) fallback = 'no-length-column';
     else {
       const len = frame.numeric(plen)!;
       const keep: number[] = [];
       let nf = 0;
       for (let i = 0; i < frame.nRows; i++) if (len[i]! > 0) { keep.push(i); nf += y[i]!; }
-      if (nf < MIN_FAIL) fallback = 'few-failures';
+      if (nf < MIN_FAILURES) fallback = 'few-failures';
       else {
         frame = frame.selectRows(keep);
         y = Uint8Array.from(keep, (i) => y[i]!);
-        suffix = '_prefinal';
+        prefinal = true;
         stopLengthColumn = plen;
       }
     }
@@ -325,10 +325,10 @@ export function earlyStopEval(input: Frame, scorer: OofScorer, opts: EarlyStopEv
   const fullLen = frame.numeric(lengthColumn)!;
   const stopLen = frame.numeric(stopLengthColumn)!;
 
-  const windows = opts.windows ?? detectWindows(frame.columnNames);
+  const windows = opts.windows ?? detectWindows(frame);
   const results: WindowStopResult[] = [];
   for (const T of windows) {
-    const names = BASE_FEATURES.map((f) => windowColumn(f, T, suffix)).filter((c) => frame.has(c));
+    const names = windowColumns(frame, T, prefinal);
     if (names.length === 0) continue;
     const oof = scorer(names.map((c) => frame.numeric(c)!), y);
     if (oof === null || oof.rows.length === 0) continue;
@@ -341,7 +341,7 @@ export function earlyStopEval(input: Frame, scorer: OofScorer, opts: EarlyStopEv
     });
     const methods: MethodResult[] = [evaluateMethod('classifier', rows(oof.rowScores), T, minPrecision, percentiles, maxCurvePoints)];
     for (const f of BASELINE_FEATURES) {
-      const col = frame.numeric(windowColumn(f, T, suffix));
+      const col = frame.numeric(windowColumn(f, T, prefinal ? '_prefinal' : ''));
       if (!col) continue;
       methods.push(evaluateMethod(f, rows(rowIdx.map((i) => col[i]!)), T, minPrecision, percentiles, maxCurvePoints));
     }
@@ -354,7 +354,7 @@ export function earlyStopEval(input: Frame, scorer: OofScorer, opts: EarlyStopEv
     schema: 'failmode-early-stop-eval',
     version: 1,
     file: input.source,
-    prefinal: { requested: !!opts.prefinal, active: suffix === '_prefinal', fallback },
+    prefinal: { requested: !!opts.prefinal, active: prefinal, fallback },
     n: frame.nRows,
     failures,
     excludedMissingCorrect: labelled.excluded,
@@ -382,14 +382,4 @@ function thin<T>(xs: readonly T[], max: number): T[] {
   const out: T[] = [];
   for (let k = 0; k < max; k++) out.push(xs[Math.round((k * (xs.length - 1)) / (max - 1))]!);
   return out;
-}
-
-/** Sorted windows N of every `…_w{N}` column (the paper's auto-detection, SPEC §3.2). */
-export function detectWindows(columns: readonly string[]): number[] {
-  const set = new Set<number>();
-  for (const c of columns) {
-    const m = /_w(\d+)$/.exec(c);
-    if (m) set.add(Number(m[1]));
-  }
-  return [...set].sort((a, b) => a - b);
 }

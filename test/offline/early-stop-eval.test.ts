@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Frame } from '../../src/offline/frame.ts';
 import {
-  bestAtPrecision, crossFittedAtPrecision, detectWindows, earlyStopEval, percentile, stopAt, stopCurve, type OofScorer, type StopRows,
+  bestAtPrecision, crossFittedAtPrecision, earlyStopEval, percentile, stopAt, stopCurve, type OofScorer, type StopRows,
 } from '../../src/offline/early-stop-eval.ts';
 
 const close = (a: number, b: number, eps = 1e-12) => assert.ok(Math.abs(a - b) <= eps, `${a} ≉ ${b}`);
@@ -156,9 +156,5 @@ describe('earlyStopEval on a tiny frame', () => {
     // Row 5 (prefinal 60 ≤ 100) cannot be stopped.
     assert.equal(r.windows[0]!.stoppable, 10);
     assert.equal(r.windows[0]!.methods[0]!.best!.tokensSaved, 1300);
-  });
-
-  it('detects windows from column names', () => {
-    assert.deepEqual(detectWindows(['a_w128', 'b_prefinal_w64', 'c', 'd_w128']), [64, 128]);
   });
 });

@@ -1,0 +1,139 @@
+import type { StopPolicy } from '../sampler/stop-policy.ts';
+import type { StreamEvent, TopLogprob } from '../stream/token-event.ts';
+import type { FeedConnection } from './feed-server.ts';
+import { LiveSample, type LiveSampleInit, type MonitorFactory } from './live-sample.ts';
+import { FeedProtocolError, type ClientStopMessage, type ServerMessage, type TokensMessage } from './protocol.ts';
+import { VoteBoard } from './vote-board.ts';
+
+export interface FeedHubOptions {
+  /** Delivers a message to the run's subscribers (and to `owner`, the pushing client, even if not subscribed). */
+  readonly publish: (run: string, msg: ServerMessage, owner: FeedConnection | null) => void;
+  readonly createMonitor: MonitorFactory;
+  /** @default 'any-window' */
+  readonly stopPolicy?: StopPolicy;
+  /** Most samples monitored at once (proxy and pushed together); more are refused. @default 4096 */
+  readonly maxLiveSamples?: number;
+  /** Most samples one WebSocket client may push at once. @default 256 */
+  readonly maxPushedPerClient?: number;
+  readonly now?: () => number;
+}
+
+/** Per-connection bookkeeping of pushed samples. */
+interface PushState {
+  readonly live: Map<string, LiveSample>;
+  /** Recently finished pushed ids → whether they were stopped (bounded), so late tokens of a stopped sample are recognised. */
+  readonly finished: Map<string, boolean>;
+}
+
+/**
+ * The server's registry of live samples, shared by the HTTP proxy and the WebSocket feed: starts monitored samples,
+ * routes a client's `stop` to the sample (proxy samples abort their upstream request; pushed samples tell their
+ * client), turns pushed `tokens` into stream events, and keeps the vote board.
+ */
+export class FeedHub {
+  readonly votes = new VoteBoard();
+  private readonly live = new Map<string, LiveSample>();
+  private readonly pushed = new WeakMap<FeedConnection, PushState>();
+  private readonly o: Required<FeedHubOptions>;
+  private totals = { started: 0, stopped: 0, finished: 0, tokens: 0 };
+  private pushSeq = 0;
+
+  constructor(options: FeedHubOptions) {
+    this.o = {
+      stopPolicy: 'any-window', maxLiveSamples: 4096, maxPushedPerClient: 256,
+      now: () => performance.timeOrigin + performance.now(), ...options,
+    };
+  }
+
+  /** Starts monitoring a sample; throws FeedProtocolError `sample_id_in_use` / `too_many_samples`. */
+  begin(init: LiveSampleInit & { readonly owner?: FeedConnection | null }): LiveSample {
+    if (this.live.has(init.sampleId)) throw new FeedProtocolError('sample_id_in_use', `Sample \`${init.sampleId}\` is already running`);
+    if (this.live.size >= this.o.maxLiveSamples) throw new FeedProtocolError('too_many_samples', `Already monitoring ${this.live.size} samples (the limit)`);
+    const owner = init.owner ?? null;
+    const publish = (run: string, msg: ServerMessage): void => this.o.publish(run, msg, owner);
+    const sample = new LiveSample({
+      ...init,
+      onFinished: (s) => {
+        this.live.delete(s.sampleId);
+        this.totals.finished++;
+        this.totals.tokens += s.tokens;
+        if (s.stopped) this.totals.stopped++;
+        init.onFinished?.(s);
+      },
+    }, {
+      createMonitor: this.o.createMonitor, stopPolicy: this.o.stopPolicy, publish, now: this.o.now,
+      tally: (s) => this.votes.add(s.init.run, s.init.question, s.sampleId, s.answer, s.stopped, this.o.now()),
+    });
+    this.live.set(init.sampleId, sample);
+    this.totals.started++;
+    return sample;
+  }
+
+  get(sampleId: string): LiveSample | undefined {
+    return this.live.get(sampleId);
+  }
+
+  /** A client's `stop`: stops the sample (its onStop aborts it). */
+  clientStop(_conn: FeedConnection, msg: ClientStopMessage): void {
+    const s = this.live.get(msg.sampleId);
+    if (!s) throw new FeedProtocolError('unknown_sample', `No sample \`${msg.sampleId}\` is running`);
+    s.stop('client');
+  }
+
+  /** A client's `tokens`: the first message of a sampleId starts a pushed sample owned by that connection. */
+  clientTokens(conn: FeedConnection, msg: TokensMessage): void {
+    let state = this.pushed.get(conn);
+    if (!state) {
+      state = { live: new Map(), finished: new Map() };
+      this.pushed.set(conn, state);
+    }
+    let s = state.live.get(msg.sampleId);
+    if (!s) {
+      const wasStopped = state.finished.get(msg.sampleId);
+      // Tokens already in flight when the server stopped the sample are expected; anything else is a client bug.
+      if (wasStopped === true) return;
+      if (wasStopped === false) throw new FeedProtocolError('sample_finished', `Sample \`${msg.sampleId}\` has already ended`);
+      if (state.live.size >= this.o.maxPushedPerClient) throw new FeedProtocolError('too_many_samples', `This connection already pushes ${state.live.size} samples (the limit)`);
+      const st = state;
+      s = this.begin({
+        // Pushed ids are the client's: give the monitor a unique one, so an id reused later starts a fresh sample.
+        sampleId: msg.sampleId, monitorId: `${msg.sampleId}@client${conn.id}.${++this.pushSeq}`, run: msg.run ?? 'default', question: msg.question ?? msg.sampleId, source: 'client',
+        model: null, earlyStop: msg.earlyStop ?? false, reference: msg.reference ?? null, owner: conn,
+        onFinished: (x) => {
+          st.live.delete(x.sampleId);
+          st.finished.set(x.sampleId, x.stopped);
+          if (st.finished.size > 4096) st.finished.delete(st.finished.keys().next().value!);
+        },
+      });
+      st.live.set(msg.sampleId, s);
+    }
+    const t = this.o.now();
+    for (const tok of msg.tokens) {
+      if (s.finished) break;
+      s.push({
+        type: 'token', sampleId: s.monitorId, index: s.tokens, token: tok.token,
+        logprob: tok.logprob ?? NaN, top: tok.top as readonly TopLogprob[] | null, channel: tok.channel, t,
+      });
+    }
+    if (msg.end && !s.finished) s.push({ type: 'end', sampleId: s.monitorId, finishReason: msg.end.finishReason, t });
+  }
+
+  /** The connection closed: its pushed samples end with finishReason `error`. */
+  clientClosed(conn: FeedConnection): void {
+    const state = this.pushed.get(conn);
+    if (!state) return;
+    for (const s of [...state.live.values()]) s.abandon('error');
+  }
+
+  /** Feeds one stream event to its sample (proxy path, where sampleId = monitorId); events of unknown samples are ignored. */
+  route(ev: StreamEvent): void {
+    if (ev.sampleId === undefined) return;
+    this.live.get(ev.sampleId)?.push(ev);
+  }
+
+  stats(): { live: number; started: number; finished: number; stopped: number; tokens: number; questions: number } {
+    let liveTokens = 0;
+    for (const s of this.live.values()) liveTokens += s.tokens;
+    return { live: this.live.size, ...this.totals, tokens: this.totals.tokens + liveTokens, questions: this.votes.size };
+  }
+}

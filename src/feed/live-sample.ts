@@ -1,0 +1,175 @@
+import type { MonitorEvent } from '../online/monitor-events.ts';
+import { stopSignal, type StopPolicy, type StopSignal } from '../sampler/stop-policy.ts';
+import type { StreamEvent } from '../stream/token-event.ts';
+import type { SampleSource, ServerMessage, StopMessage, StopReason } from './protocol.ts';
+
+/** Monitors one sample: receives its stream events, reports monitor events through the callback given at creation. */
+export interface SampleMonitorHandle {
+  push(ev: StreamEvent): void;
+}
+
+/** Builds the monitor of one sample (the live monitor with the server's model, profile and top-k). */
+export type MonitorFactory = (sample: { readonly monitorId: string; readonly reference: string | null }, emit: (ev: MonitorEvent) => void) => SampleMonitorHandle;
+
+export interface LiveSampleInit {
+  /** The id clients see. */
+  readonly sampleId: string;
+  /** The id of this sample's stream events inside the monitor (unique for the server's lifetime). @default sampleId */
+  readonly monitorId?: string;
+  readonly run: string;
+  readonly question: string;
+  readonly source: SampleSource;
+  readonly model: string | null;
+  /** Stop the sample when the stop policy fires (else risks are only reported). */
+  readonly earlyStop: boolean;
+  readonly reference: string | null;
+  /** Called once when the sample is stopped (abort the upstream request / tell the pushing client). */
+  readonly onStop?: (msg: StopMessage) => void;
+  /** Called once when the sample has finished (after its `sample_finished`). */
+  readonly onFinished?: (sample: LiveSample) => void;
+}
+
+export interface LiveSampleContext {
+  readonly createMonitor: MonitorFactory;
+  readonly stopPolicy: StopPolicy;
+  /** Publishes a feed message about this sample's run. */
+  readonly publish: (run: string, msg: ServerMessage) => void;
+  /** A finished sample's answer goes to the vote board; returns its question's `vote`. */
+  readonly tally: (sample: LiveSample) => ServerMessage;
+  readonly now: () => number;
+}
+
+/**
+ * One monitored sample on the server: feeds its stream events to the monitor, turns monitor events into feed
+ * messages, applies the stop policy when early stopping was asked for, and announces the end with the answer and the
+ * question's vote. Every transition happens once: a sample is stopped at most once and finishes exactly once.
+ */
+export class LiveSample {
+  readonly init: LiveSampleInit;
+  readonly monitorId: string;
+  tokens = 0;
+  stopped = false;
+  finished = false;
+  /** Last risk the monitor reported (for weighted votes and the finish message). */
+  lastRisk: number | null = null;
+  stopInfo: StopSignal | null = null;
+  finishReason: string | null = null;
+  answer: string | null = null;
+  record: Record<string, number | string | null> | null = null;
+  private readonly ctx: LiveSampleContext;
+  private readonly monitor: SampleMonitorHandle;
+  private ended = false;
+  /** True while the monitor is handling an event: a stop decided then ends the sample right after it returns. */
+  private inMonitor = false;
+  private endAfterMonitor = false;
+
+  constructor(init: LiveSampleInit, ctx: LiveSampleContext) {
+    this.init = init;
+    this.ctx = ctx;
+    this.monitorId = init.monitorId ?? init.sampleId;
+    this.monitor = ctx.createMonitor({ monitorId: this.monitorId, reference: init.reference }, (ev) => this.onMonitorEvent(ev));
+    ctx.publish(init.run, {
+      type: 'sample_started', run: init.run, question: init.question, sampleId: init.sampleId, source: init.source,
+      model: init.model, earlyStop: init.earlyStop, t: ctx.now(),
+    });
+  }
+
+  get sampleId(): string {
+    return this.init.sampleId;
+  }
+
+  /** A stream event of this sample (token, end, stream_error) with `sampleId` = monitorId. Ignored after the sample was stopped or ended. */
+  push(ev: StreamEvent): void {
+    if (this.ended) return;
+    if (ev.type === 'token') this.tokens++;
+    if (ev.type === 'end') {
+      this.ended = true;
+      this.finishReason = this.stopped ? 'failmode_stop' : ev.finishReason;
+    }
+    if (ev.type === 'start') return;
+    this.inMonitor = true;
+    try {
+      this.monitor.push(ev);
+    } finally {
+      this.inMonitor = false;
+    }
+    // A monitor that emits no final record still finishes the sample.
+    if (ev.type === 'end' && !this.finished) this.finish();
+    if (this.endAfterMonitor) {
+      this.endAfterMonitor = false;
+      this.push({ type: 'end', sampleId: this.monitorId, finishReason: 'failmode_stop', t: this.ctx.now() });
+    }
+  }
+
+  /**
+   * Stops the sample: announces `stop`, calls `onStop` (which aborts the generation), and ends the monitor's sample
+   * with finishReason `failmode_stop`. No-op when already stopped or ended.
+   */
+  stop(reason: StopReason, signal: StopSignal | null = null): boolean {
+    if (this.stopped || this.ended) return false;
+    this.stopped = true;
+    this.stopInfo = signal;
+    const msg: StopMessage = {
+      type: 'stop', run: this.init.run, sampleId: this.sampleId, reason,
+      T: signal?.T ?? null, risk: signal?.risk ?? null, tokens: this.tokens, t: this.ctx.now(),
+    };
+    this.ctx.publish(this.init.run, msg);
+    this.init.onStop?.(msg);
+    // Never re-enter the monitor from inside its own callback.
+    if (this.inMonitor) this.endAfterMonitor = true;
+    else this.push({ type: 'end', sampleId: this.monitorId, finishReason: 'failmode_stop', t: this.ctx.now() });
+    return true;
+  }
+
+  /** Ends a sample whose stream stopped without an end event (dropped connection, caller gone). */
+  abandon(finishReason: string): void {
+    if (!this.ended) this.push({ type: 'end', sampleId: this.monitorId, finishReason, t: this.ctx.now() });
+  }
+
+  private onMonitorEvent(ev: MonitorEvent): void {
+    const { run } = this.init;
+    const sampleId = this.sampleId;
+    const now = this.ctx.now();
+    switch (ev.type) {
+      case 'window':
+        this.ctx.publish(run, { type: 'window', run, sampleId, T: ev.T, features: ev.features, t: ev.t });
+        break;
+      case 'risk':
+        this.lastRisk = ev.risk;
+        this.ctx.publish(run, { type: 'risk', run, sampleId, index: ev.index, T: ev.T, risk: ev.risk, threshold: ev.threshold, t: ev.t });
+        break;
+      case 'committed_failure':
+        this.ctx.publish(run, { type: 'committed_failure', run, sampleId, T: ev.T, risk: ev.risk, threshold: ev.threshold, regime: ev.regime, t: ev.t });
+        break;
+      case 'final':
+        this.record = ev.record;
+        this.answer = typeof ev.record.answer === 'string' && ev.record.answer !== '' ? ev.record.answer : null;
+        if (!this.finished && this.ended) this.finish();
+        return;
+      case 'stream_error':
+        this.ctx.publish(run, { type: 'error', code: 'stream_error', message: `${ev.position}: ${ev.message}`, sampleId: this.sampleId, t: now });
+        return;
+      case 'warning':
+        this.ctx.publish(run, { type: 'warning', run, sampleId: this.sampleId, message: ev.message, t: now });
+        return;
+      case 'token':
+        return;
+    }
+    if (this.init.earlyStop && !this.stopped && !this.ended) {
+      const signal = stopSignal(ev, this.ctx.stopPolicy);
+      if (signal) this.stop(signal.reason, signal);
+    }
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    const { run, question } = this.init;
+    this.ctx.publish(run, {
+      type: 'sample_finished', run, question, sampleId: this.sampleId, finishReason: this.finishReason ?? 'unknown',
+      stopped: this.stopped, tokens: this.tokens, answer: this.answer, record: this.record, t: this.ctx.now(),
+    });
+    this.ctx.publish(run, this.ctx.tally(this));
+    this.init.onFinished?.(this);
+  }
+}

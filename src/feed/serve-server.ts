@@ -1,0 +1,195 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { FailmodeError } from '../errors.ts';
+import type { ModelFile } from '../models/model-file.ts';
+import type { ResolvedMonitorConfig } from '../online/monitor.ts';
+import type { Profile } from '../online/profiles.ts';
+import type { StopPolicy } from '../sampler/stop-policy.ts';
+import { handleChatCompletions } from './chat-proxy.ts';
+import { requestToken, tokenMatches } from './check-token.ts';
+import { FeedHub } from './feed-hub.ts';
+import { createFeedServer, type FeedServer } from './feed-server.ts';
+import { sendJsonError } from './http-body.ts';
+import { isLoopbackHost } from './is-loopback-host.ts';
+import type { MonitorFactory } from './live-sample.ts';
+import type { ModelSummary } from './protocol.ts';
+import { sharedMonitorFactory } from './shared-monitor.ts';
+
+export interface ServeOptions {
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** 0 = any free port. @default 8787 */
+  readonly port?: number;
+  /** OpenAI-compatible base URL (…/v1) the proxy forwards to; null = feed only (the proxy answers 503). */
+  readonly upstream?: string | null;
+  /** Key sent to the upstream; never logged. */
+  readonly upstreamApiKey?: string | null;
+  readonly model?: ModelFile | null;
+  /** Task profile for answer extraction and the prefinal cut (default: the model's). */
+  readonly profile?: Profile;
+  /** Required on the proxy and the feed; mandatory for a non-loopback host. */
+  readonly token?: string | null;
+  /** Per-subscriber outbound bound in bytes. @default 1 MiB */
+  readonly maxSubscriberQueueBytes?: number;
+  /** Largest WebSocket message from a client. @default 256 KiB */
+  readonly maxMessageBytes?: number;
+  /** Largest proxy request body. @default 4 MiB */
+  readonly maxBodyBytes?: number;
+  /** @default 30000 */
+  readonly heartbeatMs?: number;
+  /** @default 'any-window' */
+  readonly stopPolicy?: StopPolicy;
+  /** Upstream request timeout. @default 20 min */
+  readonly upstreamTimeoutMs?: number;
+  /** Browser origins allowed on the feed. @default [] */
+  readonly allowedOrigins?: readonly string[];
+  /** Monitor factory override (tests); default: the live monitor with `model` and `profile`. */
+  readonly createMonitor?: MonitorFactory;
+}
+
+export interface ServeHandle {
+  /** `http://host:port` */
+  readonly url: string;
+  readonly port: number;
+  readonly server: Server;
+  readonly hub: FeedHub;
+  readonly feed: FeedServer;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `failmode serve`: the monitoring proxy (`POST /v1/chat/completions`, `GET /v1/models`), `GET /health` and
+ * the WebSocket feed at `/feed`. Safe by default: binds 127.0.0.1; any other host needs a token (refused otherwise).
+ */
+export async function startServe(options: ServeOptions = {}): Promise<ServeHandle> {
+  const o = {
+    host: '127.0.0.1', port: 8787, upstream: null as string | null, upstreamApiKey: null as string | null, model: null as ModelFile | null,
+    token: null as string | null, maxSubscriberQueueBytes: 1024 * 1024, maxMessageBytes: 256 * 1024, maxBodyBytes: 4 * 1024 * 1024,
+    heartbeatMs: 30_000, stopPolicy: 'any-window' as StopPolicy, upstreamTimeoutMs: 20 * 60_000, allowedOrigins: [] as readonly string[],
+    ...options,
+  };
+  if (!isLoopbackHost(o.host) && !o.token) {
+    throw new FailmodeError(`Refusing to listen on ${o.host} without --token: a non-loopback address exposes the proxy and the feed to the network`, 'FAILMODE_ERR_USAGE', 2);
+  }
+  if (o.upstream !== null) {
+    let u: URL;
+    try {
+      u = new URL(o.upstream);
+    } catch {
+      throw new FailmodeError(`Expected --upstream to be an http(s) URL like http://127.0.0.1:8000/v1, got \`${o.upstream}\``, 'FAILMODE_ERR_USAGE', 2);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new FailmodeError(`Expected --upstream to be an http(s) URL, got \`${u.protocol}\``, 'FAILMODE_ERR_USAGE', 2);
+  }
+
+  let feed: FeedServer | null = null;
+  let config: ResolvedMonitorConfig | null = null;
+  let createMonitor = o.createMonitor;
+  if (!createMonitor) {
+    const shared = sharedMonitorFactory({ model: o.model, ...(o.profile ? { profile: o.profile } : {}), ...(o.model ? { topK: o.model.signal.topK } : {}) }, (ev) => {
+      if (ev.type === 'warning') feed?.publish('', { type: 'warning', message: ev.message, t: ev.t });
+    });
+    createMonitor = shared.factory;
+    config = shared.config;
+  }
+  const hub = new FeedHub({ publish: (run, msg, owner) => feed?.publish(run, msg, owner), createMonitor, stopPolicy: o.stopPolicy });
+  const version = packageVersion();
+  const server = createServer({ requestTimeout: 0, headersTimeout: 30_000 });
+  feed = createFeedServer({
+    server, token: o.token, maxPayload: o.maxMessageBytes, maxBufferedBytes: o.maxSubscriberQueueBytes,
+    heartbeatMs: o.heartbeatMs, allowedOrigins: o.allowedOrigins,
+    hello: () => ({ server: { name: 'failmode', version, stopPolicy: o.stopPolicy }, model: o.model ? modelSummary(o.model, config) : null }),
+    onStop: (conn, msg) => hub.clientStop(conn, msg),
+    onTokens: (conn, msg) => hub.clientTokens(conn, msg),
+    onClose: (conn) => hub.clientClosed(conn),
+  });
+  const topK = o.model?.signal.topK ?? 20;
+  const started = Date.now();
+
+  const authorized = (req: IncomingMessage): boolean => o.token === null || tokenMatches(requestToken(req), o.token);
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '') || '/';
+    const route = `${req.method} ${path}`;
+    const handle = async (): Promise<void> => {
+      if (route === 'GET /health') {
+        const body: Record<string, unknown> = { status: 'ok', protocol: 1, uptimeSeconds: Math.round((Date.now() - started) / 1000) };
+        if (authorized(req)) Object.assign(body, { version, upstream: o.upstream !== null, model: o.model?.training.name ?? null, samples: hub.stats(), feed: feed!.stats() });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+        return;
+      }
+      if (!authorized(req)) return sendJsonError(res, 401, 'Missing or wrong token (send `Authorization: Bearer <token>`)', 'authentication_error');
+      if (route === 'POST /v1/chat/completions') {
+        if (o.upstream === null) return sendJsonError(res, 503, 'No upstream configured (start failmode serve with --upstream URL)', 'upstream_error');
+        return handleChatCompletions(req, res, {
+          upstream: o.upstream, upstreamApiKey: o.upstreamApiKey, passCallerAuth: o.token === null, hub, topK,
+          canStop: o.model !== null || o.createMonitor !== undefined, maxBodyBytes: o.maxBodyBytes, timeoutMs: o.upstreamTimeoutMs,
+        });
+      }
+      if (route === 'GET /v1/models') {
+        if (o.upstream === null) return sendJsonError(res, 503, 'No upstream configured (start failmode serve with --upstream URL)', 'upstream_error');
+        return passthroughModels(req, res, o.upstream, o.upstreamApiKey, o.token === null);
+      }
+      sendJsonError(res, 404, `No route ${route.slice(0, 120)}; failmode serve answers POST /v1/chat/completions, GET /v1/models, GET /health and WebSocket /feed`, 'not_found');
+    };
+    handle().catch((err: unknown) => sendJsonError(res, 500, `Internal error: ${(err as Error).message}`, 'server_error'));
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE'
+      ? new FailmodeError(`Port ${o.port} on ${o.host} is already in use (choose another with --port)`, 'FAILMODE_ERR_LISTEN', 1)
+      : err));
+    server.listen(o.port, o.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostInUrl = o.host.includes(':') ? `[${o.host}]` : o.host;
+  const f = feed;
+  return {
+    url: `http://${hostInUrl}:${port}`,
+    port,
+    server,
+    hub,
+    feed: f,
+    async close() {
+      await f.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** What `hello` says about the model. */
+export function modelSummary(m: ModelFile, config: ResolvedMonitorConfig | null): ModelSummary {
+  return {
+    name: m.training.name, regime: m.regime, commitmentPoint: m.commitmentPoint, windows: [...m.windows], topK: m.signal.topK,
+    prefinal: m.prefinal, profile: config?.profile ?? m.profile,
+    thresholds: m.classifiers.map((c) => ({ window: c.window, threshold: c.stop.threshold })),
+  };
+}
+
+async function passthroughModels(req: IncomingMessage, res: ServerResponse, upstream: string, key: string | null, passCallerAuth: boolean): Promise<void> {
+  const headers: Record<string, string> = {};
+  if (key) headers.authorization = `Bearer ${key}`;
+  else if (passCallerAuth && typeof req.headers.authorization === 'string') headers.authorization = req.headers.authorization;
+  try {
+    const r = await fetch(`${upstream.replace(/\/+$/, '')}/models`, { headers, signal: AbortSignal.timeout(30_000) });
+    const text = await r.text();
+    res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/json' });
+    res.end(text);
+  } catch (err) {
+    sendJsonError(res, 502, `Cannot reach the upstream: ${(err as Error).message}`, 'upstream_error');
+  }
+}
+
+function packageVersion(): string {
+  try {
+    return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}

@@ -1,0 +1,29 @@
+import { createSampleMonitor, type MonitorOptions, type ResolvedMonitorConfig } from '../online/monitor.ts';
+import type { MonitorEvent } from '../online/monitor-events.ts';
+import type { MonitorFactory } from './live-sample.ts';
+
+/**
+ * One live monitor for every sample the server watches (one model, one set of warnings), with its events routed back
+ * to the sample that owns them. Events without a sample (configuration warnings) go to `onGlobal`.
+ */
+export function sharedMonitorFactory(opts: Omit<MonitorOptions, 'reference'>, onGlobal: (ev: MonitorEvent) => void): { factory: MonitorFactory; config: ResolvedMonitorConfig } {
+  const routes = new Map<string, (ev: MonitorEvent) => void>();
+  const references = new Map<string, string>();
+  // Up-front warnings are emitted while the monitor is created, before routes exist: they go to onGlobal.
+  const m = createSampleMonitor({ ...opts, reference: (id) => references.get(id) }, (ev) => {
+    const id = ev.sampleId;
+    const route = id === undefined ? undefined : routes.get(id);
+    if (route) route(ev);
+    else onGlobal(ev);
+    if (ev.type === 'final') {
+      routes.delete(ev.sampleId);
+      references.delete(ev.sampleId);
+    }
+  });
+  const factory: MonitorFactory = (sample, emit) => {
+    routes.set(sample.monitorId, emit);
+    if (sample.reference !== null) references.set(sample.monitorId, sample.reference);
+    return { push: (ev) => m.push(ev) };
+  };
+  return { factory, config: m.config };
+}
