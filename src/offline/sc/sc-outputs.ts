@@ -84,7 +84,7 @@ export async function writeScOutputs(r: ScTriageResult, report: string, dir: str
     const a3 = r.analysis3;
     const fig = await renderLineChart({
       title: 'Selective SC: recall on SC failures',
-      x: { label: 'Skip rate (% of lowest-risk questions)', domain: [0, 95], ticks: [0, 20, 30, 45, 50, 70, 95] },
+      x: { label: 'Skip rate (% of lowest-risk questions)', domain: [0, 95], ticks: [0, 10, 20, 30, 40, 50, 60, 70, 80, 90] },
       y: { label: 'Recall on SC failures', domain: [0, 1.02] },
       hlines: [{ at: TARGET_RECALL, color: '#999999', dash: [2, 2], label: '90 % recall' }],
       series: SC_SIGNALS.filter((s) => a3[s]).map((s) => ({
@@ -103,7 +103,8 @@ export async function writeScOutputs(r: ScTriageResult, report: string, dir: str
     const fig = await renderLineChart({
       title: `Agreement with the SC verdict (${r.headlineSignal})`,
       x: { label: 'Threshold percentile of the score', domain: [0, 100] },
-      y: { label: 'Value' },
+      // headroom above 1 keeps the legend clear of the curves (all values lie in [−1, 1])
+      y: { label: 'Value', domain: [Math.min(0, ...a1.rows.map((x) => (Number.isNaN(x.kappa) ? 0 : x.kappa))), 1.45], ticks: [0, 0.2, 0.4, 0.6, 0.8, 1] },
       series: [
         { label: "Cohen's κ", color: '#d62728', markers: 'filled', points: a1.rows.map((x) => ({ x: x.percentile, y: Number.isNaN(x.kappa) ? null : x.kappa })) },
         { label: 'Accuracy vs SC', color: '#1f77b4', points: a1.rows.map((x) => ({ x: x.percentile, y: x.accuracy })) },
