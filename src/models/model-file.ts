@@ -50,6 +50,15 @@ export interface ModelFile {
   readonly regime: Regime;
   /** Commitment point T* (null for persistent uncertainty). */
   readonly commitmentPoint: number | null;
-  readonly training: { readonly name: string; readonly n: number; readonly failures: number; readonly failureRate: number };
+  readonly training: {
+    readonly name: string;
+    readonly n: number;
+    readonly failures: number;
+    readonly failureRate: number;
+    /** Optional (added in v1): the analysis procedure of the OOF figures and the verdict ('paper' | 'corrected'). */
+    readonly mode?: 'paper' | 'corrected';
+    /** Optional (added in v1): bootstrap resamples behind the regime verdict. */
+    readonly nBoot?: number;
+  };
   readonly description?: string;
 }

@@ -1,0 +1,132 @@
+import type { Command } from '../main.ts';
+import { expandNumericListFlags, numberListOption, numberOption, parseCommandArgs } from '../args.ts';
+import { usageError } from '../../errors.ts';
+import type { ModelFile } from '../../models/model-file.ts';
+
+const HELP = `failmode train — fit a model file for the live monitor from one results table
+
+Usage
+  failmode train FILE --out MODEL.json [options]
+  failmode train --show MODEL.json        validate a model file and print its summary
+
+  FILE is a .csv or .xlsx results table (a \`correct\` column and the feature columns, as \`failmode analyze\` reads).
+  Fits, on ALL rows, one classifier per early window T and one for the full trace — the analysis's estimator: median
+  fill → standardiser → balanced L2 logistic regression — and records per window its out-of-fold PR-AUC/AUROC (5-fold
+  stratified CV, seed 42) and a stop threshold chosen on out-of-fold scores; the regime and commitment point come from
+  the analysis's verdict. Format: docs/model-format.md.
+
+Options
+  --out MODEL.json        where to write the model (required)
+  --prefinal              prefinal features (tokens before the final-answer line), as \`analyze --prefinal\`
+  --windows T …           early windows (default: every T found in \`_w{T}\` column names)
+  --target-precision P    out-of-fold precision the stop threshold must reach (default 0.9)
+  --top-k K               top-k of the streams the model will watch (default: the table's top_logprobs_k, else 200;
+                          the paper's API runs used 20)
+  --nucleus-p P           nucleus mass of the signals (default 0.7; GSM8K 0.9)
+  --tie-delta D           near-tie window in nats (default 0.5; GSM8K 0.1)
+  --profile NAME          task profile: final-answer | boxed | final-boxed | code | none
+                          (default: from the file name — gpqa/arlsat, math500, gsm8k, lcb)
+  --name NAME             training data name recorded in the model (default: the file name)
+  --description TEXT      free text recorded in the model
+  --n-boot N              bootstrap resamples of the verdict (default 10000)
+  --corrected             training-fold medians in the out-of-fold estimates and the verdict (SPEC §6.3)
+  --show MODEL.json       validate an existing model file and print its summary (no training)
+  -h, --help              show this help
+
+Examples
+  failmode train ../shared/paper/results/gpqa_gpt4o.final.csv --prefinal --out gpqa-gpt4o.json
+  failmode train runs.xlsx --prefinal --windows 128 256 512 --target-precision 0.8 --top-k 20 --out model.json
+`;
+
+const PROFILES = ['final-answer', 'boxed', 'final-boxed', 'code', 'none'] as const;
+
+export const command: Command = {
+  summary: 'fit a model file (per-window classifiers, stop thresholds, regime) for the live monitor',
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs(expandNumericListFlags(argv, ['windows']), {
+      out: { type: 'string', short: 'o' },
+      prefinal: { type: 'boolean' },
+      windows: { type: 'string', multiple: true },
+      'target-precision': { type: 'string' },
+      'top-k': { type: 'string' },
+      'nucleus-p': { type: 'string' },
+      'tie-delta': { type: 'string' },
+      profile: { type: 'string' },
+      name: { type: 'string' },
+      description: { type: 'string' },
+      'n-boot': { type: 'string' },
+      corrected: { type: 'boolean' },
+      show: { type: 'string' },
+    });
+    if (values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    if (values.show !== undefined) {
+      if (positionals.length > 0 || values.out !== undefined) throw usageError('--show takes only a model file: failmode train --show MODEL.json');
+      const { loadModelFile } = await import('../../models/model-io.ts');
+      process.stdout.write(trainSummary(await loadModelFile(values.show), values.show, 'Model'));
+      return 0;
+    }
+    if (positionals.length !== 1) {
+      throw usageError(positionals.length === 0
+        ? 'Expected a results file: failmode train FILE --out MODEL.json (see --help)'
+        : `Expected one results file, got ${positionals.length}: ${positionals.join(' ')}`);
+    }
+    if (values.out === undefined || values.out.trim() === '') throw usageError('Expected --out MODEL.json: where to write the model');
+    if (values.name !== undefined && values.name.trim() === '') throw usageError('Expected --name to be a non-empty name');
+    if (values.profile !== undefined && !(PROFILES as readonly string[]).includes(values.profile)) {
+      throw usageError(`Unknown value for --profile: \`${values.profile}\`. Value must be one of: ${PROFILES.join(', ')}`);
+    }
+    const file = positionals[0]!;
+    const windows = numberListOption('windows', values.windows, { integer: true, min: 1 });
+    const targetPrecision = numberOption('target-precision', values['target-precision'], { min: 0.01, max: 1 });
+    const topK = numberOption('top-k', values['top-k'], { integer: true, min: 1, max: 100_000 });
+    const nucleusP = numberOption('nucleus-p', values['nucleus-p'], { min: 0.01, max: 1 });
+    const tieDelta = numberOption('tie-delta', values['tie-delta'], { min: 0, max: 100 });
+    const nBoot = numberOption('n-boot', values['n-boot'], { integer: true, min: 1, max: 10_000_000 });
+
+    const { loadTable } = await import('../../offline/load-table.ts');
+    const { trainModel } = await import('../../models/train.ts');
+    const { saveModelFile } = await import('../../models/model-io.ts');
+
+    const frame = await loadTable(file);
+    const { model, notes } = trainModel(frame, {
+      file,
+      name: values.name,
+      prefinal: values.prefinal === true,
+      windows,
+      targetPrecision,
+      topK,
+      nucleusP,
+      tieDelta,
+      profile: values.profile === undefined ? undefined : values.profile === 'none' ? null : values.profile,
+      nBoot,
+      mode: values.corrected ? 'corrected' : 'paper',
+      description: values.description,
+    });
+    await saveModelFile(values.out, model);
+    for (const note of notes) process.stderr.write(`failmode train: note: ${note}\n`);
+    process.stdout.write(trainSummary(model, values.out));
+    return 0;
+  },
+};
+
+/** What was trained, as a short table (also used by scripts that train several models). */
+export function trainSummary(model: ModelFile, path: string, verb = 'Trained'): string {
+  const t = model.training;
+  const f = (x: number | null, d = 4) => (x === null ? 'N/A' : x.toFixed(d));
+  const lines = [
+    `${verb} ${path}${verb === 'Trained' ? ' on' : ': trained on'} ${t.name}${model.prefinal ? ' (prefinal features)' : ''}: n=${t.n}  failures=${t.failures} (${(100 * t.failureRate).toFixed(1)}%)`,
+    `  regime: ${model.regime}${model.commitmentPoint !== null ? `  T*=${model.commitmentPoint}` : ''}   signal: top-k ${model.signal.topK}, nucleus_p ${model.signal.nucleusP}, tie_delta ${model.signal.tieDelta}   profile: ${model.profile ?? 'unknown'}`,
+    '',
+    `  ${'Window'.padEnd(8)} ${'Features'.padStart(8)} ${'OOF PR-AUC'.padStart(11)} ${'OOF AUROC'.padStart(10)} ${'Stop at P≥'.padStart(11)} ${'Precision'.padStart(10)} ${'Recall'.padStart(8)}`,
+  ];
+  for (const c of model.classifiers) {
+    const w = c.window === 'full' ? 'full' : `T=${c.window}`;
+    lines.push(`  ${w.padEnd(8)} ${String(c.featureNames.length).padStart(8)} ${f(c.oof.prauc).padStart(11)} ${f(c.oof.auroc).padStart(10)} ${f(c.stop.threshold).padStart(11)} ${f(c.stop.precision).padStart(10)} ${f(c.stop.recall).padStart(8)}`);
+  }
+  const target = model.classifiers[0]?.stop.targetPrecision;
+  lines.push('', `  Stop thresholds: lowest P(failure) whose out-of-fold precision reaches ${target}; N/A = never reached.`, '');
+  return lines.join('\n');
+}

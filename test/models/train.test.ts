@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { BASE_FEATURES } from '../../src/features/columns.ts';
+import { fitLogisticRegression, predictProba } from '../../src/models/logistic-regression.ts';
+import { loadModelFile, saveModelFile } from '../../src/models/model-io.ts';
+import { scoreClassifier } from '../../src/models/score-classifier.ts';
+import { applyStandardizer, fitStandardizer } from '../../src/models/standardizer.ts';
+import { guessProfile, trainModel, type TrainResult } from '../../src/models/train.ts';
+import type { Frame } from '../../src/offline/frame.ts';
+import { loadTable } from '../../src/offline/load-table.ts';
+
+const PAPER = new URL('../../../shared/paper/results/', import.meta.url).pathname;
+const GPT4O = join(PAPER, 'gpqa_gpt4o.final.csv');
+const BIN = new URL('../../bin/failmode', import.meta.url).pathname;
+const NOW = new Date('2026-03-04T05:06:07.000Z');
+const dir = mkdtempSync(join(tmpdir(), 'failmode-train-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+let frame: Frame;
+let pre: TrainResult;
+before(async () => {
+  frame = await loadTable(GPT4O);
+  pre = trainModel(frame, { file: GPT4O, prefinal: true, nBoot: 200, now: NOW });
+});
+
+/** One live-style record per row: every column of the original table under its own name. */
+function records(rows: readonly number[]): Array<Record<string, unknown>> {
+  return rows.map((i) => Object.fromEntries(frame.columnNames.map((c) => [c, frame.numeric(c)![i]])));
+}
+
+function median(xs: number[]): number {
+  const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+}
+
+test('train (prefinal): every field of the model file', () => {
+  const { model, analysis } = pre;
+  assert.equal(model.format, 'failmode-model');
+  assert.equal(model.version, 1);
+  assert.equal(model.createdAt, '2026-03-04T05:06:07.000Z');
+  assert.deepEqual(model.signal, { topK: 20, nucleusP: 0.7, tieDelta: 0.5 }, 'top-k from the top_logprobs_k column; SPEC §1.2 defaults for GPQA');
+  assert.equal(model.prefinal, true);
+  assert.equal(model.profile, 'final-answer');
+  assert.deepEqual(model.windows, [128, 256, 400, 512, 1024, 2048]);
+  assert.deepEqual(model.classifiers.map((c) => c.window), [128, 256, 400, 512, 1024, 2048, 'full']);
+  // the published verdict for this table: near-committed, best window T=1024
+  assert.equal(model.regime, 'near-committed');
+  assert.equal(model.commitmentPoint, 1024);
+  assert.equal(model.regime, analysis.summary.verdict.type);
+  assert.deepEqual(model.training, { name: 'gpqa_gpt4o.final', n: 198, failures: 90, failureRate: 90 / 198, mode: 'paper', nBoot: 200 });
+
+  const validRows = [...frame.numeric('prefinal_len')!.keys()].filter((i) => frame.numeric('prefinal_len')![i]! > 0);
+  assert.equal(validRows.length, 198);
+  for (const c of model.classifiers) {
+    const suffix = c.window === 'full' ? '_prefinal' : `_prefinal_w${c.window}`;
+    assert.deepEqual(c.featureNames, BASE_FEATURES.map((f) => `${f}${suffix}`), 'live record names');
+    const p = c.featureNames.length;
+    for (const key of ['fill', 'mean', 'scale', 'coef'] as const) assert.equal(c[key].length, p, key);
+    c.featureNames.forEach((name, j) => {
+      const col = validRows.map((i) => frame.numeric(name)![i]!);
+      assert.equal(c.fill[j], median(col), `${name} fill = median`);
+      const filled = col.map((x) => (Number.isNaN(x) ? c.fill[j]! : x));
+      const mean = filled.reduce((a, b) => a + b, 0) / filled.length;
+      assert.ok(Math.abs(c.mean[j]! - mean) < 1e-9 * Math.max(1, Math.abs(mean)), `${name} mean`);
+      assert.ok(c.scale[j]! > 0);
+    });
+    assert.ok(Number.isFinite(c.intercept));
+    assert.equal(c.stop.targetPrecision, 0.9);
+  }
+  // OOF quality equals the analysis's Section 2 (same CV: 5 folds, seed 42, paper medians)
+  model.classifiers.forEach((c, k) => {
+    const expected = c.window === 'full' ? analysis.ablation.full : analysis.ablation.early[k]!;
+    assert.equal(c.oof.prauc, expected.prauc, `T=${c.window} PR-AUC`);
+    assert.equal(c.oof.auroc, expected.auroc, `T=${c.window} AUROC`);
+  });
+  assert.ok(Math.abs(model.classifiers[4]!.oof.prauc! - 0.6402) < 0.005, 'published T=1024 early PR-AUC 0.6402');
+});
+
+test('train: live records score exactly as the fitted in-memory model, before and after a save/load', async () => {
+  const { model } = pre;
+  const validRows = [...frame.numeric('prefinal_len')!.keys()].filter((i) => frame.numeric('prefinal_len')![i]! > 0);
+  const recs = records(validRows);
+  const path = join(dir, 'gpt4o.json');
+  await saveModelFile(path, model);
+  const loaded = await loadModelFile(path);
+  assert.deepEqual(loaded, model);
+  for (const [k, c] of model.classifiers.entries()) {
+    // in-sample probabilities of an independent fit on the same filled matrix
+    const n = validRows.length;
+    const p = c.featureNames.length;
+    const X = new Float64Array(n * p);
+    validRows.forEach((i, r) => c.featureNames.forEach((name, j) => {
+      const v = frame.numeric(name)![i]!;
+      X[r * p + j] = Number.isNaN(v) ? c.fill[j]! : v;
+    }));
+    const y = Uint8Array.from(validRows, (i) => 1 - frame.numeric('correct')![i]!);
+    const st = fitStandardizer(X, n, p);
+    applyStandardizer(st, X, n, p, X);
+    const expected = predictProba(fitLogisticRegression(X, n, p, y), X, n, p);
+    recs.forEach((rec, r) => {
+      const live = scoreClassifier(c, rec);
+      assert.ok(Math.abs(live - expected[r]!) < 1e-12, `T=${c.window} row ${r}: ${live} vs ${expected[r]}`);
+      assert.equal(scoreClassifier(loaded.classifiers[k]!, rec), live, 'identical after save/load');
+    });
+  }
+  // a missing feature is filled with the training median
+  const c = model.classifiers[0]!;
+  const rec = { ...recs[0]! };
+  delete rec[c.featureNames[3]!];
+  const withMedian = { ...recs[0]!, [c.featureNames[3]!]: c.fill[3] };
+  assert.equal(scoreClassifier(c, rec), scoreClassifier(c, withMedian));
+});
+
+test('train: the stop threshold is the lowest OOF score with precision ≥ target (checked on the OOF scores)', () => {
+  const { model } = pre;
+  // at least one window reaches 0.9 precision on this table, and whatever is recorded is consistent
+  assert.ok(model.classifiers.some((c) => c.stop.threshold !== null));
+  for (const c of model.classifiers) {
+    if (c.stop.threshold === null) continue;
+    assert.ok(c.stop.precision! >= 0.9 && c.stop.recall! > 0 && c.stop.recall! <= 1);
+  }
+  // a lower target gives a lower (or equal) threshold and a higher (or equal) recall
+  const low = trainModel(frame, { file: GPT4O, prefinal: true, nBoot: 50, targetPrecision: 0.6, windows: [256] });
+  const hi = model.classifiers[1]!.stop;
+  const lo = low.model.classifiers[0]!.stop;
+  assert.equal(low.model.classifiers[0]!.window, 256);
+  assert.ok(lo.threshold! <= hi.threshold!, `${lo.threshold} ≤ ${hi.threshold}`);
+  assert.ok(lo.recall! >= hi.recall!);
+});
+
+test('train (regular): raw feature names, all rows; options override the defaults', () => {
+  const { model, notes } = trainModel(frame, {
+    file: GPT4O, nBoot: 50, windows: [128, 512], topK: 5, nucleusP: 0.9, tieDelta: 0.1, profile: null, name: 'custom', description: 'd', targetPrecision: 0.8,
+  });
+  assert.equal(model.prefinal, false);
+  assert.deepEqual(model.windows, [128, 512]);
+  assert.deepEqual(model.classifiers[0]!.featureNames, BASE_FEATURES.map((f) => `${f}_w128`));
+  assert.deepEqual(model.classifiers[2]!.featureNames, [...BASE_FEATURES]);
+  assert.deepEqual(model.signal, { topK: 5, nucleusP: 0.9, tieDelta: 0.1 });
+  assert.equal(model.profile, null);
+  assert.equal(model.training.name, 'custom');
+  assert.equal(model.training.n, 198);
+  assert.equal(model.description, 'd');
+  assert.equal(model.classifiers[0]!.stop.targetPrecision, 0.8);
+  assert.deepEqual(notes, []);
+});
+
+test('train: prefinal falls back to regular features when the prefinal subset has < 5 failures, and says so', () => {
+  // prefinal_len := hit_max_tokens (all 0 here) → no prefinal-valid row
+  const noPrefinal = frame.withColumns([['prefinal_len', 'hit_max_tokens']]);
+  const { model, notes } = trainModel(noPrefinal, { file: GPT4O, prefinal: true, nBoot: 50, windows: [256] });
+  assert.equal(model.prefinal, false);
+  assert.equal(model.training.n, 198);
+  assert.deepEqual(model.classifiers[0]!.featureNames, BASE_FEATURES.map((f) => `${f}_w256`));
+  assert.match(notes.join('\n'), /only 0 failures have a prefinal trace: trained on regular features/);
+});
+
+test('profile guess from the paper file names', () => {
+  assert.equal(guessProfile('x/gpqa_gpt4o.final.csv'), 'final-answer');
+  assert.equal(guessProfile('arlsat_gemma4-31b.final.xlsx'), 'final-answer');
+  assert.equal(guessProfile('gpt-oss-20b_math500_updated.final.xlsx'), 'boxed');
+  assert.equal(guessProfile('gsm8k_gpt-oss-20b.final.csv'), 'final-boxed');
+  assert.equal(guessProfile('lcb_qwen3_5-122b_fixed.xlsx'), 'code');
+  assert.equal(guessProfile('my_run.csv'), null);
+});
+
+test('CLI: failmode train writes a valid model and prints its table; usage errors exit 2', async () => {
+  const out = join(dir, 'cli.json');
+  const r = spawnSync(process.execPath, [BIN, 'train', GPT4O, '--prefinal', '--windows', '128', '256', '--n-boot', '50', '--out', out], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /on gpqa_gpt4o\.final \(prefinal features\): n=198 {2}failures=90 \(45\.5%\)/);
+  assert.match(r.stdout, /T=256 +11 +0\.58\d\d/);
+  const m = await loadModelFile(out);
+  assert.deepEqual(m.windows, [128, 256]);
+  const usage = (args: string[], expected: RegExp) => {
+    const u = spawnSync(process.execPath, [BIN, 'train', ...args], { encoding: 'utf8' });
+    assert.equal(u.status, 2, `${args.join(' ')}: ${u.stderr}`);
+    assert.match(u.stderr, expected);
+    assert.equal(u.stderr.trimEnd().split('\n').length, 1);
+  };
+  usage([GPT4O], /Expected --out MODEL\.json/);
+  usage([GPT4O, '--out', out, '--target-precision', '2'], /Expected --target-precision to be a number from 0\.01 to 1, got `2`/);
+  usage([GPT4O, '--out', out, '--profile', 'essay'], /Unknown value for --profile: `essay`/);
+  usage([join(dir, 'nope.csv'), '--out', out], /cannot read .*nope\.csv: no such file/);
+});
