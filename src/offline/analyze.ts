@@ -4,7 +4,7 @@ import type { AnalysisMode, AnalysisResult, CvEstimate, DeltaEstimate, WindowDel
 import { categoricalCodes } from './analysis/categorical-codes.ts';
 import { available, detectWindows, fullColumns, prefinalLengthColumn, prefinalRemapping, windowColumns } from './analysis/column-sets.ts';
 import { CvEngine, MIN_FAILURES, type CvNumbers } from './analysis/cv-engine.ts';
-import { deltaVerdict, firstMaxIndex, signatureOf } from './analysis/verdict.ts';
+import { deltaVerdict, featureShape, firstMaxIndex, signatureOf } from './analysis/verdict.ts';
 import type { Frame } from './frame.ts';
 import { failureLabels } from './table/failure-labels.ts';
 
@@ -157,14 +157,8 @@ export function runAnalysis(input: Frame, opts: AnalyzeOptions): AnalysisResult 
     windows: windows.map((T) => (working.has(`${feat}_w${T}`) ? nanToNull(eWork.point([`${feat}_w${T}`]).prauc) : null)),
   }));
   const shapes = single.map((row) => {
-    const i = firstMaxIndex(row.windows);
-    if (i < 0) return { feature: row.feature, bestT: null, bestPA: null, fullPA: row.full, shape: 'N/A' };
-    const bestT = windows[i]!;
-    const bestPA = row.windows[i]!;
-    const shape = row.full !== null && bestPA > row.full ? 'Early>Full ✓'
-      : bestT === windows[windows.length - 1] ? 'Monotone ↑'
-        : bestT === windows[0] ? 'First peak' : 'Inverted-U ✓';
-    return { feature: row.feature, bestT, bestPA, fullPA: row.full, shape };
+    const s = featureShape(windows, row.windows, row.full);
+    return s ? { feature: row.feature, ...s, fullPA: row.full } : { feature: row.feature, bestT: null, bestPA: null, fullPA: row.full, shape: 'N/A' };
   });
   const maxFull = available(working, MAX_FEATURES);
   const meanFull = available(working, MEAN_FEATURES);

@@ -35,7 +35,11 @@ export async function loadTable(path: string, opts: LoadTableOptions = {}): Prom
   else if (lower.endsWith('.xlsx')) throw new FailmodeError(`${path} is not an .xlsx workbook (no ZIP signature); expected an .xlsx or .csv results table`);
   else frame = readCsvFrame(bytes, path);
 
-  if (frame.nRows === 0) throw new FailmodeError(`${path} has a header row but no data rows`);
+  if (frame.nRows === 0) {
+    const last = bytes[bytes.length - 1];
+    const cut = !isZip && last !== 0x0a && last !== 0x0d ? ' (it does not end with a newline: truncated?)' : '';
+    throw new FailmodeError(`${path} has a header row but no data rows${cut}`);
+  }
   for (const name of required) {
     if (!frame.has(name)) {
       const shown = frame.columnNames.slice(0, 8).map((c) => `\`${c}\``).join(', ');

@@ -267,7 +267,7 @@ function earlyRow(ln: string): (ParsedEstimate & { T: number; last: string }) | 
 function deltaRow(ln: string): ParsedDelta | null {
   let m = ln.match(new RegExp(`^ {2}T=(\\d+)\\s+(${NUM})\\s+\\[(${NUM}), (${NUM})\\]\\s+(${NUM})\\s+(.+?)\\s*$`));
   if (m) return { T: Number(m[1]), mean: parseReportNumber(m[2]), lo: parseReportNumber(m[3]), hi: parseReportNumber(m[4]), pGreater: parseReportNumber(m[5]), verdict: m[6]! };
-  m = ln.match(/^ {2}T=(\d+) {2}N\/A\s*$/);
+  m = ln.match(/^ {2}T=(\d+)\s+N\/A\s*$/);
   if (m) return { T: Number(m[1]), mean: null, lo: null, hi: null, pGreater: null, verdict: null };
   return null;
 }

@@ -26,3 +26,20 @@ export function firstMaxIndex(values: ReadonlyArray<number | null>): number {
   }
   return best;
 }
+
+/**
+ * Section 4b's shape of one feature's window curve (SPEC §3.6): best = first maximum over windows; `Early>Full ✓` if
+ * it beats the full-trace value, else by where the best window sits: last `Monotone ↑`, first `First peak`, else
+ * `Inverted-U ✓` (even when below the full-trace value — SPEC §6.3 item 15). null when no window has a value.
+ */
+export function featureShape(windows: readonly number[], values: ReadonlyArray<number | null>, full: number | null):
+  { bestT: number; bestPA: number; shape: string } | null {
+  const i = firstMaxIndex(values);
+  if (i < 0) return null;
+  const bestT = windows[i]!;
+  const bestPA = values[i]!;
+  const shape = full !== null && bestPA > full ? 'Early>Full ✓'
+    : bestT === windows[windows.length - 1] ? 'Monotone ↑'
+      : bestT === windows[0] ? 'First peak' : 'Inverted-U ✓';
+  return { bestT, bestPA, shape };
+}
