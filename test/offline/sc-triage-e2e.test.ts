@@ -167,4 +167,5 @@ test('e2e: too few multi-completion questions → analyses skipped with reasons,
   const withSingles = runScTriage(small, { nBoot: 0, minCompletions: 1 });
   assert.equal(withSingles.data.analysisQuestions, 34);
   assert.ok(withSingles.analysis3);
+  assert.match(withSingles.supportStatement, /WARNING: 30 of the 34 analysed questions have a single completion .* NOT self-consistency/);
 });

@@ -77,7 +77,7 @@ export function buildQuestionTable(frame: Frame, cols: ScInputColumns, sc: ScQue
     const c = sc.rowCompletion[i]!;
     if (opts.representative === 'idx0') {
       if (c === 0 && rep[q] === -1) rep[q] = i;
-    } else if (rep[q] === -1 || c < sc.rowCompletion[rep[q]!]!) {
+    } else if (rep[q] === -1 || orderKey(c) < orderKey(sc.rowCompletion[rep[q]!]!)) {
       rep[q] = i;
     }
   }
@@ -101,4 +101,9 @@ export function buildQuestionTable(frame: Frame, cols: ScInputColumns, sc: ScQue
     kept,
     counts: { questionsInFile: nq, belowMinCompletions, noRepresentative, undecided, removedHitMax, removedDegenerate, removedNoAnswer },
   };
+}
+
+/** A missing completion index sorts after every real one. */
+function orderKey(c: number): number {
+  return Number.isNaN(c) ? Infinity : c;
 }

@@ -205,6 +205,7 @@ export function runScTriage(frame: Frame, options: Partial<ScTriageOptions> = {}
     histogram,
     minCompletions: opts.minCompletions,
     N,
+    singleInSet: table.questions.reduce((n, q) => n + (sc.nCompletions[q] === 1 ? 1 : 0), 0),
     scFailures,
     pLow,
     repScored,

@@ -22,6 +22,8 @@ export interface SupportInput {
   readonly minCompletions: number;
   /** Analysis set: questions with ≥ minCompletions completions, a decidable verdict and a representative. */
   readonly N: number;
+  /** Analysis-set questions with a single completion (only with --min-completions 1). */
+  readonly singleInSet: number;
   readonly scFailures: number;
   /** Questions with p_correct < 0.5 (the 4a label). */
   readonly pLow: number;
@@ -93,8 +95,13 @@ export function checkSupport(x: SupportInput): { items: SupportItem[]; statement
       parts.push(`It looks like an unfinished run: only ${atMax} question(s) reached ${maxK} completions.`);
     }
     parts.push(`What it can support: single-completion failure prediction on its rows (\`failmode analyze\`).`);
+  } else if (x.singleInSet > 0 && x.singleInSet * 2 >= x.N) {
+    parts.push(`WARNING: ${x.singleInSet} of the ${x.N} analysed questions have a single completion (--min-completions ${x.minCompletions}); for them the SC verdict is that completion's own correctness and the agreement rate is 1, so these results measure single-completion failure prediction, NOT self-consistency. Only ${x.N - x.singleInSet} analysed question(s) have several completions.`);
+    const no = items.filter((i) => !i.supported).map((i) => i.id);
+    if (no.length) parts.push(`Skipped: ${no.join(', ')} (reasons below).`);
   } else if (items.every((i) => i.supported)) {
     parts.push(`Supports all four analyses on ${x.N} questions (${x.scFailures} SC failures, ${C} SC-correct).`);
+    if (x.singleInSet > 0) parts.push(`Note: ${x.singleInSet} of them have a single completion (their SC verdict is their own correctness).`);
   } else {
     const yes = items.filter((i) => i.supported).map((i) => i.id);
     const no = items.filter((i) => !i.supported).map((i) => i.id);
