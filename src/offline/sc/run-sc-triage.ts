@@ -144,12 +144,17 @@ export function runScTriage(frame: Frame, options: Partial<ScTriageOptions> = {}
   // Per-completion risk of every signal.
   const sources = signalSources(frame, opts.earlyWindow);
   const rowScores = {} as Record<ScSignal, Float64Array>;
+  const featureCounts: string[] = [];
   for (const s of SC_SIGNALS) {
     if (opts.scorer === 'raw') rowScores[s] = rawUncertainty(frame, sources[s]);
-    else rowScores[s] = cvLrScores(frame, sources[s], table.keptRows, correct, clusters, opts.seed).scores;
+    else {
+      const cv = cvLrScores(frame, sources[s], table.keptRows, correct, clusters, opts.seed);
+      rowScores[s] = cv.scores;
+      featureCounts.push(`${s} ${cv.features}`);
+    }
   }
   if (opts.scorer === 'cv-lr') {
-    notes.push(`scorer: out-of-fold CV-LR P(failure) on the 11 base features of each span, ${opts.iid ? 'stratified i.i.d. folds (--iid)' : 'folds grouped by question'}`);
+    notes.push(`scorer: out-of-fold CV-LR P(failure) on the base features of each span present in the file (of 11: ${featureCounts.join(', ')}), ${opts.iid ? 'stratified i.i.d. folds (--iid)' : 'folds grouped by question'}`);
   }
 
   const N = table.questions.length;
