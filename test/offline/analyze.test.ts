@@ -183,14 +183,14 @@ test('clusters, paper mode: GroupKFold everywhere but Section 5; CI ids in row o
 });
 
 test('Section 3 without --prefinal: the prefinal ablation; without a length column the section is skipped', () => {
-  const r = runAnalysis(synthetic({ noPrefinalRows: [1, 2] }), fast());
-  assert.ok(r.section3.kind === 'ablation');
-  assert.equal(r.section3.lengthColumn, 'prefinal_len');
-  assert.equal(r.section3.validRows, 78);
-  assert.equal(r.section3.fullFeatures, 11);
-  assert.equal(r.section3.early.length, 2);
-  assert.equal(r.section3.deltas.length, 2);
-  assert.equal(r.section3.survives, r.section3.early.some((e) => e.estimate!.prauc! > r.section3.full!.prauc!));
+  const s3 = runAnalysis(synthetic({ noPrefinalRows: [1, 2] }), fast()).section3;
+  assert.ok(s3.kind === 'ablation');
+  assert.equal(s3.lengthColumn, 'prefinal_len');
+  assert.equal(s3.validRows, 78);
+  assert.equal(s3.fullFeatures, 11);
+  assert.equal(s3.early.length, 2);
+  assert.equal(s3.deltas.length, 2);
+  assert.equal(s3.survives, s3.early.some((e) => e.estimate!.prauc! > s3.full!.prauc!));
   const none = runAnalysis(synthetic({ drop: ['prefinal_len'] }), fast());
   assert.ok(none.section3.kind === 'ablation' && none.section3.lengthColumn === null);
   assert.match(renderReport(none), /SECTION 3 — Prefinal Ablation {2}\[Length Confound Check\]\n=+\n {2}⚠ {2}No prefinal length column found\. Skipping\.\n/);
