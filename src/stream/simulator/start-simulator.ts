@@ -188,8 +188,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
           buf = '';
           due += interval;
           const ms = due - performance.now();
-          await wait(null, ms > 0 ? ms : 0);
-          if (ms <= 0) await nextTurn();
+          if (ms > 0) await wait(null, ms);
+          else await nextTurn();
         } else if (buf.length >= WRITE_BATCH) {
           const ok = res.write(buf);
           buf = '';

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { filter, firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import { FailmodeError } from '../../src/errors.ts';
+import { tokenEventsFromOpenAI } from '../../src/stream/openai-source.ts';
+import { startSimulator, type Simulator } from '../../src/stream/simulator/start-simulator.ts';
+import { readSseFile } from '../../src/stream/sse-source.ts';
+import type { StreamEvent } from '../../src/stream/token-event.ts';
+
+const messages = [{ role: 'user', content: 'Which is a noble gas?\n\n(A) N2\n(B) O2\n(C) Ar\n(D) CO2' }];
+const strip = (evs: StreamEvent[]) => evs.map(({ t: _t, ...rest }) => rest);
+
+describe('tokenEventsFromOpenAI', () => {
+  let sim: Simulator;
+  before(async () => { sim = await startSimulator({ port: 0, seed: 3 }); });
+  after(async () => { await sim.close(); });
+
+  it('streams samples from the endpoint, and replaying the recorded SSE gives the same events token by token', async () => {
+    const lines: string[] = [];
+    const live = await lastValueFrom(tokenEventsFromOpenAI({
+      baseURL: sim.url, model: 'sim', messages, n: 2, topLogprobs: 5, requestId: 'q1',
+      extraBody: { failmode_sim: { length: 300 } }, recordSse: (line) => lines.push(line),
+    }).pipe(toArray()));
+    const tokens = live.filter((e) => e.type === 'token');
+    assert.equal(tokens.length, 600);
+    assert.ok(tokens.every((e) => e.type === 'token' && e.top!.length === 5 && Number.isFinite(e.logprob)));
+    assert.deepEqual(live.filter((e) => e.type === 'end').map((e) => e.type === 'end' && [e.sampleId, e.finishReason]).sort(), [['q1:0', 'stop'], ['q1:1', 'stop']]);
+    assert.equal(lines.at(-1), 'data: [DONE]');
+
+    const dir = mkdtempSync(join(tmpdir(), 'failmode-sse-'));
+    const path = join(dir, 'rec.sse');
+    writeFileSync(path, lines.map((l) => `${l}\n\n`).join(''));
+    const replay = await lastValueFrom(readSseFile(path, { requestId: 'q1' }).pipe(toArray()));
+    assert.deepEqual(strip(replay), strip(live));
+  });
+
+  it('unsubscribing aborts the request, so the server stops generating', async () => {
+    const slow = await startSimulator({ port: 0, seed: 1, tokensPerSecond: 500 });
+    try {
+      const first = await firstValueFrom(tokenEventsFromOpenAI({ baseURL: slow.url, model: 'sim', messages, topLogprobs: 2, extraBody: { failmode_sim: { length: 5000 } } })
+        .pipe(filter((e) => e.type === 'token'), take(10), toArray()));
+      assert.equal(first.length, 10);
+      let s = slow.stats();
+      for (let i = 0; i < 100 && s.aborted === 0; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        s = slow.stats();
+      }
+      assert.equal(s.aborted, 1);
+      assert.equal(s.active, 0);
+      assert.ok(s.tokensGenerated < 200, `server generated ${s.tokensGenerated} of 5000 tokens`);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('reports HTTP errors and unreachable servers as FailmodeErrors', async () => {
+    await assert.rejects(lastValueFrom(tokenEventsFromOpenAI({ baseURL: sim.url, model: 'sim', messages, topLogprobs: 500, maxRetries: 0 })),
+      (err: unknown) => err instanceof FailmodeError && err.code === 'FAILMODE_ERR_HTTP' && /HTTP 400/.test(err.message) && /top_logprobs/.test(err.message));
+    const closed = await startSimulator({ port: 0 });
+    const url = closed.url;
+    await closed.close();
+    await assert.rejects(lastValueFrom(tokenEventsFromOpenAI({ baseURL: url, model: 'sim', messages, maxRetries: 0 })),
+      (err: unknown) => err instanceof FailmodeError && /cannot reach/.test(err.message));
+  });
+
+  it('validates its options up front', () => {
+    assert.throws(() => tokenEventsFromOpenAI({ baseURL: sim.url, model: 'sim', messages, n: 0 }), /Expected `n` to be an integer ≥ 1, got `0` \(number\)/);
+    assert.throws(() => tokenEventsFromOpenAI({ baseURL: sim.url, model: '', messages }), TypeError);
+  });
+});
