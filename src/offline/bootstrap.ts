@@ -1,5 +1,5 @@
 import { NumpyGenerator } from './rng/numpy-generator.ts';
-import { apFromCurve, descendingOrder, pairwiseSum, percentileLinear } from './metrics.ts';
+import { apFromCurve, descendingOrder, pairwiseSumF64, percentileLinear } from './metrics.ts';
 
 /**
  * The paper's `bootstrap_prauc` and `delta_ci` (SPEC §3.5), bit-exact and fast.
@@ -19,7 +19,9 @@ export interface BootstrapOptions {
   clusters?: Int32Array | null;
 }
 
-type CountTable = Uint16Array | Uint32Array;
+/** Per-resample draw counts, resample-major. A unit is drawn at most `units` times, so 16 bits suffice up to 65 535 units. */
+type CountTable = Uint16Array;
+const MAX_UNITS = 0xffff;
 
 const CACHE_LIMIT_BYTES = 128 * 1024 * 1024;
 const countCache = new Map<string, CountTable>();
@@ -34,7 +36,8 @@ export function resampleCounts(units: number, nBoot: number, seed: number): Coun
     countCache.set(key, hit);
     return hit;
   }
-  const table: CountTable = units <= 0xffff ? new Uint16Array(units * nBoot) : new Uint32Array(units * nBoot);
+  if (units > MAX_UNITS) throw new RangeError(`bootstrap: at most ${MAX_UNITS} rows or clusters are supported, got ${units}`);
+  const table = new Uint16Array(units * nBoot);
   const rng = NumpyGenerator.fromSeed(seed);
   const idx = new Int32Array(units);
   for (let r = 0; r < nBoot; r++) {
@@ -52,55 +55,57 @@ export function resampleCounts(units: number, nBoot: number, seed: number): Coun
   return table;
 }
 
-/** A score vector prepared for weighted AP walks: rows by score descending, with their unit, label and group ends. */
-interface SortedCurve {
-  unit: Int32Array;
-  y: Uint8Array;
-  /** 1 where a distinct-score threshold ends */
-  groupEnd: Uint8Array;
-}
+/**
+ * A score vector prepared for weighted AP walks: per row in score-descending order one packed int —
+ * bits 0–15 its unit (row or cluster index), bit 16 its label, bit 17 set where a distinct-score threshold ends.
+ */
+type SortedCurve = Int32Array;
+const LABEL_BIT = 16;
+const GROUP_END_BIT = 17;
 
 function prepareCurve(y: ArrayLike<number>, s: ArrayLike<number>, unitOfRow: Int32Array | null): SortedCurve {
   const n = y.length;
   const order = descendingOrder(s);
-  const unit = new Int32Array(n), ys = new Uint8Array(n), groupEnd = new Uint8Array(n);
+  const packed = new Int32Array(n);
   for (let j = 0; j < n; j++) {
     const i = order[j]!;
-    unit[j] = unitOfRow ? unitOfRow[i]! : i;
-    ys[j] = y[i] === 1 ? 1 : 0;
-    groupEnd[j] = j === n - 1 || s[order[j + 1]!] !== s[i] ? 1 : 0;
+    const end = j === n - 1 || s[order[j + 1]!] !== s[i];
+    packed[j] = (unitOfRow ? unitOfRow[i]! : i) | ((y[i] === 1 ? 1 : 0) << LABEL_BIT) | ((end ? 1 : 0) << GROUP_END_BIT);
   }
-  return { unit, y: ys, groupEnd };
+  return packed;
 }
 
-let tpsBuf = new Float64Array(0), fpsBuf = new Float64Array(0), termBuf = new Float64Array(0);
+let tpsBuf = new Int32Array(0), totBuf = new Int32Array(0), termBuf = new Float64Array(0);
 function ensureCurveBuffers(n: number): void {
   if (tpsBuf.length < n) {
-    tpsBuf = new Float64Array(n);
-    fpsBuf = new Float64Array(n);
+    tpsBuf = new Int32Array(n);
+    totBuf = new Int32Array(n);
     termBuf = new Float64Array(n);
   }
 }
 
-/** AP of resample r, or NaN when the resample has a single class (the paper skips it). */
-function resampleAp(counts: CountTable, base: number, c: SortedCurve): number {
-  const unit = c.unit, ys = c.y, groupEnd = c.groupEnd, n = unit.length;
-  const tps = tpsBuf, fps = fpsBuf;
+/**
+ * AP of resample r, or NaN when the resample has a single class (the paper skips it). Branch-free walk (whether a
+ * row was drawn is unpredictable): cumulative TP/total are written at every row, and the threshold index K only
+ * advances at the end of a score group that received a draw — a group with no drawn row does not exist in the resample.
+ */
+function resampleAp(counts: Uint16Array, base: number, c: SortedCurve): number {
+  const n = c.length;
+  const tps = tpsBuf, tot = totBuf;
   let tp = 0, total = 0, lastTotal = 0, K = 0;
   for (let j = 0; j < n; j++) {
-    const w = counts[base + unit[j]!]!;
-    tp += ys[j]! * w;
-    total += w;
-    // a threshold exists in the resample only if one of its rows was drawn
-    if (groupEnd[j] === 1 && total !== lastTotal) {
-      tps[K] = tp;
-      fps[K] = total - tp;
-      K++;
-      lastTotal = total;
-    }
+    const packed = c[j]!;
+    const cnt = counts[base + (packed & 0xffff)]!;
+    tp += -((packed >>> LABEL_BIT) & 1) & cnt; // cnt for a positive row, 0 otherwise
+    total += cnt;
+    tps[K] = tp;
+    tot[K] = total;
+    const advance = (packed >>> GROUP_END_BIT) & ((lastTotal - total) >>> 31); // group ends and total grew
+    K += advance;
+    lastTotal += advance * (total - lastTotal);
   }
   if (tp === 0 || tp === total) return NaN;
-  return apFromCurve(tps, fps, K, termBuf);
+  return apFromCurve(tps, tot, K, termBuf);
 }
 
 /** Unit of each row: the row itself, or the rank of its cluster id among the sorted unique ids. */
@@ -128,7 +133,7 @@ function summarize(m: number): { mean: number; lo: number; hi: number } {
   const sorted = sortBuf.subarray(0, m);
   sorted.set(valBuf.subarray(0, m));
   sorted.sort();
-  return { mean: pairwiseSum(valBuf, 0, m) / m, lo: percentileLinear(sorted, 2.5), hi: percentileLinear(sorted, 97.5) };
+  return { mean: pairwiseSumF64(valBuf, 0, m) / m, lo: percentileLinear(sorted, 2.5), hi: percentileLinear(sorted, 97.5) };
 }
 
 function checkInputs(y: ArrayLike<number>, scores: ArrayLike<number>[], nBoot: number): void {

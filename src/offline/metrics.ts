@@ -23,6 +23,11 @@ export function descendingOrder(s: ArrayLike<number>, out?: Int32Array): Int32Ar
 
 /** numpy's pairwise summation (`add.reduce` on a contiguous float64 array) of v[start … start+n−1]. */
 export function pairwiseSum(v: ArrayLike<number>, start: number, n: number): number {
+  return pairwiseSumF64(v instanceof Float64Array ? v : Float64Array.from(v), start, n);
+}
+
+/** pairwiseSum on a Float64Array (kept monomorphic for the bootstrap's hot loop). */
+export function pairwiseSumF64(v: Float64Array, start: number, n: number): number {
   if (n < 8) {
     let res = 0;
     for (let i = 0; i < n; i++) res += v[start + i]!;
@@ -44,7 +49,7 @@ export function pairwiseSum(v: ArrayLike<number>, start: number, n: number): num
   }
   let n2 = Math.floor(n / 2);
   n2 -= n2 % 8;
-  return pairwiseSum(v, start, n2) + pairwiseSum(v, start + n2, n - n2);
+  return pairwiseSumF64(v, start, n2) + pairwiseSumF64(v, start + n2, n - n2);
 }
 
 /** numpy `np.mean` of a float64 array. */
@@ -59,34 +64,35 @@ function terms(k: number): Float64Array {
 }
 
 /**
- * AP from the cumulative (TP, FP) counts at each distinct threshold, highest threshold first:
+ * AP from the cumulative TP and total (TP + FP) counts at each distinct threshold, highest threshold first:
  * Σ (R_k − R_{k−1})·P_k summed the way sklearn does it (reversed order, pairwise). `scratch` must hold K values.
  */
-export function apFromCurve(tps: ArrayLike<number>, fps: ArrayLike<number>, K: number, scratch: Float64Array): number {
+export function apFromCurve(tps: Int32Array, totals: Int32Array, K: number, scratch: Float64Array): number {
   const P = tps[K - 1]!;
   let prevR = 0;
   for (let k = 0; k < K; k++) {
     const tp = tps[k]!;
     const r = tp / P;
-    scratch[K - 1 - k] = (r - prevR) * (tp / (tp + fps[k]!));
+    scratch[K - 1 - k] = (r - prevR) * (tp / totals[k]!);
     prevR = r;
   }
-  return pairwiseSum(scratch, 0, K);
+  return pairwiseSumF64(scratch, 0, K);
 }
 
 /** sklearn `average_precision_score` (binary, positive label 1). NaN when there is no positive (sklearn warns and returns 0). */
 export function averagePrecision(y: ArrayLike<number>, s: ArrayLike<number>): number {
   const curve = binaryCurve(y, s);
   if (curve === null || curve.tps[curve.K - 1] === 0) return NaN;
-  return apFromCurve(curve.tps, curve.fps, curve.K, terms(curve.K));
+  return apFromCurve(curve.tps, curve.totals, curve.K, terms(curve.K));
 }
 
 /** sklearn `roc_auc_score` (binary): trapezoids over the ROC with drop_intermediate. NaN unless both classes occur. */
 export function rocAuc(y: ArrayLike<number>, s: ArrayLike<number>): number {
   const curve = binaryCurve(y, s);
   if (curve === null) return NaN;
-  const { tps, fps } = curve;
+  const { tps, totals } = curve;
   let K = curve.K;
+  const fps = Int32Array.from(totals.subarray(0, K), (t, k) => t - tps[k]!);
   const P = tps[K - 1]!, N = fps[K - 1]!;
   if (P === 0 || N === 0) return NaN;
   // drop_intermediate: keep the ends and every point where the fps or tps second difference is non-zero
@@ -108,29 +114,28 @@ export function rocAuc(y: ArrayLike<number>, s: ArrayLike<number>): number {
   // np.trapz(tpr, fpr): Σ diff(x)·(y[1:] + y[:-1]) / 2
   const t = terms(K);
   for (let j = 0; j < K; j++) t[j] = ((fpr[j + 1]! - fpr[j]!) * (tpr[j + 1]! + tpr[j]!)) / 2.0;
-  return pairwiseSum(t, 0, K);
+  return pairwiseSumF64(t, 0, K);
 }
 
-/** sklearn `_binary_clf_curve`: cumulative TP / FP at each distinct score, highest first. null for empty input. */
-function binaryCurve(y: ArrayLike<number>, s: ArrayLike<number>): { tps: Float64Array; fps: Float64Array; K: number } | null {
+/** sklearn `_binary_clf_curve`: cumulative TP and TP + FP at each distinct score, highest first. null for empty input. */
+function binaryCurve(y: ArrayLike<number>, s: ArrayLike<number>): { tps: Int32Array; totals: Int32Array; K: number } | null {
   const n = y.length;
   if (s.length !== n) throw new RangeError(`labels (${n}) and scores (${s.length}) differ in length`);
   if (n === 0) return null;
   const order = descendingOrder(s);
-  const tps = new Float64Array(n), fps = new Float64Array(n);
-  let tp = 0, fp = 0, K = 0;
+  const tps = new Int32Array(n), totals = new Int32Array(n);
+  let tp = 0, K = 0;
   for (let j = 0; j < n; j++) {
     const i = order[j]!;
     if (y[i] === 1) tp++;
-    else fp++;
     // a threshold ends where the next score differs (NaN never equals, so each NaN is its own threshold)
     if (j === n - 1 || s[order[j + 1]!] !== s[i]) {
       tps[K] = tp;
-      fps[K] = fp;
+      totals[K] = j + 1;
       K++;
     }
   }
-  return { tps, fps, K };
+  return { tps, totals, K };
 }
 
 /**

@@ -5,23 +5,23 @@ import { seedSequenceState } from './seed-sequence.ts';
  * for ranges up to 2^32 (Lemire's multiply-shift with rejection on 32-bit draws). Bit-exact with numpy, so the
  * paper's bootstrap resamples are reproduced index for index.
  *
- * The 128-bit state is kept as eight 16-bit limbs in plain numbers: every partial product is < 2^32 and every
- * column sum < 2^36, so the multiply-add is exact in float64 with no BigInt in the hot path.
+ * The 128-bit state is four 32-bit limbs held as int32 numbers (small integers, no boxing); no BigInt in the hot
+ * path. A 32×32-bit product a·b is split exactly as (a>>>16)·b·2^16 + (a&0xffff)·b, two float64 products < 2^48, so
+ * each column of the 128-bit multiply-add is exact in float64; the top column only needs its low 32 bits (Math.imul).
  */
 
-// PCG64 multiplier 0x2360ED051FC65DA4_4385DF649FCCF645, 16-bit limbs, least significant first.
-const M0 = 0xf645, M1 = 0x9fcc, M2 = 0xdf64, M3 = 0x4385, M4 = 0x5da4, M5 = 0x1fc6, M6 = 0xed05, M7 = 0x2360;
-const LIMB = 65536;
+// PCG64 multiplier 0x2360ED051FC65DA4_4385DF649FCCF645 as 32-bit limbs, least significant first.
+const M0 = 0x9fccf645, M1 = 0x4385df64, M2 = 0x1fc65da4, M3 = 0x2360ed05;
+const TWO16 = 65536;
 const TWO32 = 0x100000000;
+const INV16 = 1 / TWO16; // exact power-of-two scalings: multiply, never divide, in the carry chain
+const INV32 = 1 / TWO32;
 
 export class NumpyGenerator {
-  // state limbs s0 (least significant) … s7
+  // state limbs s0 (least significant) … s3, and increment limbs, as int32 (| 0) so they stay small integers
   private s0 = 0; private s1 = 0; private s2 = 0; private s3 = 0;
-  private s4 = 0; private s5 = 0; private s6 = 0; private s7 = 0;
-  // increment limbs
   private i0 = 0; private i1 = 0; private i2 = 0; private i3 = 0;
-  private i4 = 0; private i5 = 0; private i6 = 0; private i7 = 0;
-  // last 64-bit output as two 32-bit halves
+  // last 64-bit output as two 32-bit halves (int32 bit patterns)
   private outLo = 0;
   private outHi = 0;
   // numpy's has_uint32 / uinteger: the high half of a 64-bit draw, used by the next 32-bit draw
@@ -32,21 +32,16 @@ export class NumpyGenerator {
 
   static fromSeed(seed: number): NumpyGenerator {
     const w = seedSequenceState(seed, 8);
-    // generate_state(4, uint64) views the eight 32-bit words as little-endian uint64s v0..v3;
-    // initstate = v0·2^64 + v1, initseq = v2·2^64 + v3 (pcg64_set_seed).
-    const initstate = limbsFromWords32(w[1]!, w[0]!, w[3]!, w[2]!);
-    const initseq = limbsFromWords32(w[5]!, w[4]!, w[7]!, w[6]!);
+    // generate_state(4, uint64) views the eight 32-bit words as little-endian uint64s v0..v3 (v0 = w1:w0, …);
+    // initstate = v0·2^64 + v1, initseq = v2·2^64 + v3 (pcg64_set_seed). Limbs least significant first:
+    const initstate = [w[2]!, w[3]!, w[0]!, w[1]!];
+    const initseq = [w[6]!, w[7]!, w[4]!, w[5]!];
     const g = new NumpyGenerator();
     // inc = (initseq << 1) | 1
-    const inc = new Array<number>(8);
-    let carry = 0;
-    for (let k = 0; k < 8; k++) {
-      const v = initseq[k]! * 2 + carry;
-      carry = v >= LIMB ? 1 : 0;
-      inc[k] = v - carry * LIMB;
-    }
-    inc[0]! |= 1;
-    g.setInc(inc);
+    g.i0 = ((initseq[0]! << 1) | 1) | 0;
+    g.i1 = ((initseq[1]! << 1) | (initseq[0]! >>> 31)) | 0;
+    g.i2 = ((initseq[2]! << 1) | (initseq[1]! >>> 31)) | 0;
+    g.i3 = ((initseq[3]! << 1) | (initseq[2]! >>> 31)) | 0;
     // pcg_setseq_128_srandom_r: state = 0; step; state += initstate; step
     g.step();
     g.addToState(initstate);
@@ -56,29 +51,26 @@ export class NumpyGenerator {
 
   /** The raw state and increment (for tests against numpy's `bit_generator.state`). */
   stateBigInt(): { state: bigint; inc: bigint } {
-    const toBig = (l: number[]): bigint => l.reduceRight((acc, limb) => (acc << 16n) | BigInt(limb), 0n);
-    return {
-      state: toBig([this.s0, this.s1, this.s2, this.s3, this.s4, this.s5, this.s6, this.s7]),
-      inc: toBig([this.i0, this.i1, this.i2, this.i3, this.i4, this.i5, this.i6, this.i7]),
-    };
+    const toBig = (l: number[]): bigint => l.reduceRight((acc, limb) => (acc << 32n) | BigInt(limb >>> 0), 0n);
+    return { state: toBig([this.s0, this.s1, this.s2, this.s3]), inc: toBig([this.i0, this.i1, this.i2, this.i3]) };
   }
 
   /** Next 64-bit output (`bit_generator.random_raw()`); ignores and keeps the 32-bit cache, like numpy's next_uint64. */
   nextUint64(): bigint {
     this.next64();
-    return (BigInt(this.outHi) << 32n) | BigInt(this.outLo);
+    return (BigInt(this.outHi >>> 0) << 32n) | BigInt(this.outLo >>> 0);
   }
 
   /** Next 32-bit output: the low half of a fresh 64-bit draw, then its cached high half. */
   nextUint32(): number {
     if (this.hasCached) {
       this.hasCached = false;
-      return this.cached;
+      return this.cached >>> 0;
     }
     this.next64();
     this.hasCached = true;
     this.cached = this.outHi;
-    return this.outLo;
+    return this.outLo >>> 0;
   }
 
   /**
@@ -105,11 +97,11 @@ export class NumpyGenerator {
       return res;
     }
     const excl = rng + 1;
-    // (2^32 − 1 − rng) mod excl = 2^32 mod excl: the rejection threshold, computed only when needed
+    // rejection threshold (2^32 − 1 − rng) mod excl = 2^32 mod excl, computed only when needed
     let threshold = -1;
     for (let i = 0; i < size; i++) {
       let u = this.nextUint32();
-      let leftover = Math.imul(u, excl) >>> 0;
+      let leftover = Math.imul(u, excl) >>> 0; // low 32 bits of u·excl
       if (leftover < excl) {
         if (threshold < 0) threshold = (TWO32 - excl) % excl;
         while (leftover < threshold) {
@@ -117,88 +109,76 @@ export class NumpyGenerator {
           leftover = Math.imul(u, excl) >>> 0;
         }
       }
-      res[i] = low + mulHigh32(u, excl);
+      // high 32 bits of u·excl = floor((a·2^16 + b) / 2^32) with a, b < 2^48 exact
+      const a = (u >>> 16) * excl;
+      const b = (u & 0xffff) * excl;
+      res[i] = low + (((a + ((b * INV16) >>> 0)) * INV16) >>> 0);
     }
     return res;
   }
 
-  private setInc(l: number[]): void {
-    this.i0 = l[0]!; this.i1 = l[1]!; this.i2 = l[2]!; this.i3 = l[3]!;
-    this.i4 = l[4]!; this.i5 = l[5]!; this.i6 = l[6]!; this.i7 = l[7]!;
-  }
-
   private addToState(l: number[]): void {
-    const s = [this.s0, this.s1, this.s2, this.s3, this.s4, this.s5, this.s6, this.s7];
-    let carry = 0;
-    for (let k = 0; k < 8; k++) {
-      const v = s[k]! + l[k]! + carry;
-      carry = v >= LIMB ? 1 : 0;
-      s[k] = v - carry * LIMB;
-    }
-    [this.s0, this.s1, this.s2, this.s3, this.s4, this.s5, this.s6, this.s7] = s as [number, number, number, number, number, number, number, number];
+    let v = (this.s0 >>> 0) + l[0]!;
+    this.s0 = v | 0;
+    v = (this.s1 >>> 0) + l[1]! + (v >= TWO32 ? 1 : 0);
+    this.s1 = v | 0;
+    v = (this.s2 >>> 0) + l[2]! + (v >= TWO32 ? 1 : 0);
+    this.s2 = v | 0;
+    v = (this.s3 >>> 0) + l[3]! + (v >= TWO32 ? 1 : 0);
+    this.s3 = v | 0;
   }
 
-  /** state = state · MULT + inc (mod 2^128), column by column in 16-bit limbs. */
+  /** state = state · MULT + inc (mod 2^128), column by column. */
   private step(): void {
-    const s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3, s4 = this.s4, s5 = this.s5, s6 = this.s6, s7 = this.s7;
-    let c = s0 * M0 + this.i0;
-    let hi = (c / LIMB) >>> 0; // c < 2^48, so >>> 0 is an exact floor
-    this.s0 = c - hi * LIMB;
-    c = s0 * M1 + s1 * M0 + this.i1 + hi;
-    hi = (c / LIMB) >>> 0;
-    this.s1 = c - hi * LIMB;
-    c = s0 * M2 + s1 * M1 + s2 * M0 + this.i2 + hi;
-    hi = (c / LIMB) >>> 0;
-    this.s2 = c - hi * LIMB;
-    c = s0 * M3 + s1 * M2 + s2 * M1 + s3 * M0 + this.i3 + hi;
-    hi = (c / LIMB) >>> 0;
-    this.s3 = c - hi * LIMB;
-    c = s0 * M4 + s1 * M3 + s2 * M2 + s3 * M1 + s4 * M0 + this.i4 + hi;
-    hi = (c / LIMB) >>> 0;
-    this.s4 = c - hi * LIMB;
-    c = s0 * M5 + s1 * M4 + s2 * M3 + s3 * M2 + s4 * M1 + s5 * M0 + this.i5 + hi;
-    hi = (c / LIMB) >>> 0;
-    this.s5 = c - hi * LIMB;
-    c = s0 * M6 + s1 * M5 + s2 * M4 + s3 * M3 + s4 * M2 + s5 * M1 + s6 * M0 + this.i6 + hi;
-    hi = (c / LIMB) >>> 0;
-    this.s6 = c - hi * LIMB;
-    c = s0 * M7 + s1 * M6 + s2 * M5 + s3 * M4 + s4 * M3 + s5 * M2 + s6 * M1 + s7 * M0 + this.i7 + hi;
-    this.s7 = c % LIMB;
+    const s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;
+    const s0h = s0 >>> 16, s0l = s0 & 0xffff, s1h = s1 >>> 16, s1l = s1 & 0xffff, s2h = s2 >>> 16, s2l = s2 & 0xffff;
+    // column k: Σ_{i+j=k} s_i·M_j + inc_k + carry, as hx·2^16 + lo (hx, lo < 2^51)
+    let hx = s0h * M0;
+    let lo = s0l * M0 + (this.i0 >>> 0);
+    let hxHi = Math.floor(hx * INV16);
+    let t = (hx - hxHi * TWO16) * TWO16 + lo;
+    let tHi = Math.floor(t * INV32);
+    this.s0 = (t - tHi * TWO32) | 0;
+    let carry = hxHi + tHi;
+
+    hx = s0h * M1 + s1h * M0;
+    lo = s0l * M1 + s1l * M0 + (this.i1 >>> 0) + carry;
+    hxHi = Math.floor(hx * INV16);
+    t = (hx - hxHi * TWO16) * TWO16 + lo;
+    tHi = Math.floor(t * INV32);
+    this.s1 = (t - tHi * TWO32) | 0;
+    carry = hxHi + tHi;
+
+    hx = s0h * M2 + s1h * M1 + s2h * M0;
+    lo = s0l * M2 + s1l * M1 + s2l * M0 + (this.i2 >>> 0) + carry;
+    hxHi = Math.floor(hx * INV16);
+    t = (hx - hxHi * TWO16) * TWO16 + lo;
+    tHi = Math.floor(t * INV32);
+    this.s2 = (t - tHi * TWO32) | 0;
+    carry = hxHi + tHi;
+
+    // only the low 32 bits of the top column survive mod 2^128; the sum is exact (< 2^37) and | 0 wraps it
+    this.s3 = (Math.imul(s0, M3) + Math.imul(s1, M2) + Math.imul(s2, M1) + Math.imul(s3, M0) + this.i3 + carry) | 0;
   }
 
   /** Step, then XSL-RR: rotate (high64 xor low64) right by the top 6 state bits. */
   private next64(): void {
     this.step();
-    const s7 = this.s7;
-    let xHi = (((s7 << 16) | this.s6) ^ ((this.s3 << 16) | this.s2)) >>> 0;
-    let xLo = (((this.s5 << 16) | this.s4) ^ ((this.s1 << 16) | this.s0)) >>> 0;
-    let rot = s7 >>> 10;
+    let xHi = this.s3 ^ this.s1;
+    let xLo = this.s2 ^ this.s0;
+    let rot = this.s3 >>> 26;
     if (rot >= 32) {
-      const t = xHi;
+      const tmp = xHi;
       xHi = xLo;
-      xLo = t;
+      xLo = tmp;
       rot -= 32;
     }
     if (rot === 0) {
       this.outLo = xLo;
       this.outHi = xHi;
     } else {
-      this.outLo = ((xLo >>> rot) | (xHi << (32 - rot))) >>> 0;
-      this.outHi = ((xHi >>> rot) | (xLo << (32 - rot))) >>> 0;
+      this.outLo = (xLo >>> rot) | (xHi << (32 - rot));
+      this.outHi = (xHi >>> rot) | (xLo << (32 - rot));
     }
   }
-}
-
-/** floor(u · m / 2^32) exactly, for u, m < 2^32. */
-function mulHigh32(u: number, m: number): number {
-  const a = (u >>> 16) * m; // < 2^48
-  const b = (u & 0xffff) * m; // < 2^48
-  const aHi = Math.floor(a / LIMB);
-  const aLo = a - aHi * LIMB;
-  return aHi + Math.floor((aLo * LIMB + b) / TWO32);
-}
-
-/** 16-bit limbs (least significant first) of the 128-bit number with 32-bit words w3:w2:w1:w0 (most significant first). */
-function limbsFromWords32(w3: number, w2: number, w1: number, w0: number): number[] {
-  return [w0 & 0xffff, w0 >>> 16, w1 & 0xffff, w1 >>> 16, w2 & 0xffff, w2 >>> 16, w3 & 0xffff, w3 >>> 16];
 }
