@@ -197,12 +197,14 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
     }
   }
 
-  function close(s: SampleState, finishReason: string, t: number): void {
+  /** `endT`: when the sample ended (the end event's time; latency_s in the record). */
+  function close(s: SampleState, finishReason: string, endT: number): void {
+    const t = now();
     samples.delete(s.id);
     closed.add(s.id);
     if (closed.size > maxSamples) closed.delete(closed.values().next().value as string);
     if (s.sf.isEnded) return;
-    s.sf.end(finishReason, t);
+    s.sf.end(finishReason, endT);
     checkTopK(s);
     // Windows the sample never reached: their features are the whole trace's; no early risk (it ended first).
     while (s.next < windows.length) {
@@ -229,7 +231,7 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
         case 'end': {
           if (closed.has(ev.sampleId)) return; // already ended (e.g. stopped by the user, then the server's end)
           const s = samples.get(ev.sampleId) ?? open(ev.sampleId);
-          close(s, ev.finishReason ?? '', now());
+          close(s, ev.finishReason ?? '', typeof ev.t === 'number' ? ev.t : now());
           return;
         }
         case 'stream_error':

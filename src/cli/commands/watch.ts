@@ -193,7 +193,13 @@ export const command: Command = {
     }
 
     // ---- outputs
-    const outputs = await openOutputs({ jsonl: useTui ? (jsonlTarget ?? null) : (jsonlTarget ?? '-'), record: values.record, recordsCsv: values['records-csv'], ticks: values.ticks === true });
+    let outputs: Outputs;
+    try {
+      outputs = await openOutputs({ jsonl: useTui ? (jsonlTarget ?? null) : (jsonlTarget ?? '-'), record: values.record, recordsCsv: values['records-csv'], ticks: values.ticks === true });
+    } catch (err) {
+      await source.close();
+      throw err;
+    }
     const stats = { samples: 0, flagged: 0, errors: 0, fatal: null as string | null };
 
     // ---- the monitored stream: per-sample stop (user key or --early-stop) ends the sample and, once every choice of
@@ -389,9 +395,19 @@ interface Outputs {
 
 async function openOutputs(o: { jsonl: string | null; record: string | undefined; recordsCsv: string | undefined; ticks: boolean }): Promise<Outputs> {
   const files: WriteStream[] = [];
+  let writeError: FailmodeError | null = null;
+  const opened: Promise<void>[] = [];
   const open = (path: string): WriteStream => {
     const s = createWriteStream(path);
     files.push(s);
+    // Listen at once: 'open' may fire during a later await.
+    opened.push(new Promise<void>((resolve, reject) => {
+      s.once('open', () => resolve());
+      s.on('error', (err: NodeJS.ErrnoException) => {
+        writeError ??= new FailmodeError(`cannot write ${path}: ${err.code ?? err.message}`, 'FAILMODE_ERR_OUTPUT', 2);
+        reject(writeError);
+      });
+    }));
     return s;
   };
   let brokenPipe: (() => void) | null = null;
@@ -405,10 +421,7 @@ async function openOutputs(o: { jsonl: string | null; record: string | undefined
   const csvOut = o.recordsCsv ? open(o.recordsCsv) : null;
   let csvColumns: string[] | null = null;
   // Fail early and clearly when an output path cannot be opened.
-  await Promise.all(files.map((f) => new Promise<void>((resolve, reject) => {
-    f.once('open', () => resolve());
-    f.once('error', (err: NodeJS.ErrnoException) => reject(new FailmodeError(`cannot write ${String(f.path)}: ${err.code ?? err.message}`, 'FAILMODE_ERR_OUTPUT', 2)));
-  })));
+  await Promise.all(opened);
   return {
     event(ev) {
       if (!jsonlOut || (ev.type === 'token' && !o.ticks)) return;
@@ -428,7 +441,8 @@ async function openOutputs(o: { jsonl: string | null; record: string | undefined
     },
     onBrokenPipe(cb) { brokenPipe = cb; },
     async close() {
-      await Promise.all(files.map((f) => new Promise<void>((resolve) => f.end(() => resolve()))));
+      await Promise.all(files.map((f) => new Promise<void>((resolve) => (f.destroyed ? resolve() : f.end(() => resolve())))));
+      if (writeError) throw writeError;
     },
   };
 }

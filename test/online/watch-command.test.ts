@@ -1,0 +1,93 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { command, readPrompts } from '../../src/cli/commands/watch.ts';
+import { FailmodeError } from '../../src/errors.ts';
+import { readCsvFrame } from '../../src/offline/table/read-csv.ts';
+
+const MODEL = fileURLToPath(new URL('../fixtures/online-committed-model.json', import.meta.url));
+
+async function quietly<T>(fn: () => Promise<T>): Promise<T> {
+  const write = process.stderr.write;
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try { return await fn(); } finally { process.stderr.write = write; }
+}
+
+function lines(text: string): Record<string, unknown>[] {
+  return text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+test('watch --demo headless: JSONL events, records CSV, token recording; --replay-jsonl of the recording gives the same records', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'failmode-watch-'));
+  const out1 = join(dir, 'events.jsonl');
+  const rec = join(dir, 'tokens.jsonl');
+  const csv = join(dir, 'records.csv');
+  const code = await quietly(() => command.run(['--demo', '--no-tui', '--n', '3', '--max-tokens', '400', '--model-file', MODEL, '--jsonl', out1, '--record', rec, '--records-csv', csv]));
+  assert.equal(code, 0);
+  const ev = lines(await readFile(out1, 'utf8'));
+  const finals = ev.filter((e) => e.type === 'final');
+  assert.equal(finals.length, 3);
+  assert.ok(ev.every((e) => ['window', 'risk', 'committed_failure', 'warning', 'stream_error', 'final'].includes(e.type as string)));
+  // The hand-made model flags every sample that reaches T* = 256, once.
+  const reached = finals.filter((f) => ((f.record as Record<string, number>).generated_len) >= 256).length;
+  const flags = ev.filter((e) => e.type === 'committed_failure');
+  assert.equal(flags.length, reached);
+  assert.equal(new Set(flags.map((f) => f.sampleId)).size, flags.length);
+  assert.ok(flags.every((f) => f.T === 256));
+  const frame = readCsvFrame(new Uint8Array(await readFile(csv)), csv);
+  assert.equal(frame.nRows, 3);
+  assert.ok(frame.has('nll_mean_prefinal_w256') && frame.has('correct') && frame.has('entropy_mean_w128'));
+
+  const out2 = join(dir, 'replay.jsonl');
+  assert.equal(await quietly(() => command.run(['--replay-jsonl', rec, '--no-tui', '--model-file', MODEL, '--jsonl', out2])), 0);
+  const finals2 = lines(await readFile(out2, 'utf8')).filter((e) => e.type === 'final');
+  const bySample = (fs: Record<string, unknown>[]) => new Map(fs.map((f) => [f.sampleId, f.record]));
+  const a = bySample(finals);
+  const b = bySample(finals2);
+  assert.equal(b.size, 3);
+  for (const [id, r] of a) {
+    const r2 = b.get(id) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(r as Record<string, unknown>)) {
+      if (k === 'correct' || k === 'true_answer') continue; // the replay has no reference answer
+      assert.deepEqual(r2[k], v, `${id} ${k}`);
+    }
+  }
+});
+
+test('watch usage errors name the problem', async () => {
+  const expectUsage = async (argv: string[], re: RegExp) => {
+    await assert.rejects(() => command.run(argv), (err: unknown) => err instanceof FailmodeError && err.exitCode === 2 && re.test(err.message));
+  };
+  await expectUsage([], /Expected a source/);
+  await expectUsage(['--demo', '--replay', 'x.sse'], /only one source/);
+  await expectUsage(['--base-url', 'http://127.0.0.1:1/v1', '--prompt', 'hi'], /--model/);
+  await expectUsage(['--base-url', 'not a url', '--model', 'm', '--prompt', 'hi'], /URL/);
+  await expectUsage(['--demo', '--profile', 'gsm8k'], /--profile.*final-answer/);
+  await expectUsage(['--demo', '--windows', '0'], /--windows/);
+});
+
+test('--prompts JSONL: fields, defaults and errors with line numbers', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'failmode-prompts-'));
+  const good = join(dir, 'p.jsonl');
+  await writeFile(good, '{"prompt": "2+2?", "id": "q1", "reference": "4"}\n\n{"question": "3+3?", "answer": 6}\n');
+  assert.deepEqual(await readPrompts(good), [{ id: 'q1', prompt: '2+2?', reference: '4' }, { id: 'p1', prompt: '3+3?', reference: '6' }]);
+  const bad = join(dir, 'bad.jsonl');
+  await writeFile(bad, '{"prompt": "ok"}\n{"prompt": 5}\n');
+  await assert.rejects(() => readPrompts(bad), /bad\.jsonl line 2: expected "prompt"/);
+  await writeFile(bad, '{"prompt": "a", "id": "x"}\n{"prompt": "b", "id": "x"}\n');
+  await assert.rejects(() => readPrompts(bad), /line 2: duplicate id/);
+  await writeFile(bad, 'not json\n');
+  await assert.rejects(() => readPrompts(bad), /line 1: expected a JSON object/);
+});
+
+test('a refused connection ends the run with exit code 1 and a stream_error line, no stack trace', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'failmode-refused-'));
+  const out = join(dir, 'e.jsonl');
+  const code = await quietly(() => command.run(['--base-url', 'http://127.0.0.1:9/v1', '--model', 'm', '--prompt', 'hi', '--no-tui', '--jsonl', out]));
+  assert.equal(code, 1);
+  const ev = lines(await readFile(out, 'utf8'));
+  assert.ok(ev.some((e) => e.type === 'stream_error' && e.fatal === true));
+});
