@@ -1,10 +1,7 @@
 import { bootstrapPrAuc, deltaCi } from '../bootstrap.ts';
-import { crossValidatedScores, type OofResult } from '../cv-lr.ts';
+import { crossValidatedScores, MIN_FAILURES, type OofResult } from '../cv-lr.ts';
 import type { Frame } from '../frame.ts';
 import { averagePrecision, rocAuc } from '../metrics.ts';
-
-/** The paper's MIN_FAIL: fewer failures than this and cv_prauc / cv_oof_scores give NaN / None. */
-export const MIN_FAILURES = 5;
 
 export interface CvEngineOptions {
   /** Cluster ids of the frame's rows (GroupKFold + cluster bootstrap), or null for StratifiedKFold + i.i.d. */
@@ -129,8 +126,6 @@ export class CvEngine {
     return groups.length === oof.pooledY.length ? groups : null;
   }
 }
-
-export { NAN4 as NAN_CV };
 
 function hasPositive(y: Uint8Array): boolean {
   for (let i = 0; i < y.length; i++) if (y[i] === 1) return true;
