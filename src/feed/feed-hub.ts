@@ -8,6 +8,8 @@ import { VoteBoard } from './vote-board.ts';
 export interface FeedHubOptions {
   /** Delivers a message to the run's subscribers (and to `owner`, the pushing client, even if not subscribed). */
   readonly publish: (run: string, msg: ServerMessage, owner: FeedConnection | null) => void;
+  /** Whether any subscriber wants per-token ticks of a run. @default () => false */
+  readonly wantsTicks?: (run: string) => boolean;
   readonly createMonitor: MonitorFactory;
   /** @default 'any-window' */
   readonly stopPolicy?: StopPolicy;
@@ -40,7 +42,7 @@ export class FeedHub {
 
   constructor(options: FeedHubOptions) {
     this.o = {
-      stopPolicy: 'any-window', maxLiveSamples: 4096, maxPushedPerClient: 256,
+      stopPolicy: 'any-window', maxLiveSamples: 4096, maxPushedPerClient: 256, wantsTicks: () => false,
       now: () => performance.timeOrigin + performance.now(), ...options,
     };
   }
@@ -61,7 +63,7 @@ export class FeedHub {
         init.onFinished?.(s);
       },
     }, {
-      createMonitor: this.o.createMonitor, stopPolicy: this.o.stopPolicy, publish, now: this.o.now,
+      createMonitor: this.o.createMonitor, stopPolicy: this.o.stopPolicy, publish, wantsTicks: this.o.wantsTicks, now: this.o.now,
       tally: (s) => this.votes.add(s.init.run, s.init.question, s.sampleId, s.answer, s.stopped, this.o.now()),
     });
     this.live.set(init.sampleId, sample);

@@ -44,6 +44,8 @@ export class FeedConnection {
   readonly ws: WebSocket;
   /** Subscribed run ids (`all` = every run). */
   readonly runs = new Set<string>();
+  /** Per-token ticks wanted (subscribe with `tokens: true`). */
+  ticks = false;
   /** Messages dropped since the last `lagged` notice. */
   dropped = 0;
   sent = 0;
@@ -70,8 +72,13 @@ export interface FeedStats {
 export interface FeedServer {
   /** Completes a WebSocket upgrade for the feed path (auth, origin and path checks first; refusals get an HTTP status). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
-  /** Sends a message to every connection subscribed to `run` (serialised once). `also` gets it even if not subscribed. */
+  /**
+   * Sends a message to every connection subscribed to `run` (serialised once; `token` ticks only to connections that
+   * asked for them). `also` gets it even if not subscribed.
+   */
   publish(run: string, message: ServerMessage, also?: FeedConnection | null): void;
+  /** Whether any connection would receive `token` ticks of `run` (so callers can skip building them). */
+  wantsTicks(run: string): boolean;
   /** Sends to one connection, subject to its bound. Returns false when dropped or closed. */
   send(conn: FeedConnection, message: ServerMessage): boolean;
   readonly connections: ReadonlySet<FeedConnection>;
@@ -200,11 +207,12 @@ export function createFeedServer(options: FeedServerOptions): FeedServer {
       switch (msg.type) {
         case 'subscribe':
           c.runs.add(msg.run);
-          send(c, { type: 'subscribed', runs: [...c.runs] });
+          if (msg.tokens !== undefined) c.ticks = msg.tokens;
+          send(c, { type: 'subscribed', runs: [...c.runs], tokens: c.ticks });
           break;
         case 'unsubscribe':
           c.runs.delete(msg.run);
-          send(c, { type: 'subscribed', runs: [...c.runs] });
+          send(c, { type: 'subscribed', runs: [...c.runs], tokens: c.ticks });
           break;
         case 'stop':
           if (!o.onStop) throw new FeedProtocolError('unknown_sample', `No sample \`${msg.sampleId}\` is running`);
@@ -267,13 +275,19 @@ export function createFeedServer(options: FeedServerOptions): FeedServer {
     publish(run, message, also = null) {
       totals.published++;
       let text: string | null = null;
+      const tick = message.type === 'token';
       for (const c of connections) {
         if (c !== also && !c.isSubscribed(run)) continue;
+        if (tick && !c.ticks) continue;
         text ??= JSON.stringify(message);
         sendText(c, text);
       }
     },
     send,
+    wantsTicks(run) {
+      for (const c of connections) if (c.ticks && c.isSubscribed(run)) return true;
+      return false;
+    },
     connections,
     stats() {
       let subscribers = 0;

@@ -34,6 +34,8 @@ export interface LiveSampleContext {
   readonly stopPolicy: StopPolicy;
   /** Publishes a feed message about this sample's run. */
   readonly publish: (run: string, msg: ServerMessage) => void;
+  /** Whether anyone wants per-token ticks of the run. */
+  readonly wantsTicks: (run: string) => boolean;
   /** A finished sample's answer goes to the vote board; returns its question's `vote`. */
   readonly tally: (sample: LiveSample) => ServerMessage;
   readonly now: () => number;
@@ -62,6 +64,11 @@ export class LiveSample {
   /** True while the monitor is handling an event: a stop decided then ends the sample right after it returns. */
   private inMonitor = false;
   private endAfterMonitor = false;
+  /**
+   * Stop decision reached while the monitor handles one token: acted on when it returns, so a `committed_failure`
+   * of the same boundary (emitted right after its `risk`) is announced first and gives the reason.
+   */
+  private pendingSignal: StopSignal | null = null;
 
   constructor(init: LiveSampleInit, ctx: LiveSampleContext) {
     this.init = init;
@@ -95,6 +102,11 @@ export class LiveSample {
     }
     // A monitor that emits no final record still finishes the sample.
     if (ev.type === 'end' && !this.finished) this.finish();
+    if (this.pendingSignal) {
+      const signal = this.pendingSignal;
+      this.pendingSignal = null;
+      this.stop(signal.reason, signal);
+    }
     if (this.endAfterMonitor) {
       this.endAfterMonitor = false;
       this.push({ type: 'end', sampleId: this.monitorId, finishReason: 'failmode_stop', t: this.ctx.now() });
@@ -143,7 +155,7 @@ export class LiveSample {
         break;
       case 'final':
         this.record = ev.record;
-        this.answer = typeof ev.record.answer === 'string' && ev.record.answer !== '' ? ev.record.answer : null;
+        this.answer = recordAnswer(ev.record);
         if (!this.finished && this.ended) this.finish();
         return;
       case 'stream_error':
@@ -153,11 +165,14 @@ export class LiveSample {
         this.ctx.publish(run, { type: 'warning', run, sampleId: this.sampleId, message: ev.message, t: now });
         return;
       case 'token':
+        if (this.ctx.wantsTicks(run)) {
+          this.ctx.publish(run, { type: 'token', run, sampleId, index: ev.index, token: ev.token, entropy: ev.entropy, nll: ev.nll, channel: ev.channel, t: ev.t });
+        }
         return;
     }
     if (this.init.earlyStop && !this.stopped && !this.ended) {
       const signal = stopSignal(ev, this.ctx.stopPolicy);
-      if (signal) this.stop(signal.reason, signal);
+      if (signal && (this.pendingSignal === null || signal.reason === 'committed_failure')) this.pendingSignal = signal;
     }
   }
 
@@ -172,4 +187,10 @@ export class LiveSample {
     this.ctx.publish(run, this.ctx.tally(this));
     this.init.onFinished?.(this);
   }
+}
+
+/** The extracted answer of a final record (`predicted_answer`, the paper's column; `answer` in older records). */
+export function recordAnswer(record: Readonly<Record<string, unknown>>): string | null {
+  const a = record.predicted_answer ?? record.answer;
+  return typeof a === 'string' && a !== '' ? a : null;
 }

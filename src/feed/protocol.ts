@@ -34,6 +34,8 @@ export interface HelloMessage {
 export interface SubscribedMessage {
   readonly type: 'subscribed';
   readonly runs: readonly string[];
+  /** Whether per-token `token` ticks are sent to this connection. */
+  readonly tokens: boolean;
 }
 
 /** Where a sample's tokens come from: the proxy's upstream request, or a client pushing `tokens`. */
@@ -127,6 +129,20 @@ export interface VoteMessage {
   readonly t: number;
 }
 
+/** A per-token tick (only to connections that subscribed with `tokens: true`): for views that draw sparklines. */
+export interface TokenTickMessage {
+  readonly type: 'token';
+  readonly run: string;
+  readonly sampleId: string;
+  readonly index: number;
+  readonly token: string;
+  /** Entropy over the token's renormalised top-k (NaN → null without a list). */
+  readonly entropy: number;
+  readonly nll: number;
+  readonly channel: 'reasoning' | 'content';
+  readonly t: number;
+}
+
 /** Sent once when a subscriber that fell behind catches up: how many messages it missed. */
 export interface LaggedMessage {
   readonly type: 'lagged';
@@ -157,7 +173,7 @@ export interface WarningMessage {
 
 export type ServerMessage =
   | HelloMessage | SubscribedMessage | SampleStartedMessage | WindowMessage | RiskMessage | CommittedFailureMessage
-  | StopMessage | SampleFinishedMessage | VoteMessage | LaggedMessage | ErrorMessage | WarningMessage;
+  | StopMessage | SampleFinishedMessage | VoteMessage | TokenTickMessage | LaggedMessage | ErrorMessage | WarningMessage;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Client → server
@@ -166,6 +182,8 @@ export interface SubscribeMessage {
   readonly type: 'subscribe' | 'unsubscribe';
   /** A run id, or `all`. */
   readonly run: string;
+  /** `subscribe` only: also send per-token `token` ticks (for every subscribed run). Default false. */
+  readonly tokens?: boolean;
 }
 
 export interface ClientStopMessage {
@@ -229,7 +247,8 @@ export function parseClientMessage(text: string, limits: { readonly maxTokensPer
   switch (m.type) {
     case 'subscribe':
     case 'unsubscribe':
-      return { type: m.type, run: id(m, 'run') };
+      if (m.tokens !== undefined && typeof m.tokens !== 'boolean') throw new FeedProtocolError('bad_message', `Expected \`tokens\` to be a boolean, got ${kind(m.tokens)}`);
+      return { type: m.type, run: id(m, 'run'), ...(m.tokens !== undefined ? { tokens: m.tokens as boolean } : {}) };
     case 'stop':
       return { type: 'stop', sampleId: id(m, 'sampleId') };
     case 'tokens':

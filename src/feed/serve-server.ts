@@ -86,13 +86,16 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
   let config: ResolvedMonitorConfig | null = null;
   let createMonitor = o.createMonitor;
   if (!createMonitor) {
-    const shared = sharedMonitorFactory({ model: o.model, ...(o.profile ? { profile: o.profile } : {}), ...(o.model ? { topK: o.model.signal.topK } : {}) }, (ev) => {
+    const shared = sharedMonitorFactory({ model: o.model, ticks: true, ...(o.profile ? { profile: o.profile } : {}), ...(o.model ? { topK: o.model.signal.topK } : {}) }, (ev) => {
       if (ev.type === 'warning') feed?.publish('', { type: 'warning', message: ev.message, t: ev.t });
     });
     createMonitor = shared.factory;
     config = shared.config;
   }
-  const hub = new FeedHub({ publish: (run, msg, owner) => feed?.publish(run, msg, owner), createMonitor, stopPolicy: o.stopPolicy });
+  const hub = new FeedHub({
+    publish: (run, msg, owner) => feed?.publish(run, msg, owner), wantsTicks: (run) => feed?.wantsTicks(run) ?? false,
+    createMonitor, stopPolicy: o.stopPolicy,
+  });
   const version = packageVersion();
   const server = createServer({ requestTimeout: 0, headersTimeout: 30_000 });
   feed = createFeedServer({
