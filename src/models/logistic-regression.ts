@@ -18,20 +18,34 @@ export interface LogisticOptions {
   /** 'balanced' (default): weight n / (2·n_c) for class c, multiplied into any sampleWeight. */
   classWeight?: 'balanced' | null;
   sampleWeight?: Float64Array;
-  /** Stop when the largest gradient component is ≤ tol (default 1e-10). */
+  /**
+   * Stop when the largest gradient component is ≤ tol·max(1, C·Σsᵢ/n) (default tol 1e-10). The factor is 1 for the
+   * paper's C = 1 with balanced weights (Σsᵢ = n); it keeps the criterion above float rounding for large C·weights.
+   */
   tol?: number;
   maxIter?: number;
 }
 
+// Scratch reused across fits (grown on demand): per-sample margins and weights, per-parameter vectors and matrices.
 let zBuf = new Float64Array(0);
 let zTrial = new Float64Array(0);
 let wBuf = new Float64Array(0);
+let thetaBuf = new Float64Array(0), gradBuf = new Float64Array(0), stepBuf = new Float64Array(0), trialBuf = new Float64Array(0);
+let hessBuf = new Float64Array(0), cholBuf = new Float64Array(0);
 
-function ensure(n: number): void {
+function ensure(n: number, d: number): void {
   if (zBuf.length < n) {
     zBuf = new Float64Array(n);
     zTrial = new Float64Array(n);
     wBuf = new Float64Array(n);
+  }
+  if (thetaBuf.length < d) {
+    thetaBuf = new Float64Array(d);
+    gradBuf = new Float64Array(d);
+    stepBuf = new Float64Array(d);
+    trialBuf = new Float64Array(d);
+    hessBuf = new Float64Array(d * d);
+    cholBuf = new Float64Array(d * d);
   }
 }
 
@@ -50,7 +64,8 @@ export function fitLogisticRegression(
   if (!(C > 0)) throw new RangeError(`fitLogisticRegression: C must be > 0, got ${C}`);
   if (X.length < n * p) throw new RangeError(`fitLogisticRegression: X has ${X.length} values, need ${n}×${p}`);
   if (y.length < n) throw new RangeError(`fitLogisticRegression: y has ${y.length} values, need ${n}`);
-  ensure(n);
+  const d = p + 1; // θ = (w_0 … w_{p−1}, b)
+  ensure(n, d);
   let nPos = 0;
   for (let i = 0; i < n; i++) {
     const v = y[i];
@@ -61,14 +76,15 @@ export function fitLogisticRegression(
   const wPos = classWeight === 'balanced' ? n / (2 * nPos) : 1;
   const wNeg = classWeight === 'balanced' ? n / (2 * (n - nPos)) : 1;
   const sw = wBuf;
-  for (let i = 0; i < n; i++) sw[i] = C * (y[i] === 1 ? wPos : wNeg) * (opts.sampleWeight ? opts.sampleWeight[i]! : 1);
+  let swSum = 0;
+  for (let i = 0; i < n; i++) swSum += sw[i] = C * (y[i] === 1 ? wPos : wNeg) * (opts.sampleWeight ? opts.sampleWeight[i]! : 1);
+  const gradTol = tol * Math.max(1, swSum / n);
 
-  const d = p + 1; // θ = (w_0 … w_{p−1}, b)
-  const theta = new Float64Array(d);
-  const grad = new Float64Array(d);
-  const step = new Float64Array(d);
-  const H = new Float64Array(d * d);
-  const trial = new Float64Array(d);
+  const theta = thetaBuf.subarray(0, d).fill(0);
+  const grad = gradBuf.subarray(0, d);
+  const step = stepBuf.subarray(0, d);
+  const H = hessBuf.subarray(0, d * d);
+  const trial = trialBuf.subarray(0, d);
 
   const margins = (th: Float64Array, z: Float64Array): void => {
     const b = th[p]!;
@@ -118,7 +134,7 @@ export function fitLogisticRegression(
   let f = objective(theta, z);
   let gmax = derivatives(theta, z);
   let iterations = 0;
-  let converged = gmax <= tol;
+  let converged = gmax <= gradTol;
   while (!converged && iterations < maxIter) {
     iterations++;
     for (let j = 0; j < d; j++) step[j] = -grad[j]!;
@@ -148,7 +164,7 @@ export function fitLogisticRegression(
     zt = swap;
     f = fNew;
     gmax = derivatives(theta, z);
-    converged = gmax <= tol;
+    converged = gmax <= gradTol;
   }
   return { coef: theta.slice(0, p), intercept: theta[p]!, iterations, converged };
 }
@@ -172,7 +188,7 @@ export function predictProba(fit: LogisticFit, X: Float64Array, n: number, p: nu
  * A tiny ridge is added if a pivot is not positive (a numerically flat intercept direction).
  */
 function choleskySolve(A: Float64Array, d: number, b: Float64Array): void {
-  const L = new Float64Array(d * d);
+  const L = cholBuf.subarray(0, d * d).fill(0);
   let ridge = 0;
   for (let attempt = 0; attempt < 20; attempt++) {
     let ok = true;

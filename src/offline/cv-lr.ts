@@ -57,8 +57,7 @@ export function crossValidatedScores(columns: readonly Float64Array[], y: Uint8A
   const pooledScores = new Float64Array(n), pooledY = new Uint8Array(n), pooledRows = new Int32Array(n);
   const rowScore = new Float64Array(n).fill(NaN);
   let pooled = 0;
-  const train = new Int32Array(n), val = new Int32Array(n);
-  const Xtr = new Float64Array(n * p), Xva = new Float64Array(n * p), ytr = new Uint8Array(n), prob = new Float64Array(n);
+  const { train, val, Xtr, Xva, ytr, prob } = scratch(n, p);
 
   for (let f = 0; f < k; f++) {
     let nTr = 0, nVa = 0, posTr = 0, posVa = 0;
@@ -101,6 +100,19 @@ export function crossValidatedScores(columns: readonly Float64Array[], y: Uint8A
     pooledScores: pooledScores.slice(0, pooled), pooledY: pooledY.slice(0, pooled), pooledRows: pooledRows.slice(0, pooled),
     rowScores, rowY, rows,
   };
+}
+
+// Per-fold work buffers, reused across calls (a report runs hundreds of CVs).
+let buffers = { n: 0, np: 0, train: new Int32Array(0), val: new Int32Array(0), ytr: new Uint8Array(0), prob: new Float64Array(0), Xtr: new Float64Array(0), Xva: new Float64Array(0) };
+function scratch(n: number, p: number): typeof buffers {
+  if (buffers.n < n || buffers.np < n * p) {
+    const N = Math.max(n, buffers.n), NP = Math.max(n * p, buffers.np);
+    buffers = {
+      n: N, np: NP, train: new Int32Array(N), val: new Int32Array(N), ytr: new Uint8Array(N), prob: new Float64Array(N),
+      Xtr: new Float64Array(NP), Xva: new Float64Array(NP),
+    };
+  }
+  return buffers;
 }
 
 /** Row-major matrix of the given rows, NaN replaced by the column's fill value (0 if that is NaN too). */

@@ -69,6 +69,15 @@ test('a constant (zero after standardising) column gets coefficient 0', () => {
   assert.ok(Math.abs(fit.coef[1]!) < 1e-12);
 });
 
+test('large C still converges (gradient tolerance scales with C·Σ weights)', () => {
+  const c = ref.logistic[1]!;
+  const Z = standardized(c.X, c.n, c.p);
+  const fit = fitLogisticRegression(Z, c.n, c.p, c.y, { C: 1e6 });
+  assert.ok(fit.converged && fit.iterations < 50, `iterations ${fit.iterations}`);
+  const g = gradient(Z, c.n, c.p, c.y, fit.coef, fit.intercept, 1e6);
+  assert.ok(Math.max(...g.map(Math.abs)) <= 1e-10 * 1e6, `gradient ${g}`);
+});
+
 test('separable data stays finite (L2 keeps the optimum bounded)', () => {
   const X = Float64Array.from([-3, -2, -1, 1, 2, 3]);
   const fit = fitLogisticRegression(X, 6, 1, [0, 0, 0, 1, 1, 1]);
