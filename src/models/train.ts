@@ -7,7 +7,7 @@ import { fullColumns, prefinalLengthColumn, prefinalRemapping, windowColumns } f
 import { runAnalysis } from '../offline/analyze.ts';
 import { failureLabels } from '../offline/table/failure-labels.ts';
 import type { AnalysisMode, AnalysisResult } from '../offline/analysis-result.ts';
-import type { Frame } from '../offline/frame.ts';
+import { Frame } from '../offline/frame.ts';
 import { fitLogisticRegression } from './logistic-regression.ts';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelFile, type WindowClassifier } from './model-file.ts';
 import { applyStandardizer, fitStandardizer } from './standardizer.ts';
@@ -198,6 +198,18 @@ function fitWindowClassifier(
     oof: { prauc: Number.isFinite(prauc) ? prauc : null, auroc: Number.isFinite(auroc) ? auroc : null },
     stop: oof ? chooseStopThreshold(oof.rowY, oof.rowScores, targetPrecision) : { threshold: null, targetPrecision, precision: null, recall: null },
   };
+}
+
+/**
+ * Several results tables as one training table: the columns all of them have (in the first table's order), rows
+ * appended in order. For a model trained on more than one run (e.g. two benchmarks of one API model).
+ */
+export function concatFrames(frames: readonly Frame[], source = frames.map((f) => f.source).join(' + ')): Frame {
+  if (frames.length === 0) throw new RangeError('concatFrames: no frames');
+  if (frames.length === 1) return frames[0]!;
+  const common = frames[0]!.columnNames.filter((c) => frames.every((f) => f.has(c)));
+  const n = frames.reduce((k, f) => k + f.nRows, 0);
+  return new Frame(source, common, n, (name) => frames.flatMap((f) => f.text(name)!));
 }
 
 /** The table's `top_logprobs_k` (its most common value), else 200 — the paper's vLLM runs. */

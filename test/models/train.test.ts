@@ -9,7 +9,8 @@ import { fitLogisticRegression, predictProba } from '../../src/models/logistic-r
 import { loadModelFile, saveModelFile } from '../../src/models/model-io.ts';
 import { scoreClassifier } from '../../src/models/score-classifier.ts';
 import { applyStandardizer, fitStandardizer } from '../../src/models/standardizer.ts';
-import { guessProfile, trainModel, type TrainResult } from '../../src/models/train.ts';
+import { concatFrames, guessProfile, trainModel, type TrainResult } from '../../src/models/train.ts';
+import { Frame as FrameClass } from '../../src/offline/frame.ts';
 import type { Frame } from '../../src/offline/frame.ts';
 import { loadTable } from '../../src/offline/load-table.ts';
 
@@ -158,6 +159,18 @@ test('train: prefinal falls back to regular features when the prefinal subset ha
   assert.equal(model.training.n, 198);
   assert.deepEqual(model.classifiers[0]!.featureNames, BASE_FEATURES.map((f) => `${f}_w256`));
   assert.match(notes.join('\n'), /only 0 failures have a prefinal trace: trained on regular features/);
+});
+
+test('concatFrames: common columns in the first table\'s order, rows appended', () => {
+  const a = new FrameClass('a.csv', ['x', 'correct', 'only_a'], 2, (n) => ({ x: [1, 2], correct: [1, 0], only_a: ['p', 'q'] })[n]!);
+  const b = new FrameClass('b.csv', ['correct', 'x'], 1, (n) => ({ x: ['3.5'], correct: [1] })[n]!);
+  const c = concatFrames([a, b]);
+  assert.deepEqual(c.columnNames, ['x', 'correct']);
+  assert.equal(c.nRows, 3);
+  assert.deepEqual([...c.numeric('x')!], [1, 2, 3.5]);
+  assert.deepEqual([...c.numeric('correct')!], [1, 0, 1]);
+  assert.equal(c.source, 'a.csv + b.csv');
+  assert.equal(concatFrames([a]), a);
 });
 
 test('profile guess from the paper file names', () => {

@@ -6,14 +6,15 @@ import type { ModelFile } from '../../models/model-file.ts';
 const HELP = `failmode train — fit a model file for the live monitor from one results table
 
 Usage
-  failmode train FILE --out MODEL.json [options]
+  failmode train FILE … --out MODEL.json [options]
   failmode train --show MODEL.json        validate a model file and print its summary
 
   FILE is a .csv or .xlsx results table (a \`correct\` column and the feature columns, as \`failmode analyze\` reads).
   Fits, on ALL rows, one classifier per early window T and one for the full trace — the analysis's estimator: median
   fill → standardiser → balanced L2 logistic regression — and records per window its out-of-fold PR-AUC/AUROC (5-fold
   stratified CV, seed 42) and a stop threshold chosen on out-of-fold scores; the regime and commitment point come from
-  the analysis's verdict. Format: docs/model-format.md.
+  the analysis's verdict. Several FILEs are trained on as one table (their common columns, rows appended).
+  Format: docs/model-format.md.
 
 Options
   --out MODEL.json        where to write the model (required)
@@ -25,8 +26,8 @@ Options
   --nucleus-p P           nucleus mass of the signals (default 0.7; GSM8K 0.9)
   --tie-delta D           near-tie window in nats (default 0.5; GSM8K 0.1)
   --profile NAME          task profile: final-answer | boxed | final-boxed | code | none
-                          (default: from the file name — gpqa/arlsat, math500, gsm8k, lcb)
-  --name NAME             training data name recorded in the model (default: the file name)
+                          (default: from the file name — gpqa/arlsat, math500, gsm8k, lcb; none if the files differ)
+  --name NAME             training data name recorded in the model (default: the file name(s), joined by +)
   --description TEXT      free text recorded in the model
   --n-boot N              bootstrap resamples of the verdict (default 10000)
   --corrected             training-fold medians in the out-of-fold estimates and the verdict (SPEC §6.3)
@@ -36,6 +37,7 @@ Options
 Examples
   failmode train ../shared/paper/results/gpqa_gpt4o.final.csv --prefinal --out gpqa-gpt4o.json
   failmode train runs.xlsx --prefinal --windows 128 256 512 --target-precision 0.8 --top-k 20 --out model.json
+  failmode train gpqa_gpt4o.final.csv math500_gpt4o.final.csv --prefinal --out general-topk20.json
 `;
 
 const PROFILES = ['final-answer', 'boxed', 'final-boxed', 'code', 'none'] as const;
@@ -68,17 +70,13 @@ export const command: Command = {
       process.stdout.write(trainSummary(await loadModelFile(values.show), values.show, 'Model'));
       return 0;
     }
-    if (positionals.length !== 1) {
-      throw usageError(positionals.length === 0
-        ? 'Expected a results file: failmode train FILE --out MODEL.json (see --help)'
-        : `Expected one results file, got ${positionals.length}: ${positionals.join(' ')}`);
-    }
+    if (positionals.length === 0) throw usageError('Expected a results file: failmode train FILE … --out MODEL.json (see --help)');
     if (values.out === undefined || values.out.trim() === '') throw usageError('Expected --out MODEL.json: where to write the model');
     if (values.name !== undefined && values.name.trim() === '') throw usageError('Expected --name to be a non-empty name');
     if (values.profile !== undefined && !(PROFILES as readonly string[]).includes(values.profile)) {
       throw usageError(`Unknown value for --profile: \`${values.profile}\`. Value must be one of: ${PROFILES.join(', ')}`);
     }
-    const file = positionals[0]!;
+    const files = positionals;
     const windows = numberListOption('windows', values.windows, { integer: true, min: 1 });
     const targetPrecision = numberOption('target-precision', values['target-precision'], { min: 0.01, max: 1 });
     const topK = numberOption('top-k', values['top-k'], { integer: true, min: 1, max: 100_000 });
@@ -87,20 +85,23 @@ export const command: Command = {
     const nBoot = numberOption('n-boot', values['n-boot'], { integer: true, min: 1, max: 10_000_000 });
 
     const { loadTable } = await import('../../offline/load-table.ts');
-    const { trainModel } = await import('../../models/train.ts');
+    const { concatFrames, guessProfile, trainModel } = await import('../../models/train.ts');
     const { saveModelFile } = await import('../../models/model-io.ts');
+    const { basename, extname } = await import('node:path');
 
-    const frame = await loadTable(file);
-    const { model, notes } = trainModel(frame, {
-      file,
-      name: values.name,
+    const frames = [];
+    for (const f of files) frames.push(await loadTable(f));
+    const guesses = new Set(files.map(guessProfile));
+    const { model, notes } = trainModel(concatFrames(frames), {
+      file: files.join(' + '),
+      name: values.name ?? files.map((f) => basename(f, extname(f))).join('+'),
       prefinal: values.prefinal === true,
       windows,
       targetPrecision,
       topK,
       nucleusP,
       tieDelta,
-      profile: values.profile === undefined ? undefined : values.profile === 'none' ? null : values.profile,
+      profile: values.profile === undefined ? (guesses.size === 1 ? [...guesses][0]! : null) : values.profile === 'none' ? null : values.profile,
       nBoot,
       mode: values.corrected ? 'corrected' : 'paper',
       description: values.description,
