@@ -17,13 +17,17 @@ export interface BootstrapOptions {
   seed?: number;
   /** Cluster id per row: resample clusters (sorted unique ids) instead of rows. Must have one id per row. */
   clusters?: Int32Array | null;
+  /** false: redraw the resamples instead of using (and filling) the count-table cache. Same results. */
+  cache?: boolean;
 }
 
 /** Per-resample draw counts, resample-major. A unit is drawn at most `units` times, so 16 bits suffice up to 65 535 units. */
 type CountTable = Uint16Array;
 const MAX_UNITS = 0xffff;
 
-const CACHE_LIMIT_BYTES = 128 * 1024 * 1024;
+// Count tables are cached (LRU) up to this many bytes in total; a table larger than a quarter of it is not cached
+// but streamed, one resample at a time.
+const CACHE_LIMIT_BYTES = 256 * 1024 * 1024;
 const countCache = new Map<string, CountTable>();
 let cacheBytes = 0;
 
@@ -36,7 +40,7 @@ export function resampleCounts(units: number, nBoot: number, seed: number): Coun
     countCache.set(key, hit);
     return hit;
   }
-  if (units > MAX_UNITS) throw new RangeError(`bootstrap: at most ${MAX_UNITS} rows or clusters are supported, got ${units}`);
+  checkUnits(units);
   const table = new Uint16Array(units * nBoot);
   const rng = NumpyGenerator.fromSeed(seed);
   const idx = new Int32Array(units);
@@ -45,14 +49,54 @@ export function resampleCounts(units: number, nBoot: number, seed: number): Coun
     const base = r * units;
     for (let j = 0; j < units; j++) table[base + idx[j]!]!++;
   }
-  countCache.set(key, table);
-  cacheBytes += table.byteLength;
-  for (const [k, t] of countCache) {
-    if (cacheBytes <= CACHE_LIMIT_BYTES || k === key) break;
-    countCache.delete(k);
-    cacheBytes -= t.byteLength;
+  if (table.byteLength <= CACHE_LIMIT_BYTES / 4) {
+    countCache.set(key, table);
+    cacheBytes += table.byteLength;
+    for (const [k, t] of countCache) {
+      if (cacheBytes <= CACHE_LIMIT_BYTES || k === key) break;
+      countCache.delete(k);
+      cacheBytes -= t.byteLength;
+    }
   }
   return table;
+}
+
+function checkUnits(units: number): void {
+  if (units > MAX_UNITS) throw new RangeError(`bootstrap: at most ${MAX_UNITS} rows or clusters are supported, got ${units}`);
+}
+
+/**
+ * The resamples of one call in order: `next()` returns the offset of resample r's counts in `counts` — the cached
+ * table when it fits the cache, else one reused row redrawn per resample (same draws, bounded memory).
+ */
+class Resamples {
+  counts: Uint16Array;
+  private readonly units: number;
+  private readonly streamed: { rng: NumpyGenerator; idx: Int32Array } | null;
+  private r = 0;
+
+  constructor(units: number, nBoot: number, seed: number, cache: boolean) {
+    checkUnits(units);
+    this.units = units;
+    if (cache && units * nBoot * 2 <= CACHE_LIMIT_BYTES / 4) {
+      this.counts = resampleCounts(units, nBoot, seed);
+      this.streamed = null;
+    } else {
+      this.counts = new Uint16Array(units);
+      this.streamed = { rng: NumpyGenerator.fromSeed(seed), idx: new Int32Array(units) };
+    }
+  }
+
+  next(): number {
+    const s = this.streamed;
+    if (!s) return this.r++ * this.units;
+    const { idx } = s;
+    const counts = this.counts;
+    if (this.r++ > 0) for (let j = 0; j < idx.length; j++) counts[idx[j]!] = 0;
+    s.rng.integers(0, this.units, this.units, idx);
+    for (let j = 0; j < idx.length; j++) counts[idx[j]!]!++;
+    return 0;
+  }
 }
 
 /**
@@ -151,13 +195,14 @@ export function bootstrapPrAuc(
   const n = y.length;
   if (n === 0) return { mean: NaN, lo: NaN, hi: NaN, valid: 0 };
   const u = units(n, opts.clusters);
-  const counts = resampleCounts(u.count, opts.nBoot, opts.seed ?? 42);
+  const resamples = new Resamples(u.count, opts.nBoot, opts.seed ?? 42, opts.cache !== false);
   const curve = prepareCurve(y, s, u.unitOfRow);
   ensureCurveBuffers(n);
   ensureValueBuffers(opts.nBoot);
   let m = 0;
   for (let r = 0; r < opts.nBoot; r++) {
-    const ap = resampleAp(counts, r * u.count, curve);
+    const base = resamples.next();
+    const ap = resampleAp(resamples.counts, base, curve);
     if (ap === ap) valBuf[m++] = ap;
   }
   return { ...summarize(m), valid: m };
@@ -174,17 +219,17 @@ export function deltaCi(
   const n = y.length;
   if (n === 0) return { mean: NaN, lo: NaN, hi: NaN, pGreater: NaN, valid: 0 };
   const u = units(n, opts.clusters);
-  const counts = resampleCounts(u.count, opts.nBoot, opts.seed ?? 42);
+  const resamples = new Resamples(u.count, opts.nBoot, opts.seed ?? 42, opts.cache !== false);
   const early = prepareCurve(y, sEarly, u.unitOfRow);
   const full = prepareCurve(y, sFull, u.unitOfRow);
   ensureCurveBuffers(n);
   ensureValueBuffers(opts.nBoot);
   let m = 0, greater = 0;
   for (let r = 0; r < opts.nBoot; r++) {
-    const base = r * u.count;
-    const pe = resampleAp(counts, base, early);
+    const base = resamples.next();
+    const pe = resampleAp(resamples.counts, base, early);
     if (pe !== pe) continue;
-    const d = pe - resampleAp(counts, base, full);
+    const d = pe - resampleAp(resamples.counts, base, full);
     valBuf[m++] = d;
     if (d > 0) greater++;
   }

@@ -88,6 +88,16 @@ test('each call re-seeds: repeated calls agree, and the resample counts are thos
   }
 });
 
+test('streamed resamples (no count cache) give identical results', () => {
+  const c = ref.bootstrap[2]!; // cluster case
+  const opts = { nBoot: c.nBoot, seed: c.seed, clusters: Int32Array.from(c.clusters!) };
+  assert.deepEqual(bootstrapPrAuc(c.y, c.full, { ...opts, cache: false }), bootstrapPrAuc(c.y, c.full, opts));
+  assert.deepEqual(deltaCi(c.y, c.early, c.full, { ...opts, cache: false }), deltaCi(c.y, c.early, c.full, opts));
+  const d = ref.bootstrap[0]!;
+  const b = bootstrapPrAuc(d.y, d.full, { nBoot: d.nBoot, seed: d.seed, cache: false });
+  assert.deepEqual([b.mean, b.lo, b.hi, b.valid], d.prauc);
+});
+
 test('degenerate inputs: no valid resample → NaN; empty input → NaN; mismatched lengths throw', () => {
   const none = bootstrapPrAuc([0, 0, 0], [0.1, 0.2, 0.3], { nBoot: 50 });
   assert.equal(none.valid, 0);
