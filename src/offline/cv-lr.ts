@@ -47,6 +47,7 @@ export function crossValidatedScores(columns: readonly Float64Array[], y: Uint8A
   for (const [j, col] of columns.entries()) {
     if (col.length !== n) throw new RangeError(`crossValidatedScores: column ${j} has ${col.length} values for ${n} labels`);
   }
+  if (opts.groups && opts.groups.length !== n) throw new RangeError(`crossValidatedScores: ${opts.groups.length} group ids for ${n} labels`);
   let nPos = 0;
   for (let i = 0; i < n; i++) nPos += y[i]!;
   if (nPos < MIN_FAILURES) return null;

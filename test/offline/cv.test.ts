@@ -123,6 +123,7 @@ test('crossValidatedScores returns null without columns or with fewer than 5 fai
   const r = cvPrAuc(cols, few);
   assert.ok([r.prauc, r.lo, r.hi, r.auroc].every(Number.isNaN) && r.oof === null);
   assert.throws(() => crossValidatedScores([new Float64Array(3)], y), RangeError);
+  assert.throws(() => crossValidatedScores(cols, y, { groups: new Int32Array(3) }), RangeError);
 });
 
 test('corrected imputation (training-fold medians) differs from the paper only when values are missing', () => {
