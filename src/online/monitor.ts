@@ -186,14 +186,13 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
     const s = open(ev.sampleId);
     if (s.sf.isEnded) return;
     s.sf.push(ev);
-    const t = now();
     if (opts.ticks) {
-      emit({ type: 'token', sampleId: s.id, index: ev.index, token: ev.token, entropy: s.sf.lastTokenEntropy, nll: s.sf.lastTokenNll, channel: ev.channel, t });
+      emit({ type: 'token', sampleId: s.id, index: ev.index, token: ev.token, entropy: s.sf.lastTokenEntropy, nll: s.sf.lastTokenNll, channel: ev.channel, t: now() });
     }
     const n = s.sf.length;
     while (s.next < windows.length && windows[s.next]! <= n) {
       const T = windows[s.next++]!;
-      if (T === n) { checkTopK(s); scoreWindow(s, T, t); }
+      if (T === n) { checkTopK(s); scoreWindow(s, T, now()); }
     }
   }
 
