@@ -68,12 +68,27 @@ export class CompiledPattern {
   /** MULTILINE `^`: attempts only start at the text start or just after `\n`. */
   readonly anchored: boolean;
 
+  /** Char tests that can begin a match (for the idle fast path). */
+  readonly firstTests: readonly CharTest[];
+
   constructor(node: PatternNode, anchored = false) {
     const insts: Inst[] = [];
     const match = insts.push({ test: null, out: -1, out2: -1 }) - 1;
     this.start = compile(node, match, insts);
     this.insts = insts;
     this.anchored = anchored;
+    const firsts: CharTest[] = [];
+    const seen = new Set<number>();
+    const walk = (pc: number): void => {
+      if (pc < 0 || seen.has(pc)) return;
+      seen.add(pc);
+      const inst = insts[pc]!;
+      if (inst.test !== null) { firsts.push(inst.test); return; }
+      walk(inst.out);
+      walk(inst.out2);
+    };
+    walk(this.start);
+    this.firstTests = firsts;
   }
 }
 
@@ -162,6 +177,14 @@ export class StreamMatcher {
   /** Feeds one code unit. Returns the match start when the leftmost match becomes certain at this step, else -1. */
   step(c: number, pos: number, atLineStart: boolean): number {
     if (this.result >= 0) return -1;
+    // Idle fast path: no live attempt and this char cannot start one → nothing changes.
+    if (this.curN === 0 && this.candidate < 0) {
+      if (this.pattern.anchored && !atLineStart) return -1;
+      const firsts = this.pattern.firstTests;
+      let any = false;
+      for (let i = 0; i < firsts.length; i++) if (firsts[i]!(c)) { any = true; break; }
+      if (!any) return -1;
+    }
     if (this.gen > 0x7ffffff0) { this.mark.fill(0); this.gen = 1; }
     // Build the current list: live threads (earlier starts first) then a new attempt starting here.
     this.gen++;
