@@ -2,7 +2,7 @@ import type { Calibration } from './calibration.ts';
 import { hashString, mixSeed, Rng } from './rng.ts';
 import { drawToken, SIM_VOCAB, type TokenDraw, type TokenShape } from './token-model.ts';
 import { TraceModel, sampleLength, type SimKind } from './trace-model.ts';
-import { TraceText, WORD_COUNT, WORD_JSON, type SimProfile } from './trace-text.ts';
+import { TraceText, WORD_BYTES_JSON, WORD_COUNT, WORD_JSON, bytesJson, type SimProfile } from './trace-text.ts';
 
 /** What a test may force per request (body `failmode_sim` or header `x-failmode-sim-profile`). */
 export interface SimOverrides {
@@ -74,10 +74,14 @@ export class SamplePlan {
     }
     drawToken(this.model.tau(t, rng), this.shape, rng, k, this.lp, this.draw);
     const chosen = this.draw.chosenRank;
-    let json = `{"token":${quoted},"logprob":${fmt(this.draw.chosenLogprob)},"top_logprobs":[`;
+    // OpenAI's entry layout, `bytes` included (vLLM sends it too): it is what a client really has to parse.
+    const bytes = bytesJson(text);
+    let json = `{"token":${quoted},"logprob":${fmt(this.draw.chosenLogprob)},"bytes":${bytes},"top_logprobs":[`;
     for (let r = 0; r < k; r++) {
-      const tok = r === chosen ? quoted : WORD_JSON[(base + r) % WORD_COUNT]!;
-      json += `${r ? ',' : ''}{"token":${tok},"logprob":${fmt(this.lp[r]!)}}`;
+      const w = (base + r) % WORD_COUNT;
+      json += r === chosen
+        ? `${r ? ',' : ''}{"token":${quoted},"logprob":${fmt(this.lp[r]!)},"bytes":${bytes}}`
+        : `${r ? ',' : ''}{"token":${WORD_JSON[w]!},"logprob":${fmt(this.lp[r]!)},"bytes":${WORD_BYTES_JSON[w]!}}`;
     }
     entry.json = `${json}]}`;
   }

@@ -24,6 +24,13 @@ const WORDS = [
 /** JSON string literals of WORDS (quoted and escaped once). */
 export const WORD_JSON: readonly string[] = WORDS.map((w) => JSON.stringify(w));
 export const WORD_COUNT = WORDS.length;
+/** UTF-8 bytes of WORDS as JSON arrays (the `bytes` field servers send with every logprob entry). */
+export const WORD_BYTES_JSON: readonly string[] = WORDS.map((w) => bytesJson(w));
+
+/** `[b0,b1,…]`: the UTF-8 bytes of `s` as a JSON array. */
+export function bytesJson(s: string): string {
+  return `[${Buffer.from(s, 'utf8').join(',')}]`;
+}
 
 /** The body's token strings are WORDS indices; sentence ends and line breaks are extra pieces. */
 const PERIOD = '.';
