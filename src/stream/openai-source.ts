@@ -23,8 +23,8 @@ export interface OpenAIStreamOptions {
   /** Prefix of the sampleIds; default the server's chunk `id`. */
   requestId?: string;
   /**
-   * Receives every SSE event exactly as the server sent it, as one line `data: <payload>` (no newline; `[DONE]`
-   * included). Write each followed by a blank line (`line + '\n\n'`) to get a `.sse` file that `readSseFile` replays.
+   * Receives every SSE event as the server sent it: `data: <payload>` without a trailing newline (`[DONE]` included;
+   * a multi-line payload gives one `data:` line per line). Write each followed by a blank line (`line + '\n\n'`) to get a `.sse` file that `readSseFile` replays.
    */
   recordSse?: (line: string) => void;
   /** SDK retries of a failed request (before any byte of the stream arrived). Default 2, as the paper's pipelines. */
@@ -86,7 +86,7 @@ export function tokenEventsFromOpenAI(opts: OpenAIStreamOptions): Observable<Str
         inner = tokenEventsFromSse(res.body as unknown as AsyncIterable<Uint8Array>, {
           ...(opts.requestId !== undefined ? { requestId: opts.requestId } : {}),
           ...(opts.now !== undefined ? { now: opts.now } : {}),
-          ...(record ? { onData: (data: string) => record(`data: ${data}`) } : {}),
+          ...(record ? { onData: (data: string) => record(data.includes('\n') ? data.split('\n').map((l) => `data: ${l}`).join('\n') : `data: ${data}`) } : {}),
         }).subscribe(subscriber);
       },
       (err: unknown) => {
