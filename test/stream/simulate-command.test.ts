@@ -27,7 +27,7 @@ describe('failmode simulate', () => {
   });
 
   it('rejects a bad flag value with exit code 2 and one line', () => {
-    const r = spawnSync(process.execPath, [bin, 'simulate', '--tokens-per-second', '-3'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [bin, 'simulate', '--tokens-per-second=-3'], { encoding: 'utf8' });
     assert.equal(r.status, 2);
     assert.equal(r.stderr.trim(), 'failmode simulate: Expected --tokens-per-second to be a number ≥ 0, got `-3`');
   });
