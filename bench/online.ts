@@ -133,19 +133,31 @@ if ('latency'.includes(filter) || filter === '') {
 if ('memory'.includes(filter) || filter === '') {
   if (!(globalThis as { gc?: unknown }).gc) console.log('memory  (run with --expose-gc for stable numbers)');
   const pool = tokenPool(20);
-  const heapAfter = (n: number, keepText: boolean): number => {
+  const SAMPLES = 16;
+  /** Heap retained by SAMPLES live samples after n tokens each, per sample (several samples average out GC noise). */
+  const heapPerSample = (n: number, keepText: boolean): number => {
     gc(); gc();
     const before = process.memoryUsage().heapUsed;
-    const sf = new SampleFeatures({ profile: 'final-answer', keepText });
-    for (let i = 0; i < n; i++) sf.push(pool[i & 4095]!);
+    const live: SampleFeatures[] = [];
+    for (let s = 0; s < SAMPLES; s++) {
+      const sf = new SampleFeatures({ profile: 'final-answer', keepText });
+      for (let i = 0; i < n; i++) sf.push(pool[(i + s) & 4095]!);
+      live.push(sf);
+    }
     gc(); gc();
     const after = process.memoryUsage().heapUsed;
-    if (sf.length !== n) throw new Error('length');
-    return after - before;
+    if (live.some((sf) => sf.length !== n)) throw new Error('length');
+    return (after - before) / SAMPLES;
   };
+  // Baseline in the same run: a bare SignalAccumulator (the least any sample must hold).
+  gc(); gc();
+  const b0 = process.memoryUsage().heapUsed;
+  const accs = Array.from({ length: 1024 }, () => new SignalAccumulator());
+  gc(); gc();
+  const bare = (process.memoryUsage().heapUsed - b0) / accs.length;
   for (const keepText of [true, false]) {
-    const a = heapAfter(1_000, keepText);
-    const b = heapAfter(1_000_000, keepText);
-    console.log(`memory  one sample${keepText ? '' : ' (no text tail)'}: heap growth after 1k tokens ${(a / 1024).toFixed(1)} KiB, after 1M tokens ${(b / 1024).toFixed(1)} KiB`);
+    const a = heapPerSample(1_000, keepText);
+    const b = heapPerSample(1_000_000, keepText);
+    console.log(`memory  per sample${keepText ? '' : ' (no text tail)'} (${SAMPLES} live samples): ${(a / 1024).toFixed(1)} KiB after 1k tokens, ${(b / 1024).toFixed(1)} KiB after 1M tokens (bare accumulator ${(bare / 1024).toFixed(2)} KiB)`);
   }
 }

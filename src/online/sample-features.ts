@@ -6,8 +6,8 @@
  * window T when the prefinal list has ≥ T tokens, else the prefinal state itself).
  *
  * Per token: top-k signals via computeTopKSignals into a reused object, one SignalAccumulator update, window freezes
- * by copy, the marker matchers, the degenerate detector, and an append to a bounded text tail (the only allocation;
- * `keepText: false` turns it off, and with it answer extraction).
+ * by copy, the marker matchers, the degenerate detector, and a store per character into a fixed text ring (TextWindow;
+ * `keepText: false` turns it off, and with it answer extraction). No allocation in steady state.
  *
  * Text kept for answer extraction: the last TAIL_CHARS characters plus, per marker, REGION_CHARS characters from
  * its first match. Extraction is exact while the whole text fits in the tail; beyond that it reads the marker regions
@@ -22,6 +22,7 @@ import { extractAnswer, isCorrect, referenceAnswer } from './extract-answer.ts';
 import type { FeatureRecord } from './monitor-events.ts';
 import { PrefinalTracker } from './prefinal-tracker.ts';
 import { profileSpec, type Profile } from './profiles.ts';
+import { TextWindow } from './text-window.ts';
 
 export const TAIL_CHARS = 16_384;
 export const REGION_CHARS = 8_192;
@@ -49,8 +50,6 @@ export const RECORD_METADATA_COLUMNS = [
   'top_logprobs_k', 'tokens_without_top_logprobs', 'prefinal_marker',
 ] as const;
 
-interface Region { start: number; text: string }
-
 export class SampleFeatures {
   readonly windows: readonly number[];
   readonly params: SignalParams;
@@ -74,10 +73,7 @@ export class SampleFeatures {
   private lastEntropy = NaN;
   private lastNll = NaN;
 
-  private tail = '';
-  private tailStart = 0;
-  private readonly regions: (Region | null)[];
-  private readonly regionStarts: number[];
+  private readonly text: TextWindow | null;
 
   private maxK = 0;
   private withoutTop = 0;
@@ -100,8 +96,7 @@ export class SampleFeatures {
     this.letters = opts.letters;
     this.keepText = opts.keepText ?? true;
     this.tracker = new PrefinalTracker(profileSpec(this.profile));
-    this.regions = this.tracker.spec.markers.map(() => null);
-    this.regionStarts = this.tracker.spec.markers.map(() => -1);
+    this.text = this.keepText ? new TextWindow(this.tracker.spec.markers.length, TAIL_CHARS, REGION_CHARS) : null;
   }
 
   /** Tokens seen. */
@@ -131,7 +126,7 @@ export class SampleFeatures {
     if (Number.isNaN(this.firstT)) this.firstT = t;
   }
 
-  /** Adds one token: O(1), no allocation except the text-tail append. */
+  /** Adds one token: O(1) time and memory, no allocation. */
   push(ev: TokenEvent): void {
     if (this.ended) { this.ignoredAfterEnd++; return; }
     validateToken(ev); // before any state changes, so a bad event leaves the sample as it was
@@ -139,10 +134,17 @@ export class SampleFeatures {
     this.lastT = ev.t;
     const text = ev.token;
 
-    if (this.keepText && text.length > 0) this.appendText(text);
+    const tw = this.text;
+    if (tw) tw.append(text);
     this.degenerate.push(text);
     this.tracker.scanToken(text, this.full);
-    if (this.keepText) this.syncRegions();
+    if (tw) {
+      // A marker's (new) first match: its region starts there (the tail already holds this token).
+      for (let k = 0; k < this.tracker.spec.markers.length; k++) {
+        const m = this.tracker.markerStart(k);
+        if (m >= 0) tw.startRegion(k, m);
+      }
+    }
 
     const nll = -ev.logprob;
     const top = ev.top;
@@ -210,7 +212,7 @@ export class SampleFeatures {
   record(extra: FeatureRecord = {}): FeatureRecord {
     const rec: FeatureRecord = {};
     const [qid, cidx] = splitSampleId(this.sampleId);
-    const extracted = this.keepText ? extractAnswer(this.profile, this.extractionText(), { letters: this.letters }) : { answer: null, method: 'none' };
+    const extracted = this.text ? extractAnswer(this.profile, this.extractionText(), { letters: this.letters }) : { answer: null, method: 'none' };
     const ref = this.reference;
     rec.sample_id = this.sampleId;
     rec.question_id = qid;
@@ -255,21 +257,9 @@ export class SampleFeatures {
     return rec;
   }
 
-  /** Text the answer is extracted from (the whole text while it fits; else marker regions + tail, gaps marked by a newline). */
+  /** Text the answer is extracted from (the whole text while it fits; else marker regions + tail, see TextWindow). */
   extractionText(): string {
-    if (this.tailStart === 0) return this.tail;
-    const segs: Region[] = [];
-    for (const r of this.regions) if (r && r.start < this.tailStart) segs.push(r);
-    segs.sort((a, b) => a.start - b.start);
-    let out = '';
-    let end = -1;
-    for (const s of [...segs, { start: this.tailStart, text: this.tail }]) {
-      if (end < 0) { out = s.text; end = s.start + s.text.length; continue; }
-      if (s.start > end) { out += `\n${s.text}`; end = s.start + s.text.length; continue; }
-      const skip = end - s.start;
-      if (skip < s.text.length) { out += s.text.slice(skip); end = s.start + s.text.length; }
-    }
-    return out;
+    return this.text ? this.text.text() : '';
   }
 
   /** State of the prefinal list's window T; before the marker (running=true) the running trace stands in. */
@@ -278,34 +268,8 @@ export class SampleFeatures {
     if (!pre) throw new Error('no prefinal list');
     return pre.length >= T ? this.windowState(T) : pre;
   }
-
-  private appendText(text: string): void {
-    for (let k = 0; k < this.regions.length; k++) {
-      const r = this.regions[k];
-      if (r && r.text.length < REGION_CHARS) r.text += text.length + r.text.length > REGION_CHARS ? text.slice(0, REGION_CHARS - r.text.length) : text;
-    }
-    this.tail += text;
-    if (this.tail.length > 2 * TAIL_CHARS) {
-      const drop = this.tail.length - TAIL_CHARS;
-      this.tail = this.tail.slice(drop);
-      this.tailStart += drop;
-    }
-  }
-
-  /** A marker's (new) first match: start its region from the tail (which already holds this token). */
-  private syncRegions(): void {
-    const starts = this.tracker;
-    for (let k = 0; k < this.regions.length; k++) {
-      const m = starts.markerStart(k);
-      if (m < 0 || m === this.regionStarts[k]) continue;
-      this.regionStarts[k] = m;
-      const from = Math.max(m, this.tailStart);
-      this.regions[k] = { start: from, text: this.tail.slice(from - this.tailStart, from - this.tailStart + REGION_CHARS) };
-    }
-  }
 }
 
-/** Throws a TypeError naming the bad field; checks every top-k entry (O(k), like the signal computation itself). */
 function validateToken(ev: TokenEvent): void {
   if (typeof ev.token !== 'string') throw new TypeError(`Expected token.token to be a string, got ${typeof ev.token}`);
   if (typeof ev.logprob !== 'number') throw new TypeError(`Expected token.logprob to be a number, got ${typeof ev.logprob}`);
