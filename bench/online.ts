@@ -135,9 +135,11 @@ if ('memory'.includes(filter) || filter === '') {
   const pool = tokenPool(20);
   const SAMPLES = 16;
   /** Heap retained by SAMPLES live samples after n tokens each, per sample (several samples average out GC noise). */
+  // Typed-array backing stores live outside the JS heap: count heapUsed + arrayBuffers.
+  const used = (): number => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };
   const heapPerSample = (n: number, keepText: boolean): number => {
     gc(); gc();
-    const before = process.memoryUsage().heapUsed;
+    const before = used();
     const live: SampleFeatures[] = [];
     for (let s = 0; s < SAMPLES; s++) {
       const sf = new SampleFeatures({ profile: 'final-answer', keepText });
@@ -145,16 +147,16 @@ if ('memory'.includes(filter) || filter === '') {
       live.push(sf);
     }
     gc(); gc();
-    const after = process.memoryUsage().heapUsed;
+    const after = used();
     if (live.some((sf) => sf.length !== n)) throw new Error('length');
     return (after - before) / SAMPLES;
   };
   // Baseline in the same run: a bare SignalAccumulator (the least any sample must hold).
   gc(); gc();
-  const b0 = process.memoryUsage().heapUsed;
+  const b0 = used();
   const accs = Array.from({ length: 1024 }, () => new SignalAccumulator());
   gc(); gc();
-  const bare = (process.memoryUsage().heapUsed - b0) / accs.length;
+  const bare = (used() - b0) / accs.length;
   for (const keepText of [true, false]) {
     const a = heapPerSample(1_000, keepText);
     const b = heapPerSample(1_000_000, keepText);
