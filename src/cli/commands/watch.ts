@@ -12,6 +12,7 @@ import { PROFILE_NAMES, type Profile } from '../../online/profiles.ts';
 import { recordColumns, recordsToCsv, recordToJsonl } from '../../online/record-writers.ts';
 import { splitSampleId } from '../../online/sample-features.ts';
 import type { StreamEvent } from '../../stream/token-event.ts';
+import type { WatchTuiOptions } from '../../tui/run-watch-tui.tsx';
 
 const HELP = `failmode watch — watch generations stream token by token and flag failing reasoning traces live
 
@@ -166,10 +167,10 @@ export const command: Command = {
     const jsonlTarget = values.jsonl;
     const { isInteractiveTerminal } = await import('../../tui/is-interactive-terminal.ts').catch(() => ({ isInteractiveTerminal: () => false }));
     let useTui = !values['no-tui'] && jsonlTarget !== '-' && isInteractiveTerminal();
-    let runWatchTui: ((o: Record<string, unknown>) => Promise<void>) | null = null;
+    let runWatchTui: ((o: WatchTuiOptions) => Promise<void>) | null = null;
     if (useTui) {
       try {
-        ({ runWatchTui } = (await import('../../tui/run-watch-tui.tsx')) as unknown as { runWatchTui: (o: Record<string, unknown>) => Promise<void> });
+        ({ runWatchTui } = await import('../../tui/run-watch-tui.tsx'));
       } catch {
         useTui = false; // the live view is not available in this build: headless output instead
       }
