@@ -7,7 +7,7 @@ import { renderSparkline } from './render-sparkline.ts';
 import { riskColor } from './risk-gauge.tsx';
 import { tailLines } from './sample-panel.tsx';
 import type { SparkSignal } from './spark-buffer.ts';
-import type { RiskPoint, SampleView } from './state.ts';
+import { displayRisk, reachedWindows, type RiskPoint, type SampleView } from './state.ts';
 
 /** The table's columns: heading and paper column stat (window length and risk are added separately). */
 export const DETAIL_COLUMNS: ReadonlyArray<readonly [string, string]> = [
@@ -34,7 +34,7 @@ export function featureTable(sample: SampleView): string[] {
   const riskAt = new Map<number, RiskPoint>();
   for (const r of sample.riskHistory) if (r.T !== 'full') riskAt.set(r.T, r);
   const head = ['T'.padStart(5), ...DETAIL_COLUMNS.map(([h]) => h.padStart(CELL)), 'len'.padStart(CELL), 'risk'.padStart(CELL)].join('');
-  const rows = sample.windows.map((w) => {
+  const rows = reachedWindows(sample).map((w) => {
     const cells = DETAIL_COLUMNS.map(([, stat]) => formatFeature(w.features[windowColumn(stat, w.T)]).padStart(CELL));
     const len = formatFeature(w.features[windowLenColumn(w.T)]);
     const r = riskAt.get(w.T);
@@ -43,12 +43,23 @@ export function featureTable(sample: SampleView): string[] {
   return [head, ...rows];
 }
 
-/** `128 0.31 → 256 0.55 → 400 0.82 ⚑` */
+/** `windows 1024, 2048 not reached (the trace ended at 400 tokens)`, or null when every window was reached. */
+export function unreachedLine(sample: SampleView): string | null {
+  const missed = sample.windows.filter((w) => w.T > sample.tokens).map((w) => w.T);
+  if (missed.length === 0) return null;
+  return `windows ${missed.join(', ')} not reached (the trace ${sample.end ? 'ended' : 'is'} at ${formatCount(sample.tokens)} tokens)`;
+}
+
+/** `T=128 0.31 → T=256 0.55 → T=400 0.82 ⚑ → full 0.64 (stop threshold at T=400: 0.60)` */
 export function riskHistoryLine(sample: SampleView): string {
   if (sample.riskHistory.length === 0) return 'no risk yet (no window reached, or no classifier)';
-  const parts = sample.riskHistory.map((r) => `${r.T === 'full' ? 'full' : `T=${r.T}`} ${formatRisk(r.risk)}${sample.flag && r.T === sample.flag.T ? ' ⚑' : ''}`);
-  const threshold = sample.riskHistory[sample.riskHistory.length - 1]!.threshold;
-  return `${parts.join(' → ')}${threshold !== null ? ` (stop threshold ${formatRisk(threshold)})` : ''}`;
+  const cut = sample.end?.finishReason === 'abort' ? ` (cut at ${formatCount(sample.tokens)})` : '';
+  const parts = sample.riskHistory.map((r) => `${r.T === 'full' ? `full${cut}` : `T=${r.T}`} ${formatRisk(r.risk)}${sample.flag && r.T === sample.flag.T ? ' ⚑' : ''}`);
+  // The stop threshold that matters: the flagging window's, else the newest window's that has one.
+  const ruled = sample.flag
+    ? { T: sample.flag.T, threshold: sample.flag.threshold }
+    : [...sample.riskHistory].reverse().find((r) => r.threshold !== null);
+  return `${parts.join(' → ')}${ruled && ruled.threshold !== null ? ` (stop threshold at ${ruled.T === 'full' ? 'full' : `T=${ruled.T}`}: ${formatRisk(ruled.threshold)})` : ''}`;
 }
 
 export function prefinalLine(sample: SampleView): string {
@@ -61,11 +72,13 @@ export function prefinalLine(sample: SampleView): string {
 export function DetailView({ sample, width, height, signal = 'entropy', commitmentPoint = null, stopRequested = false }: Props) {
   const state = describeSample(sample, { stopRequested });
   const table = featureTable(sample);
-  const spark = renderSparkline(sample.spark, { signal, width: Math.max(4, width - 6), windows: sample.windows.map((w) => w.T), commitmentPoint });
-  // title, state, table (+ a placeholder row when empty), risk, prefinal, sparkline, axis; the text gets what is left.
-  const fixed = 2 + table.length + (table.length === 1 ? 1 : 0) + 4;
+  const spark = renderSparkline(sample.spark, { signal, width: Math.max(4, width - 6), windows: reachedWindows(sample).map((w) => w.T), commitmentPoint });
+  const unreached = unreachedLine(sample);
+  // title, state, table (+ a placeholder row when empty, + the unreached windows), risk, prefinal, sparkline, axis;
+  // the text gets what is left.
+  const fixed = 2 + table.length + (table.length === 1 ? 1 : 0) + (unreached ? 1 : 0) + 4;
   const textRows = Math.max(0, height - fixed);
-  const lastRisk = sample.risk;
+  const lastRisk = displayRisk(sample);
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
       <Text wrap="truncate-end">
@@ -78,6 +91,7 @@ export function DetailView({ sample, width, height, signal = 'entropy', commitme
         <Text key={`row${i}`} bold={i === 0} color={i === 0 ? 'gray' : undefined} wrap="truncate-end">{fit(row, width)}</Text>
       ))}
       {table.length === 1 ? <Text color="gray">{'  no window reached yet'}</Text> : null}
+      {unreached ? <Text color="gray" wrap="truncate-end">{`  ${unreached}`}</Text> : null}
       <Text wrap="truncate-end"><Text bold>risk </Text>{riskHistoryLine(sample)}</Text>
       <Text wrap="truncate-end">{prefinalLine(sample)}</Text>
       <Text wrap="truncate-end"><Text color="gray">{signal === 'entropy' ? '  H   ' : '  NLL '}</Text><Text color={signal === 'entropy' ? 'blue' : 'magenta'}>{spark.bars}</Text></Text>

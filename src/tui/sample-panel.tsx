@@ -5,7 +5,7 @@ import { formatCount, formatFeature } from './format.ts';
 import { renderSparkline } from './render-sparkline.ts';
 import { RiskGauge } from './risk-gauge.tsx';
 import type { SparkSignal } from './spark-buffer.ts';
-import type { SampleView } from './state.ts';
+import { displayRisk, reachedWindows, type SampleView } from './state.ts';
 import { windowColumn } from '../features/columns.ts';
 
 type Props = {
@@ -44,7 +44,8 @@ export function tailLines(text: string, width: number, lines: number): string[] 
  * when they do not fit `width`.
  */
 export function featureLine(sample: SampleView, width = Infinity): string {
-  const w = sample.windows[sample.windows.length - 1];
+  const reached = reachedWindows(sample);
+  const w = reached[reached.length - 1];
   if (!w) return 'no window reached yet';
   const f = (stat: string) => formatFeature(w.features[windowColumn(stat, w.T)]);
   const parts = [`w${w.T}`, `H ${f('entropy_mean')}/${f('entropy_max')}`, `NLL ${f('nll_mean')}/${f('nll_max')}`, `fork ${f('fork_rate')}`, `tie ${f('near_tie_mean')}`];
@@ -61,9 +62,10 @@ export function SamplePanel({ sample, width, height = 6, selected = false, signa
   const inner = Math.max(10, width - 2);
   const textRows = height >= 6 ? 1 + Math.max(0, height - 6) : 1;
   const sparkWidth = Math.max(4, inner - 4);
-  const spark = renderSparkline(sample.spark, { signal, width: sparkWidth, windows: sample.windows.map((w) => w.T), commitmentPoint });
+  const spark = renderSparkline(sample.spark, { signal, width: sparkWidth, windows: reachedWindows(sample).map((w) => w.T), commitmentPoint });
   const state = describeSample(sample, { stopRequested });
-  const riskAt = sample.risk ? (sample.risk.T === 'full' ? ' @full' : ` @T=${sample.risk.T}`) : '';
+  const risk = displayRisk(sample);
+  const riskAt = risk ? (risk.T === 'full' ? ' @full' : ` @T=${risk.T}`) : '';
   const rows: React.ReactNode[] = [];
 
   rows.push(
@@ -71,7 +73,7 @@ export function SamplePanel({ sample, width, height = 6, selected = false, signa
       <Text color={selected ? 'cyan' : 'gray'} bold>{selected ? '▶ ' : '  '}</Text>
       <Text bold inverse={selected}>{` ${sample.id} `}</Text>
       <Text> {formatCount(sample.tokens)} tok  </Text>
-      <RiskGauge risk={sample.risk?.risk ?? null} threshold={sample.risk?.threshold ?? null} width={10} />
+      <RiskGauge risk={risk?.risk ?? null} threshold={risk?.threshold ?? null} width={10} />
       <Text color="gray">{riskAt}</Text>
     </Text>,
   );

@@ -97,6 +97,24 @@ export function initialWatchState(): WatchState {
   };
 }
 
+/**
+ * Windows the sample really reached (T ≤ tokens). At its end the monitor also reports the windows it never reached,
+ * with the whole trace's features; views list those separately rather than as if they had been seen.
+ */
+export function reachedWindows(s: SampleView): readonly WindowSnapshot[] {
+  return s.windows.filter((w) => w.T <= s.tokens);
+}
+
+/**
+ * The risk to show: the latest, except for a stopped sample, whose 'full' risk is computed on a cut trace — then the
+ * last early-window risk (for a flagged sample, the one that flagged it).
+ */
+export function displayRisk(s: SampleView): RiskPoint | null {
+  if (s.end?.finishReason !== 'abort') return s.risk;
+  for (let i = s.riskHistory.length - 1; i >= 0; i--) if (s.riskHistory[i]!.T !== 'full') return s.riskHistory[i]!;
+  return null;
+}
+
 /** What a person reads in the sample's state line. */
 export function sampleStatus(s: SampleView): SampleStatus {
   if (s.end) {

@@ -54,7 +54,8 @@ test('80×24: fits the terminal and reads header, risks, states and the vote', a
   assert.match(lines[1]!, /samples 1–3 of 4/);
   assert.match(f, /▶ {2}r1:0 {2}700 tok {2}risk 0\.10/);
   assert.match(f, /✓ finished: B \(correct\)/);
-  assert.match(f, /r2:0 {2}400 tok {2}risk 0\.83 ████████▎░ @T=400/);
+  assert.match(f, /r2:0 {2}400 tok {2}risk 0\.83 ████████▎░ @T=400/, 'a stopped sample shows the risk that flagged it, not the cut trace’s full risk');
+  assert.match(f, /w400 H .*\n {3}r3:0/, 'its features are those of the last window it reached');
   assert.match(f, /■ stopped early at 400 tok · ⚑ T=400 risk 0\.83/);
   assert.match(f, /answers B×2 C×1 → majority B \(2 of 3\)/);
   assert.match(f, /⚑ flagged 1 · ■ stopped 1 · ✓ finished 3 · 0 streaming · ≈250 tokens saved/);
@@ -93,8 +94,10 @@ test('arrow keys move the selection and scroll; Enter opens the detail view, Esc
   assert.match(f, /sample 2 of 4/);
   assert.match(f, / {4}T {5}Hμ {3}Hmax {3}NLLμ NLLmax {2}margμ {2}nuclμ {3}tieμ {3}fork {4}len {3}risk/);
   assert.match(f, /^ {2}400 .* {3}400 {3}0\.83$/m, 'row of window 400 ends with its length and risk');
-  assert.match(f, /risk T=128 0\.45 → T=256 0\.58 → T=400 0\.83 ⚑ \(stop threshold 0\.60\)/);
+  assert.match(f, /risk T=128 0\.45 → T=256 0\.58 → T=400 0\.83 ⚑ → full \(cut at 400\) 0\.10 \(stop threshold at T=400: 0\.60\)/);
   assert.match(f, /prefinal cut: no final-answer line found/);
+  assert.match(f, /windows 512 not reached \(the trace ended at 400 tokens\)/);
+  assert.ok(!/^ {2}512 /m.test(f), 'no table row for a window the trace never reached');
   await ui.press(KEYS.right);
   await ui.until((f2) => f2.includes('sample 3 of 4'));
   await ui.press(KEYS.escape);

@@ -1,0 +1,267 @@
+import { readdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Observable, Subject, catchError, merge, of, tap } from 'rxjs';
+import type { Command } from '../main.ts';
+import { numberOption, parseCommandArgs } from '../args.ts';
+import { FailmodeError } from '../../errors.ts';
+import type { ModelFile } from '../../models/model-file.ts';
+import type { MonitorEvent } from '../../online/monitor-events.ts';
+import type { StreamEvent } from '../../stream/token-event.ts';
+import { eventLogLine } from '../../tui/event-log-line.ts';
+import { isInteractiveTerminal } from '../../tui/is-interactive-terminal.ts';
+import { initialWatchState, reduceWatchState, type WatchState } from '../../tui/state.ts';
+import { summarizeWatch } from '../../tui/summarize-watch.ts';
+import { voteLine } from '../../tui/footer-bar.tsx';
+import type { WatchHeaderInfo } from '../../tui/watch-header.ts';
+
+const HELP = `failmode demo — watch 8 simulated generations live; committed failures are flagged and stopped
+
+Usage
+  failmode demo [options]
+
+  Starts the built-in simulated OpenAI-compatible server in this process (no GPU, no network), sends one
+  streaming request per sample for a multiple-choice question, and monitors every token with a classifier:
+  the --model-file, else the best model in results/models/, else one trained now from the paper's results
+  (../shared/paper/results), else none (features only). With early stopping on, a sample flagged as a
+  committed failure (risk ≥ the stop threshold at or after the commitment point T*) is stopped at once: its
+  request is aborted and the simulator stops generating it.
+
+  The simulator is asked for a fixed mix of trace kinds (of every 8: 3 committed failures, 1 persistent
+  failure, 4 correct) so that failures appear; the monitor and classifier never see the kind, only tokens
+  and logprobs. On a terminal the live view opens (q quits); otherwise one line per event is printed.
+
+Options
+  --samples N              samples (one request each), 1–64 (default 8)
+  --seed S                 simulator seed, an integer (default 8)
+  --model-file M.json      classifier from \`failmode train\`
+  --tokens-per-second R    simulator pace per sample, > 0 (default 200)
+  --no-early-stop          only flag committed failures, let every sample run to its end
+  -h, --help               this text
+
+Examples
+  failmode demo
+  failmode demo --samples 16 --tokens-per-second 400
+  failmode demo --model-file results/models/gpqa_gpt4o.json --no-early-stop
+  npm run demo`;
+
+/** The demo question (multiple choice: the simulator writes `Final Answer: X`, the monitor reads it). */
+const MC_SYSTEM = 'You are a careful reasoning assistant. Think step by step; the last line must be exactly "Final Answer: <letter>".';
+const MC_QUESTION = 'A spin-1/2 particle is in the state (|up> + 2|down>)/sqrt(5). What is the probability of measuring spin down along z?\n\n(A) 1/5\n(B) 4/5\n(C) 2/5\n(D) 1/2';
+const MC_REFERENCE = 'B';
+/** For a model trained on boxed-answer (math) data: the simulator then ends with `\boxed{…}`. */
+const MATH_SYSTEM = 'Reason step by step and put the final answer in \\boxed{}.';
+const MATH_QUESTION = 'What is the sum of all positive divisors of 36?';
+const MATH_REFERENCE = '91';
+
+/** Trace kinds asked of the simulator, cycled over the samples. */
+const KIND_MIX = ['committed', 'correct', 'committed', 'persistent', 'correct', 'committed', 'correct', 'correct'] as const;
+const MAX_TOKENS = 4096;
+/** Default simulator seed (any seed works; this one's traces make a clear first demo). */
+const DEFAULT_SEED = 8;
+/** The paper table the simulator's multiple-choice traces are calibrated on: the fallback training data. */
+const FALLBACK_TABLE = 'gpqa_gemma4-31b.final.xlsx';
+/** Bootstrap resamples of the on-the-fly training (its regime verdict); small so the demo starts in about a second. */
+const FALLBACK_NBOOT = 200;
+
+const REPO = new URL('../../../', import.meta.url);
+
+interface LoadedModel {
+  readonly model: ModelFile;
+  /** How it was found, for the header and the headless banner. */
+  readonly source: string;
+}
+
+export const command: Command = {
+  summary: 'live demo: 8 simulated generations, committed failures flagged and stopped (no GPU, no network)',
+  async run(argv) {
+    const { values } = parseCommandArgs(argv, {
+      samples: { type: 'string' },
+      seed: { type: 'string' },
+      'model-file': { type: 'string' },
+      'tokens-per-second': { type: 'string' },
+      'no-early-stop': { type: 'boolean' },
+    }, false);
+    if (values.help) {
+      process.stdout.write(`${HELP}\n`);
+      return 0;
+    }
+    const samples = numberOption('samples', values.samples, { integer: true, min: 1, max: 64 }) ?? 8;
+    const seed = numberOption('seed', values.seed, { integer: true }) ?? DEFAULT_SEED;
+    const tokensPerSecond = numberOption('tokens-per-second', values['tokens-per-second'], { min: 0.1, max: 1_000_000 }) ?? 200;
+    const earlyStop = values['no-early-stop'] !== true;
+    const interactive = isInteractiveTerminal();
+
+    const loaded = await loadDemoModel(values['model-file'], interactive ? () => {} : (line) => process.stderr.write(`${line}\n`));
+    const model = loaded?.model ?? null;
+    const math = model?.profile === 'boxed' || model?.profile === 'final-boxed';
+    const question = math
+      ? { system: MATH_SYSTEM, prompt: MATH_QUESTION, reference: MATH_REFERENCE, profile: 'boxed' as const }
+      : { system: MC_SYSTEM, prompt: MC_QUESTION, reference: MC_REFERENCE, profile: 'final-answer' as const };
+
+    const { startSimulator } = await import('../../stream/simulator/start-simulator.ts');
+    const { tokenEventsFromOpenAI } = await import('../../stream/openai-source.ts');
+    const { monitor } = await import('../../online/monitor.ts');
+    const sim = await startSimulator({ seed, tokensPerSecond });
+    try {
+      const topK = model?.signal.topK ?? 20;
+      const stops = new Map<string, Subject<void>>();
+      // Stopping is deferred by a microtask: a stop asked from inside the monitor's own emission must not re-enter it.
+      const stop = (sampleId: string): void => {
+        const s = stops.get(sampleId);
+        if (s) queueMicrotask(() => s.next());
+      };
+      const streams: Observable<StreamEvent>[] = [];
+      for (let i = 0; i < samples; i++) {
+        const requestId = `s${i + 1}`;
+        const sampleId = `${requestId}:0`;
+        const stop$ = new Subject<void>();
+        stops.set(sampleId, stop$);
+        const request$ = tokenEventsFromOpenAI({
+          baseURL: sim.url, model: 'failmode-sim', requestId, n: 1, maxTokens: MAX_TOKENS, topLogprobs: topK,
+          messages: [{ role: 'system', content: question.system }, { role: 'user', content: question.prompt }],
+          extraBody: { seed: i, failmode_sim: { kind: KIND_MIX[i % KIND_MIX.length], reference: question.reference } },
+        }).pipe(catchError((err: unknown) => of<StreamEvent[]>(
+          { type: 'stream_error', sampleId, position: 'request', message: err instanceof Error ? err.message : String(err), fatal: false, t: Date.now() },
+          { type: 'end', sampleId, finishReason: 'error', t: Date.now() },
+        )));
+        streams.push(stoppable(request$, sampleId, stop$));
+      }
+      let state: WatchState = initialWatchState();
+      const events$: Observable<MonitorEvent> = monitor(merge(...streams), { model, ticks: true, profile: question.profile, reference: question.reference, topK })
+        .pipe(tap((e) => {
+          state = reduceWatchState(state, e);
+          if (earlyStop && e.type === 'committed_failure') stop(e.sampleId);
+        }));
+
+      if (interactive) {
+        const { runWatchTui } = await import('../../tui/run-watch-tui.tsx');
+        const header: WatchHeaderInfo = {
+          endpoint: `${sim.url} (simulator)`,
+          model: 'failmode-sim',
+          classifier: model ? { name: `${model.training.name}${loaded!.source === 'trained' ? ' (trained now)' : ''}`, regime: model.regime, commitmentPoint: model.commitmentPoint } : null,
+        };
+        await runWatchTui({ events$, header, onStopSample: stop, earlyStop });
+      } else {
+        process.stdout.write(`failmode demo: ${samples} samples from the simulator at ${sim.url}, ${describeModel(loaded)}, early stop ${earlyStop ? 'on' : 'off'}\n`);
+        await runHeadless(events$, () => state);
+      }
+      process.stdout.write(`${summaryLine(state, question.reference)}\n`);
+    } finally {
+      await sim.close();
+    }
+    return 0;
+  },
+};
+
+/**
+ * Ends one sample's stream when `stop$` fires: unsubscribes the request (the HTTP request is aborted, so the server
+ * stops generating) and emits the sample's end with finish_reason 'abort', unless the server had already ended it.
+ */
+function stoppable(source$: Observable<StreamEvent>, sampleId: string, stop$: Observable<void>): Observable<StreamEvent> {
+  return new Observable<StreamEvent>((subscriber) => {
+    let ended = false;
+    const sub = source$.subscribe({
+      next: (e) => {
+        if (e.type === 'end' && e.sampleId === sampleId) ended = true;
+        subscriber.next(e);
+      },
+      error: (err) => subscriber.error(err),
+      complete: () => subscriber.complete(),
+    });
+    const stopSub = stop$.subscribe(() => {
+      if (subscriber.closed) return;
+      sub.unsubscribe();
+      if (!ended) subscriber.next({ type: 'end', sampleId, finishReason: 'abort', t: Date.now() });
+      subscriber.complete();
+    });
+    return () => {
+      stopSub.unsubscribe();
+      sub.unsubscribe();
+    };
+  });
+}
+
+/** Prints one line per notable event until the stream ends (or Ctrl+C). */
+function runHeadless(events$: Observable<MonitorEvent>, state: () => WatchState): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const finish = (): void => {
+      process.off('SIGINT', onSignal);
+      sub.unsubscribe();
+      resolve();
+    };
+    const onSignal = (): void => finish();
+    process.on('SIGINT', onSignal);
+    const sub = events$.subscribe({
+      next: (e) => {
+        const line = eventLogLine(e, state());
+        if (line) process.stdout.write(`${line}\n`);
+      },
+      error: (err) => {
+        process.stdout.write(`stream failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        finish();
+      },
+      complete: finish,
+    });
+  });
+}
+
+function summaryLine(state: WatchState, reference: string): string {
+  const s = summarizeWatch(state);
+  const saved = s.tokensSaved !== null ? ` · ≈${s.tokensSaved.toLocaleString('en-US')} tokens saved` : '';
+  return `failmode demo: ${s.total} samples · ${s.flagged} flagged as committed failures · ${s.stopped} stopped early${saved} · answers ${voteLine(s.vote)} · reference ${reference}`;
+}
+
+function describeModel(loaded: LoadedModel | null): string {
+  if (!loaded) return 'no classifier (features only)';
+  const m = loaded.model;
+  return `classifier ${m.training.name} (${m.regime}, T*=${m.commitmentPoint ?? '–'}, ${loaded.source})`;
+}
+
+/**
+ * The demo's classifier: --model-file; else the best model in results/models/ (one trained on simulator traces first —
+ * "simulator" or "demo" in its name —, then one that can flag committed failures, then a name containing "general",
+ * then top-k 20); else one trained now on the paper table the simulator is calibrated on; else none.
+ */
+async function loadDemoModel(modelFile: string | undefined, note: (line: string) => void): Promise<LoadedModel | null> {
+  const { loadModelFile } = await import('../../models/model-io.ts');
+  if (modelFile !== undefined) return { model: await loadModelFile(modelFile), source: modelFile };
+
+  const dir = fileURLToPath(new URL('results/models/', REPO));
+  const names = await readdir(dir).then((n) => n.filter((f) => f.endsWith('.json')).sort(), () => [] as string[]);
+  let best: { model: ModelFile; path: string; score: number } | null = null;
+  for (const name of names) {
+    const path = `${dir}${name}`;
+    let model: ModelFile;
+    try {
+      model = await loadModelFile(path);
+    } catch (err) {
+      note(`failmode demo: skipping ${path}: ${err instanceof Error ? err.message : String(err)}`);
+      continue;
+    }
+    const label = `${name} ${model.training.name}`;
+    const score = (/simulator|demo/i.test(label) ? 16 : 0) + (canFlag(model) ? 8 : 0) + (/general/i.test(label) ? 4 : 0) + (model.signal.topK === 20 ? 2 : 0);
+    if (!best || score > best.score) best = { model, path, score };
+  }
+  if (best) return { model: best.model, source: best.path };
+
+  const table = fileURLToPath(new URL(`../shared/paper/results/${FALLBACK_TABLE}`, REPO));
+  try {
+    const { loadTable } = await import('../../offline/load-table.ts');
+    const { trainModel } = await import('../../models/train.ts');
+    note(`failmode demo: no model in ${dir}; training one on ${table} (${FALLBACK_NBOOT} bootstrap resamples)…`);
+    const { model } = trainModel(await loadTable(table), { file: table, prefinal: true, nBoot: FALLBACK_NBOOT });
+    return { model, source: 'trained' };
+  } catch (err) {
+    if (err instanceof FailmodeError || (err as NodeJS.ErrnoException)?.code === 'ERR_MODULE_NOT_FOUND') {
+      note(`failmode demo: no classifier (${err instanceof Error ? err.message : String(err)}); showing features only`);
+      return null;
+    }
+    throw err;
+  }
+}
+
+/** A model that can emit committed_failure: a committing regime, a T*, and a stop threshold at some window ≥ T*. */
+function canFlag(m: ModelFile): boolean {
+  if (m.regime === 'persistent' || m.commitmentPoint === null) return false;
+  return m.classifiers.some((c) => typeof c.window === 'number' && c.window >= m.commitmentPoint! && c.stop.threshold !== null);
+}
