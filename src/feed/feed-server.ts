@@ -230,8 +230,9 @@ export function createFeedServer(options: FeedServerOptions): FeedServer {
   };
 
   const refuse = (socket: Duplex, status: number, text: string): void => {
+    // As ws's abortHandshake: destroy only once the response is flushed, or the client never sees the status.
+    socket.once('finish', () => socket.destroy());
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
-    socket.destroy();
   };
 
   const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {

@@ -99,13 +99,15 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
   const version = packageVersion();
   const server = createServer({ requestTimeout: 0, headersTimeout: 30_000 });
   feed = createFeedServer({
-    server, token: o.token, maxPayload: o.maxMessageBytes, maxBufferedBytes: o.maxSubscriberQueueBytes,
+    noServer: true, token: o.token, maxPayload: o.maxMessageBytes, maxBufferedBytes: o.maxSubscriberQueueBytes,
     heartbeatMs: o.heartbeatMs, allowedOrigins: o.allowedOrigins,
     hello: () => ({ server: { name: 'failmode', version, stopPolicy: o.stopPolicy }, model: o.model ? modelSummary(o.model, config) : null }),
     onStop: (conn, msg) => hub.clientStop(conn, msg),
     onTokens: (conn, msg) => hub.clientTokens(conn, msg),
     onClose: (conn) => hub.clientClosed(conn),
   });
+  // Every upgrade goes to the feed, which answers 404 for any path but /feed.
+  server.on('upgrade', (req, socket, head) => feed!.handleUpgrade(req, socket, head));
   const topK = o.model?.signal.topK ?? 20;
   const started = Date.now();
 
