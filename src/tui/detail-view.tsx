@@ -50,16 +50,16 @@ export function unreachedLine(sample: SampleView): string | null {
   return `windows ${missed.join(', ')} not reached (the trace ${sample.end ? 'ended' : 'is'} at ${formatCount(sample.tokens)} tokens)`;
 }
 
-/** `T=128 0.31 → T=256 0.55 → T=400 0.82 ⚑ → full 0.64 (stop threshold at T=400: 0.60)` */
+/** `128 0.31 → 256 0.55 → 400 0.82 ⚑ → full 0.64 · stop ≥ 0.60 at T=400` (risk per window T, oldest first) */
 export function riskHistoryLine(sample: SampleView): string {
   if (sample.riskHistory.length === 0) return 'no risk yet (no window reached, or no classifier)';
-  const cut = sample.end?.finishReason === 'abort' ? ` (cut at ${formatCount(sample.tokens)})` : '';
-  const parts = sample.riskHistory.map((r) => `${r.T === 'full' ? `full${cut}` : `T=${r.T}`} ${formatRisk(r.risk)}${sample.flag && r.T === sample.flag.T ? ' ⚑' : ''}`);
+  const cut = sample.end?.finishReason === 'abort' ? '(cut)' : '';
+  const parts = sample.riskHistory.map((r) => `${r.T === 'full' ? `full${cut}` : r.T} ${formatRisk(r.risk)}${sample.flag && r.T === sample.flag.T ? ' ⚑' : ''}`);
   // The stop threshold that matters: the flagging window's, else the newest window's that has one.
   const ruled = sample.flag
     ? { T: sample.flag.T, threshold: sample.flag.threshold }
     : [...sample.riskHistory].reverse().find((r) => r.threshold !== null);
-  return `${parts.join(' → ')}${ruled && ruled.threshold !== null ? ` (stop threshold at ${ruled.T === 'full' ? 'full' : `T=${ruled.T}`}: ${formatRisk(ruled.threshold)})` : ''}`;
+  return `${parts.join(' → ')}${ruled && ruled.threshold !== null ? ` · stop ≥ ${formatRisk(ruled.threshold)} at ${ruled.T === 'full' ? 'full' : `T=${ruled.T}`}` : ''}`;
 }
 
 export function prefinalLine(sample: SampleView): string {

@@ -94,7 +94,7 @@ test('arrow keys move the selection and scroll; Enter opens the detail view, Esc
   assert.match(f, /sample 2 of 4/);
   assert.match(f, / {4}T {5}Hμ {3}Hmax {3}NLLμ NLLmax {2}margμ {2}nuclμ {3}tieμ {3}fork {4}len {3}risk/);
   assert.match(f, /^ {2}400 .* {3}400 {3}0\.83$/m, 'row of window 400 ends with its length and risk');
-  assert.match(f, /risk T=128 0\.45 → T=256 0\.58 → T=400 0\.83 ⚑ → full \(cut at 400\) 0\.10 \(stop threshold at T=400: 0\.60\)/);
+  assert.match(f, /\nrisk 128 0\.45 → 256 0\.58 → 400 0\.83 ⚑ → full\(cut\) 0\.10 · stop ≥ 0\.60 at T=400\n/);
   assert.match(f, /prefinal cut: no final-answer line found/);
   assert.match(f, /windows 512 not reached \(the trace ended at 400 tokens\)/);
   assert.ok(!/^ {2}512 /m.test(f), 'no table row for a window the trace never reached');
