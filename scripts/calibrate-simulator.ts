@@ -9,10 +9,12 @@
  * 2. segment targets: the window means are prefix means, so the mean over tokens [T_{i-1}, T_i) is
  *    (T_i·m_i − T_{i-1}·m_{i-1}) / (T_i − T_{i-1}), both m computed on the same traces (len ≥ T_i);
  * 3. a lookup E[feature | ln tau] on a grid, by drawing tokens with the simulator's own token model (top-k = the file's
- *    vocab_size, 200) and the shared SPEC §1.2 signal code, for a few global shapes (tail Zipf exponent, tail offset);
- * 4. per segment, (mu, sigma) of ln tau ~ N(mu, sigma²) by grid search minimising Σ_f ((pred_f − target_f)/sd_f)²,
+ *    vocab_size, 200) and the shared SPEC §1.2 signal code, for each global shape (tail Zipf exponent, tail offset,
+ *    sampling temperature) of a small grid;
+ * 4. per segment, (mu, sigma_tot) of ln tau ~ N(mu, sigma_tot²) by grid search minimising Σ_f ((pred_f − target_f)/sd_f)²,
  *    with sd_f the between-trace SD of the feature; the shape with the least total error wins;
- * 5. per class, the SD of a per-trace offset of ln tau, so simulated between-trace SDs of the w128/w512 means match;
+ * 5. per class, the SD rho of a per-trace offset of ln tau (sigma² = sigma_tot² − rho², so window means stay put) such
+ *    that simulated between-trace SDs of the w128/w512 means match the paper's;
  * 6. the generated_len quantiles (0, 5, …, 100 %) per class, and the file's accuracy.
  * Then it simulates traces with the fitted model (the simulator's TraceModel) and prints target vs simulated window
  * means (markdown, pasted into docs/simulator.md).
@@ -38,7 +40,6 @@ const OUT = new URL('../src/stream/simulator/calibration.json', import.meta.url)
 const FILES = { mc: 'gpqa_gemma4-31b.final.xlsx', math: 'math500_qwen3.5-2b.final.xlsx' } as const;
 const MIN_ROWS = 20;
 const TOP_K = 200; // the open-weight runs' vocab_size
-const SAMPLE_TEMPERATURE = 0.6; // the paper's pipelines' temperature
 const COMMIT_AT = 400;
 const PERSISTENT_RAMP = 0.6;
 const WINDOWS = [...DEFAULT_WINDOWS];
@@ -104,7 +105,7 @@ function classData(t: Table, correctValue: 0 | 1): ClassData {
 }
 
 // --- lookup E[feature | ln tau] --------------------------------------------------------------------------------
-const GRID = Array.from({ length: 96 }, (_, i) => -7.5 + 0.1 * i);
+const GRID = Array.from({ length: 64 }, (_, i) => -7.5 + 0.15 * i);
 const lp = new Float64Array(SIM_VOCAB);
 const scratch = new Float64Array(SIM_VOCAB);
 const sig: TopKSignals = { entropy: 0, margin: 0, nucleusSize: 0, nearTie: 0, fork: 0 };
@@ -122,7 +123,7 @@ function tokenFeatures(tau: number, shape: TokenShape, rng: Rng, acc: Float64Arr
   acc[offset + 5] += sig.nucleusSize;
 }
 
-function lookup(shape: TokenShape, n = 2500): Float64Array {
+function lookup(shape: TokenShape, n = 1200): Float64Array {
   const table = new Float64Array(GRID.length * 6);
   const rng = new Rng(12345);
   for (let g = 0; g < GRID.length; g++) {
@@ -203,24 +204,33 @@ async function fitProfile(file: string): Promise<{ profile: CalibrationProfile; 
   const report: string[] = [];
   let best: { shape: TokenShape; fits: Record<'correct' | 'failure', { mu: number; sigma: number; err: number }[]>; err: number } | undefined;
   for (const tailShape of [0.25, 0.5, 1]) {
-    for (const tailOffset of [3.5, 4.5, 5.5, 6.5]) {
-      const shape: TokenShape = { shape: tailShape, tailOffset, sampleTemperature: SAMPLE_TEMPERATURE };
-      const table = lookup(shape);
-      const fits = { correct: data.correct.segTargets.map((s) => fitSegment(table, s)), failure: data.failure.segTargets.map((s) => fitSegment(table, s)) };
-      const err = [...fits.correct, ...fits.failure].reduce((a, f) => a + f.err, 0);
-      report.push(`  shape ${tailShape} tailOffset ${tailOffset}: total error ${err.toFixed(2)}`);
-      if (!best || err < best.err) best = { shape, fits, err };
+    for (const tailOffset of [4, 5, 6]) {
+      for (const sampleTemperature of [0.6, 0.8, 1]) {
+        const shape: TokenShape = { shape: tailShape, tailOffset, sampleTemperature };
+        const table = lookup(shape);
+        const fits = { correct: data.correct.segTargets.map((s) => fitSegment(table, s)), failure: data.failure.segTargets.map((s) => fitSegment(table, s)) };
+        const err = [...fits.correct, ...fits.failure].reduce((a, f) => a + f.err, 0);
+        report.push(`  shape ${tailShape} tailOffset ${tailOffset} sampleTemperature ${sampleTemperature}: total error ${err.toFixed(2)}`);
+        if (!best || err < best.err) best = { shape, fits, err };
+      }
     }
   }
   const curves = {} as Record<'correct' | 'failure', ClassCurve>;
   for (const cls of ['correct', 'failure'] as const) {
     const d = data[cls];
-    const segments: Segment[] = best!.fits[cls].map((f, i) => ({ end: i === best!.fits[cls].length - 1 ? 1e9 : d.segTargets[i]!.end, mu: f.mu, sigma: f.sigma }));
+    // The fit gives the per-token spread of ln tau over all traces, sigma_tot; a per-trace offset of SD rho takes
+    // its share (sigma² = sigma_tot² − rho²), so the pooled token distribution — and every window mean — is unchanged.
+    const withRho = (rho: number): Segment[] => best!.fits[cls].map((f, i) => ({
+      end: i === best!.fits[cls].length - 1 ? 1e9 : d.segTargets[i]!.end,
+      mu: f.mu,
+      sigma: round(Math.sqrt(Math.max(f.sigma ** 2 - rho ** 2, 0.01))),
+    }));
     let bestRho = { rho: 0, err: Infinity };
     for (let rho = 0; rho <= 1.2001; rho += 0.1) {
-      const err = traceSdError(segments, best!.shape, rho, d);
+      const err = traceSdError(withRho(rho), best!.shape, rho, d);
       if (err < bestRho.err) bestRho = { rho: round(rho, 2), err };
     }
+    const segments = withRho(bestRho.rho);
     report.push(`  ${cls}: segments ${segments.map((s) => `<${s.end === 1e9 ? '∞' : s.end}: mu ${s.mu} sigma ${s.sigma}`).join(', ')}; trace SD ${bestRho.rho}`);
     curves[cls] = { segments, traceSd: bestRho.rho, lengthQuantiles: quantiles(d.lengths), targets: d.targets };
   }
@@ -236,8 +246,8 @@ async function fitProfile(file: string): Promise<{ profile: CalibrationProfile; 
 function simulateCheck(cal: Calibration, profile: CalibrationProfile, nTraces: number): Record<'correct' | 'failure' | SimKind, Record<number, number[]>> {
   const rng = new Rng(4242);
   const out = {} as Record<'correct' | 'failure' | SimKind, Record<number, number[]>>;
-  const sums = {} as Record<string, Record<number, { acc: Float64Array; n: number }>>;
-  for (const k of [...SIM_KINDS, 'failure']) sums[k] = Object.fromEntries(WINDOWS.map((T) => [T, { acc: new Float64Array(6), n: 0 }]));
+  const sums = {} as Record<string, Record<number, { acc: Float64Array; sq: Float64Array; n: number }>>;
+  for (const k of [...SIM_KINDS, 'failure']) sums[k] = Object.fromEntries(WINDOWS.map((T) => [T, { acc: new Float64Array(6), sq: new Float64Array(6), n: 0 }]));
   const acc = new Float64Array(6);
   for (const kind of SIM_KINDS) {
     const curve = kind === 'correct' ? profile.correct : profile.failure;
@@ -252,7 +262,10 @@ function simulateCheck(cal: Calibration, profile: CalibrationProfile, nTraces: n
         if (sums[kind]![T]) {
           for (const k of kind === 'correct' ? [kind] : [kind, 'failure']) {
             const s = sums[k]![T]!;
-            for (let f = 0; f < 6; f++) s.acc[f] += acc[f]! / T;
+            for (let f = 0; f < 6; f++) {
+              s.acc[f] += acc[f]! / T;
+              s.sq[f] += (acc[f]! / T) ** 2;
+            }
             s.n++;
           }
         }
@@ -260,7 +273,12 @@ function simulateCheck(cal: Calibration, profile: CalibrationProfile, nTraces: n
     }
   }
   for (const k of Object.keys(sums)) {
-    out[k as SimKind] = Object.fromEntries(WINDOWS.map((T) => [T, [...sums[k]![T]!.acc].map((x) => x / sums[k]![T]!.n).concat(sums[k]![T]!.n)]));
+    // [6 means, n, 6 SDs]
+    out[k as SimKind] = Object.fromEntries(WINDOWS.map((T) => {
+      const s = sums[k]![T]!;
+      const means = [...s.acc].map((x) => x / s.n);
+      return [T, [...means, s.n, ...[...s.sq].map((x, f) => Math.sqrt(Math.max(x / s.n - means[f]! ** 2, 0)))]];
+    }));
   }
   return out;
 }
@@ -273,6 +291,14 @@ function checkTable(profile: CalibrationProfile, sim: ReturnType<typeof simulate
       if (!tgt) continue;
       const s = sim[cls][T]!;
       lines.push(`| ${cls} | ${T} | ${tgt.n} / ${s[6]} | ` + CALIBRATED_FEATURES.map((f, i) => `${tgt[f].mean.toFixed(3)} → ${s[i]!.toFixed(3)}`).join(' | ') + ' |');
+    }
+  }
+  lines.push('', 'Between-trace SD of the window means, paper → simulated:', '', '| class | T | ' + CALIBRATED_FEATURES.join(' | ') + ' |', `|${'---|'.repeat(2 + CALIBRATED_FEATURES.length)}`);
+  for (const cls of ['correct', 'failure'] as const) {
+    for (const T of WINDOWS) {
+      const tgt = profile[cls].targets[String(T)];
+      if (!tgt) continue;
+      lines.push(`| ${cls} | ${T} | ` + CALIBRATED_FEATURES.map((f, i) => `${tgt[f].sd.toFixed(3)} → ${sim[cls][T]![7 + i]!.toFixed(3)}`).join(' | ') + ' |');
     }
   }
   lines.push('', 'Simulated failure kinds separately (window means):', '', '| kind | T | ' + CALIBRATED_FEATURES.join(' | ') + ' |', `|${'---|'.repeat(2 + CALIBRATED_FEATURES.length)}`);

@@ -26,23 +26,25 @@ export interface TokenDraw {
 
 /**
  * One token's next-token distribution at uncertainty ("temperature") `tau` > 0, over SIM_VOCAB alternatives sorted by
- * probability. Scores: `s_0 = 0`; runner-up `s_1 = −E₁/tau`; tail `s_j = s_1 − E₂ − tailOffset − shape·ln j` for j ≥ 2,
- * with `E₁, E₂ ~ Exp(1)`. So the top-two gap — and with it near-ties, forks, margin — is random at a rate set by tau,
- * while a thin tail (background mass, following the runner-up) adds the entropy real top-200 lists show. Writes the log-probabilities (normalised over the whole vocabulary) of the first
- * `k` alternatives into `logprobs[0..k)`, samples the chosen token at `sampleTemperature`, and returns its rank and
- * log-probability in `out`. Allocation-free; cost O(alternatives within CUTOFF of the top + k).
+ * probability. Scores: `s_0 = 0`; the runner-up `s_1 = s_0 − E₁/tau` and the third `s_2 = s_1 − E₂/tau` compete at a
+ * rate set by tau (near-ties, forks, margin, nucleus size); a thin Zipf tail `s_j = s_2 − E₃ − tailOffset −
+ * shape·ln(j−1)` for j ≥ 3 adds the background entropy real top-200 lists show (E₁, E₂, E₃ ~ Exp(1)).
+ * Writes the log-probabilities (normalised over the whole vocabulary) of the first `k` alternatives into
+ * `logprobs[0..k)`, samples the chosen token at `sampleTemperature`, and returns its rank and log-probability in `out`.
+ * Uses exactly four random numbers per call whatever k is. Allocation-free; cost O(alternatives within CUTOFF + k).
  */
 export function drawToken(tau: number, p: TokenShape, rng: Rng, k: number, logprobs: Float64Array, out: TokenDraw): TokenDraw {
   const s1 = -rng.exp() / tau;
-  const tailBase = s1 - rng.exp() - p.tailOffset;
+  const s2 = s1 - rng.exp() / tau;
+  const tailBase = s2 - rng.exp() - p.tailOffset;
   const shape = p.shape;
-  // Normaliser over the vocabulary at temperature 1 (z1) and at the sampling temperature (zs).
+  // Normalisers over the vocabulary at temperature 1 (z1) and at the sampling temperature (zs).
   const invT = 1 / p.sampleTemperature;
-  let z1 = 1 + Math.exp(s1);
-  let zs = 1 + Math.exp(s1 * invT);
-  let n = 2; // alternatives that matter
+  let z1 = 1 + Math.exp(s1) + Math.exp(s2);
+  let zs = 1 + Math.exp(s1 * invT) + Math.exp(s2 * invT);
+  let n = 3; // alternatives that matter
   for (; n < SIM_VOCAB; n++) {
-    const s = tailBase - shape * Math.log(n);
+    const s = tailBase - shape * Math.log(n - 1);
     if (s < -CUTOFF) break;
     z1 += Math.exp(s);
     zs += Math.exp(s * invT);
@@ -50,7 +52,8 @@ export function drawToken(tau: number, p: TokenShape, rng: Rng, k: number, logpr
   const lse = Math.log(z1);
   if (k > 0) logprobs[0] = -lse;
   if (k > 1) logprobs[1] = s1 - lse;
-  for (let i = 2; i < k; i++) logprobs[i] = tailBase - shape * Math.log(i) - lse;
+  if (k > 2) logprobs[2] = s2 - lse;
+  for (let i = 3; i < k; i++) logprobs[i] = tailBase - shape * Math.log(i - 1) - lse;
   // Sample at the sampling temperature: walk the sorted alternatives.
   let u = rng.next() * zs - 1;
   let rank = 0;
@@ -59,10 +62,15 @@ export function drawToken(tau: number, p: TokenShape, rng: Rng, k: number, logpr
     rank = 1;
     s = s1;
     u -= Math.exp(s1 * invT);
-    while (u >= 0 && rank < n - 1) {
-      rank++;
-      s = tailBase - shape * Math.log(rank);
-      u -= Math.exp(s * invT);
+    if (u >= 0) {
+      rank = 2;
+      s = s2;
+      u -= Math.exp(s2 * invT);
+      while (u >= 0 && rank < n - 1) {
+        rank++;
+        s = tailBase - shape * Math.log(rank - 1);
+        u -= Math.exp(s * invT);
+      }
     }
   }
   out.chosenRank = rank;
