@@ -96,7 +96,8 @@ export function DetailView({ sample, width, height, signal = 'entropy', commitme
       <Text wrap="truncate-end">{prefinalLine(sample)}</Text>
       <Text wrap="truncate-end"><Text color="gray">{signal === 'entropy' ? '  H   ' : '  NLL '}</Text><Text color={signal === 'entropy' ? 'blue' : 'magenta'}>{spark.bars}</Text></Text>
       <Text color="gray" wrap="truncate-end">{'      '}{spark.axis}</Text>
-      {tailLines(sample.tail, Math.max(10, width - 2), textRows).map((line, i) => (
+      {/* Text right under the sparkline: a short tail leaves blank rows below it, not above. */}
+      {tailLines(sample.tail, Math.max(10, width - 2), textRows).filter((line, i, all) => line !== '' || all.slice(0, i).some((l) => l !== '')).map((line, i) => (
         <Text key={`tail${i}`} wrap="truncate-end">{'  '}{line}</Text>
       ))}
     </Box>

@@ -14,7 +14,10 @@ type Props = {
   readonly range?: string;
 };
 
-/** Two lines: endpoint and model with elapsed time and tokens/s; the classifier (data, regime, T*) and early-stop mode. */
+/**
+ * Two lines: endpoint and model with elapsed time and tokens/s; the classifier (data, regime, T*) and early-stop mode.
+ * The right-hand figures never shrink; the left text is cut, so a long endpoint or name never wraps the header.
+ */
 export function HeaderBar({ info, width, elapsedMs, tokensPerSecond, earlyStop = false, range = '' }: Props) {
   const right1 = `${formatElapsed(elapsedMs)} · ${formatCount(tokensPerSecond)} tok/s`;
   const c = info.classifier;
@@ -27,7 +30,7 @@ export function HeaderBar({ info, width, elapsedMs, tokensPerSecond, earlyStop =
             <Text bold color="cyan">failmode</Text> <Text>{info.endpoint}</Text> <Text color="gray">·</Text> <Text bold>{info.model}</Text>
           </Text>
         </Box>
-        <Text> {right1}</Text>
+        <Box flexShrink={0}><Text> {right1}</Text></Box>
       </Box>
       <Box width={width}>
         <Box flexGrow={1} flexShrink={1} overflow="hidden">
@@ -41,7 +44,7 @@ export function HeaderBar({ info, width, elapsedMs, tokensPerSecond, earlyStop =
             <Text color="yellow" wrap="truncate-end">no classifier loaded: risk and failure flags are off</Text>
           )}
         </Box>
-        {right2 ? <Text color="gray"> {right2}</Text> : null}
+        {right2 ? <Box flexShrink={0}><Text color="gray"> {right2}</Text></Box> : null}
       </Box>
     </Box>
   );

@@ -62,6 +62,21 @@ test('80×24: fits the terminal and reads header, risks, states and the vote', a
   assert.match(lines[22]!, /q quit$/);
 });
 
+test('long endpoint and classifier names are cut, never wrapped: the view keeps its 23 rows at 80×24', async () => {
+  const header: WatchHeaderInfo = {
+    endpoint: 'http://127.0.0.1:39447/v1 (simulator) with a very long description that cannot fit', model: 'failmode-sim-with-a-long-name',
+    classifier: { name: 'simulator (demo mix, seed 99) trained on many many traces', regime: 'near-committed', commitmentPoint: 1024 },
+  };
+  const ui = mount(scriptSession(SCENE), { header });
+  await ui.until((f) => f.includes('all 4 ended'));
+  const lines = ui.frame().split('\n');
+  assert.equal(lines.length, 23);
+  for (const line of lines) assert.ok(Array.from(line).length <= 80, `too wide: ${line}`);
+  assert.match(lines[0]!, /^failmode http:\/\/127\.0\.0\.1:39447.*… 2\.3 s · 1,000 tok\/s$/);
+  assert.match(lines[1]!, /^classifier simulator .*… samples 1–3 of 4$/);
+  assert.match(lines[2]!, /r1:0/);
+});
+
 test('a sample flagged while streaming reads as a committed failure with its T and risk', async () => {
   const events = scriptSession([{ ...SCENE[1]!, stopAfterFlag: false }]);
   const cut = events.findIndex((e) => e.type === 'committed_failure');
