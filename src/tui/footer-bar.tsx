@@ -1,7 +1,7 @@
 import React from 'react';
 import { Box, Text } from 'ink';
 import { formatCount } from './format.ts';
-import type { Vote, WatchSummary } from './summarize-watch.ts';
+import { voteLine, type WatchSummary } from './summarize-watch.ts';
 
 type Props = {
   readonly summary: WatchSummary;
@@ -17,16 +17,6 @@ type Props = {
   /** The detail view is open (the keys line changes). */
   readonly detail?: boolean;
 };
-
-/** `B×4 C×1 → majority B (4 of 5)` */
-export function voteLine(vote: Vote): string {
-  if (vote.voters === 0) return 'none yet';
-  const list = vote.answers.slice(0, 6).map((a) => `${a.answer}×${a.count}`).join(' ') + (vote.answers.length > 6 ? ' …' : '');
-  const verdict = vote.majority !== null
-    ? `majority ${vote.majority} (${vote.topCount} of ${vote.voters})`
-    : `tie ${vote.leaders.join('/')} (${vote.topCount} each)`;
-  return `${list} → ${verdict}`;
-}
 
 /** Three lines: answers with the majority vote; flagged/stopped counts and tokens saved; status and keys. */
 export function FooterBar({ summary, width, paused = false, streamStatus = 'live', error = null, notice = null, detail = false }: Props) {

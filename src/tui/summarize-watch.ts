@@ -83,3 +83,13 @@ export function summarizeWatch(state: WatchState): WatchSummary {
     vote: tallyVote(answers), unflaggedVote: tallyVote(unflaggedAnswers), tokensSaved, referenceLength,
   };
 }
+
+/** `B×4 C×1 → majority B (4 of 5)` */
+export function voteLine(vote: Vote): string {
+  if (vote.voters === 0) return 'none yet';
+  const list = vote.answers.slice(0, 6).map((a) => `${a.answer}×${a.count}`).join(' ') + (vote.answers.length > 6 ? ' …' : '');
+  const verdict = vote.majority !== null
+    ? `majority ${vote.majority} (${vote.topCount} of ${vote.voters})`
+    : `tie ${vote.leaders.join('/')} (${vote.topCount} each)`;
+  return `${list} → ${verdict}`;
+}

@@ -2,8 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MonitorEvent } from '../../src/online/monitor-events.ts';
 import { initialWatchState, reduceWatchState } from '../../src/tui/state.ts';
-import { summarizeWatch, tallyVote } from '../../src/tui/summarize-watch.ts';
-import { voteLine } from '../../src/tui/footer-bar.tsx';
+import { summarizeWatch, tallyVote, voteLine } from '../../src/tui/summarize-watch.ts';
 import { scriptSession, SCENE, T0 } from '../fixtures/tui-script.ts';
 
 test('plurality vote, ties and the empty case', () => {

@@ -10,8 +10,7 @@ import type { StreamEvent } from '../../stream/token-event.ts';
 import { eventLogLine } from '../../tui/event-log-line.ts';
 import { isInteractiveTerminal } from '../../tui/is-interactive-terminal.ts';
 import { initialWatchState, reduceWatchState, type WatchState } from '../../tui/state.ts';
-import { summarizeWatch } from '../../tui/summarize-watch.ts';
-import { voteLine } from '../../tui/footer-bar.tsx';
+import { summarizeWatch, voteLine } from '../../tui/summarize-watch.ts';
 import type { WatchHeaderInfo } from '../../tui/watch-header.ts';
 
 const HELP = `failmode demo — watch 8 simulated generations live; committed failures are flagged and stopped
