@@ -141,4 +141,18 @@ describe('ChunkDecoder', () => {
     assert.deepEqual(evs.map((e) => e.type), ['start', 'token', 'end']);
     assert.ok(evs[2]!.type === 'end' && evs[2]!.finishReason === 'stop');
   });
+
+  it('drops `bytes` members wherever they stand without touching strings that mention them', () => {
+    const data = '{"id":"c","choices":[{"index":0,"delta":{"content":"x,\\"bytes\\":[1]"},"logprobs":{"content":['
+      + '{"bytes":[120],"token":"x,\\"bytes\\":[1]","logprob":-0.5,"top_logprobs":[{"token":"a","bytes":null,"logprob":-0.5},{"token":"b","logprob":-1,"bytes":[98]}]}'
+      + ']},"finish_reason":null}]}';
+    const expected = JSON.parse(data);
+    const out: StreamEvent[] = [];
+    new ChunkDecoder((e) => out.push(e), { requestId: 'r', now: () => 0 }).decodeData(data, 'event 1');
+    const t = tokens(out)[0]!;
+    assert.equal(t.token, expected.choices[0].logprobs.content[0].token);
+    assert.equal(t.token, 'x,"bytes":[1]');
+    assert.deepEqual(t.top!.map((a) => [a.token, a.logprob]), [['a', -0.5], ['b', -1]]);
+    assert.equal(out.filter((e) => e.type === 'stream_error').length, 0);
+  });
 });
