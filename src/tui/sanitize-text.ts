@@ -4,6 +4,9 @@
  * recolour the screen) is dropped.
  */
 export function sanitizeText(text: string): string {
+  // Fast path: almost every token has no control character at all.
+  // eslint-disable-next-line no-control-regex
+  if (!/[\u0000-\u001f\u007f-\u009f]/.test(text)) return text;
   // eslint-disable-next-line no-control-regex
   return text.replace(/\r\n|\n|\r/g, ' ⏎ ').replace(/\t/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
 }
