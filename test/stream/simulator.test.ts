@@ -126,6 +126,9 @@ describe('simulator', () => {
     assert.equal((await fetch(`${sim.url}/chat/completions`)).status, 405);
     const big = await post(sim, { messages: msg('x'.repeat(1024 * 1024 + 10)) });
     assert.equal(big.status, 413);
+    const huge = await post(sim, { messages: msg('x'), n: 3, failmode_sim: { length: 100_000 } });
+    assert.equal(huge.status, 400);
+    assert.match((JSON.parse(huge.text) as Json).error.message, /non-streaming response is limited to 200000 tokens/);
   });
 
   it('stops generating when the client closes the stream early, and /stats shows the abort', async () => {

@@ -55,6 +55,9 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
+/** Most tokens (all choices) a non-streaming response may hold: it is built in memory. */
+const MAX_JSON_TOKENS = 200_000;
+
 /** Bytes gathered before a write when streaming as fast as possible (fewer syscalls; an abort stops within one batch). */
 const WRITE_BATCH = 32 * 1024;
 
@@ -126,10 +129,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       const profile = parsed.overrides.profile ?? detectProfile(parsed.prompt);
       const plans: SamplePlan[] = [];
       for (let i = 0; i < parsed.n; i++) {
-        const plan = new SamplePlan(cal, o.seed, parsed.prompt, i, requestKey, profile, parsed.overrides, parsed.maxTokens);
-        stats.samplesPerKind[plan.kind]++;
-        plans.push(plan);
+        plans.push(new SamplePlan(cal, o.seed, parsed.prompt, i, requestKey, profile, parsed.overrides, parsed.maxTokens));
       }
+      const total = plans.reduce((a, p) => a + p.length, 0);
+      if (!parsed.stream && total > MAX_JSON_TOKENS) {
+        stats.rejected++;
+        return sendError(res, 400, `A non-streaming response is limited to ${MAX_JSON_TOKENS} tokens (this one would have ${total}); use stream: true or a smaller max_tokens / n`, 'invalid_request_error');
+      }
+      for (const p of plans) stats.samplesPerKind[p.kind]++;
       const id = `chatcmpl-sim-${o.seed}-${requestNo}`;
       if (parsed.stream) return streamCompletion(res, id, parsed, plans);
       return completeJson(res, id, parsed, plans);
@@ -388,8 +395,14 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
       }
       parts.push(c);
     });
-    req.on('end', () => { if (!over) resolve(Buffer.concat(parts).toString('utf8')); });
+    let ended = false;
+    req.on('end', () => {
+      ended = true;
+      if (!over) resolve(Buffer.concat(parts).toString('utf8'));
+    });
     req.on('error', reject);
+    // A client gone before the body ended: nothing to answer (the rejection only ends this handler).
+    req.on('close', () => { if (!ended && !over) reject(new Error('client closed the connection while sending the body')); });
   });
 }
 
