@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { Observable } from 'rxjs';
 import { defaultNow, describe } from './chunk-decoder.ts';
-import { consumeChunks, type ChunkInput } from './chunk-source.ts';
+import { consumeChunks, type ChunkInput } from './consume-chunks.ts';
 import { fileError } from './sse-source.ts';
 import type { StreamEvent, TopLogprob } from './token-event.ts';
 

@@ -3,7 +3,7 @@ import { createParser, type ParseError } from 'eventsource-parser';
 import { Observable } from 'rxjs';
 import { FailmodeError } from '../errors.ts';
 import { ChunkDecoder, defaultNow, type ChunkDecoderOptions } from './chunk-decoder.ts';
-import { consumeChunks, type ChunkInput } from './chunk-source.ts';
+import { consumeChunks, type ChunkInput } from './consume-chunks.ts';
 import type { StreamEvent } from './token-event.ts';
 
 /** Options of {@link tokenEventsFromSse}. */
