@@ -26,6 +26,8 @@ export interface WatchSummary {
   readonly streaming: number;
   readonly flagged: number;
   readonly stopped: number;
+  /** Of `stopped`, those never flagged (stopped by the user). */
+  readonly stoppedByUser: number;
   readonly finished: number;
   readonly failed: number;
   /** Every sample ended. */
@@ -51,7 +53,7 @@ export function tallyVote(answers: readonly string[]): Vote {
 }
 
 export function summarizeWatch(state: WatchState): WatchSummary {
-  let streaming = 0, flagged = 0, stopped = 0, finished = 0, failed = 0;
+  let streaming = 0, flagged = 0, stopped = 0, stoppedByUser = 0, finished = 0, failed = 0;
   const answers: string[] = [];
   const unflaggedAnswers: string[] = [];
   let finishedLen = 0;
@@ -59,7 +61,7 @@ export function summarizeWatch(state: WatchState): WatchSummary {
     if (s.flag) flagged++;
     switch (sampleStatus(s)) {
       case 'streaming': case 'flagged': streaming++; break;
-      case 'stopped': stopped++; break;
+      case 'stopped': stopped++; if (!s.flag) stoppedByUser++; break;
       case 'finished': finished++; finishedLen += s.end!.generatedLen; break;
       case 'failed': failed++; break;
     }
@@ -78,7 +80,7 @@ export function summarizeWatch(state: WatchState): WatchSummary {
     tokensSaved = Math.round(tokensSaved);
   }
   return {
-    total: state.samples.length, streaming, flagged, stopped, finished, failed,
+    total: state.samples.length, streaming, flagged, stopped, stoppedByUser, finished, failed,
     allEnded: state.samples.length > 0 && streaming === 0,
     vote: tallyVote(answers), unflaggedVote: tallyVote(unflaggedAnswers), tokensSaved, referenceLength,
   };

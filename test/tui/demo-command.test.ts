@@ -55,7 +55,7 @@ test('headless (not a terminal): one line per flag, stop and finish, then the su
   assert.ok(flagged.length > 0, r.stdout);
   assert.deepEqual(stopped.sort(), flagged.sort(), 'every flagged sample is stopped');
   assert.equal(finished.length + stopped.length, 8);
-  assert.match(lines.at(-1)!, new RegExp(`^failmode demo: 8 samples · ${flagged.length} flagged as committed failures · ${stopped.length} stopped early · ≈[\\d,]+ tokens saved · answers .* → (majority [A-D] \\(\\d+ of \\d+\\)|tie .*) · reference B$`));
+  assert.match(lines.at(-1)!, new RegExp(`^failmode demo: 8 samples · ${flagged.length} flagged as committed failures · ${stopped.length} stopped · ≈[\\d,]+ tokens saved · answers .* → (majority [A-D] \\(\\d+ of \\d+\\)|tie .*) · reference B$`));
 });
 
 test('--no-early-stop flags but lets every sample finish', async () => {
@@ -64,7 +64,7 @@ test('--no-early-stop flags but lets every sample finish', async () => {
   assert.match(r.stdout, /early stop off/);
   assert.match(r.stdout, /⚑ committed failure at T=/);
   assert.doesNotMatch(r.stdout, /■ stopped/);
-  assert.match(r.stdout, /· 0 stopped early · /);
+  assert.match(r.stdout, /· 0 stopped · /);
   assert.match(r.stdout, /was ⚑ at T=\d+/, 'a flagged sample that finished says it was flagged');
 });
 

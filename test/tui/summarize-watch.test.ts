@@ -23,6 +23,7 @@ test('counts, vote and tokens saved of the scripted scene', () => {
   assert.equal(s.total, 4);
   assert.equal(s.flagged, 1);
   assert.equal(s.stopped, 1);
+  assert.equal(s.stoppedByUser, 0);
   assert.equal(s.finished, 3);
   assert.equal(s.streaming, 0);
   assert.equal(s.allEnded, true);
@@ -46,4 +47,8 @@ test('tokens saved is unknown until a sample has finished on its own; flagged sa
   assert.equal(s.vote.majority, null, 'A and C tie');
   assert.equal(s.unflaggedVote.majority, 'C');
   assert.equal(s.flagged, 2);
+  const byUser = summarizeWatch(reduceWatchState(st, fin('d:0', { finish_reason: 'abort', generated_len: 100 })));
+  assert.equal(byUser.stopped, 2);
+  assert.equal(byUser.stoppedByUser, 1);
+  assert.equal(byUser.tokensSaved, 700 + 1000, 'a user stop saves tokens too: 1100 − 100');
 });

@@ -207,7 +207,8 @@ function runHeadless(events$: Observable<MonitorEvent>, state: () => WatchState)
 function summaryLine(state: WatchState, reference: string): string {
   const s = summarizeWatch(state);
   const saved = s.tokensSaved !== null ? ` · ≈${s.tokensSaved.toLocaleString('en-US')} tokens saved` : '';
-  return `failmode demo: ${s.total} samples · ${s.flagged} flagged as committed failures · ${s.stopped} stopped early${saved} · answers ${voteLine(s.vote)} · reference ${reference}`;
+  const byUser = s.stoppedByUser > 0 ? ` (${s.stoppedByUser} by the user)` : '';
+  return `failmode demo: ${s.total} samples · ${s.flagged} flagged as committed failures · ${s.stopped} stopped${byUser}${saved} · answers ${voteLine(s.vote)} · reference ${reference}`;
 }
 
 function describeModel(loaded: LoadedModel | null): string {
