@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { Observable, firstValueFrom, from, lastValueFrom, take, toArray } from 'rxjs';
+import { Observable, firstValueFrom, from, lastValueFrom, map, take, toArray } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
 import { FailmodeError } from '../../src/errors.ts';
 import { readSseFile, tokenEventsFromSse } from '../../src/stream/sse-source.ts';
 import type { StreamEvent, TokenEvent } from '../../src/stream/token-event.ts';
@@ -86,5 +87,19 @@ describe('tokenEventsFromSse', () => {
     const fatal = evs.find((e) => e.type === 'stream_error');
     assert.ok(fatal && fatal.type === 'stream_error' && fatal.fatal && /longer than 1000 characters/.test(fatal.message));
     assert.ok(evs.at(-1)!.type === 'end');
+  });
+
+  it('emits each event in the frame its last byte arrives (marble test) and unsubscribes from the source', () => {
+    const scheduler = new TestScheduler((actual, expected) => assert.deepEqual(actual, expected));
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const chunk = (content: string, extra = '') => `data: {"id":"c","model":"m","choices":[{"index":0,"delta":{"content":"${content}"},"logprobs":{"content":[{"token":"${content}","logprob":-1,"top_logprobs":[]}]},"finish_reason":${extra || 'null'}}]}\n\n`;
+      const whole = chunk('a') + chunk('b', '"stop"') + 'data: [DONE]\n\n';
+      const cut = whole.indexOf('"b"');
+      const source = cold('-a--b-----c-----|', { a: whole.slice(0, 30), b: whole.slice(30, cut), c: whole.slice(cut) });
+      const events = tokenEventsFromSse(source, { now: () => 0 }).pipe(map((e) => (e.type === 'token' ? `${e.type}:${e.token}` : e.type)));
+      // a half chunk gives nothing; the first complete chunk gives start + token; the end of an n=1 sample waits for [DONE]
+      expectObservable(events).toBe('----(st)--(be)--|', { s: 'start', t: 'token:a', b: 'token:b', e: 'end' });
+      expectSubscriptions(source.subscriptions).toBe('^---------------!');
+    });
   });
 });
