@@ -24,7 +24,7 @@ export function FooterBar({ summary, width, paused = false, streamStatus = 'live
   const unflagged = s.unflaggedVote.voters > 0 && s.unflaggedVote.voters !== s.vote.voters && s.unflaggedVote.majority !== s.vote.majority
     ? ` · unflagged only: ${s.unflaggedVote.majority ?? `tie ${s.unflaggedVote.leaders.join('/')}`}`
     : '';
-  const saved = s.tokensSaved === null ? (s.stopped > 0 ? 'tokens saved: – (no finished sample yet)' : '') : `≈${formatCount(s.tokensSaved)} tokens saved`;
+  const saved = s.stopped === 0 ? '' : s.tokensSaved === null ? 'tokens saved: – (no finished sample yet)' : `≈${formatCount(s.tokensSaved)} tokens saved`;
   const keys = detail
     ? 'Esc/⏎ back  s stop  e H/NLL  p pause  q quit'
     : '←→↑↓ select  ⏎ details  s stop  e H/NLL  p pause  q quit';

@@ -184,6 +184,7 @@ test('without a classifier the header says so and risks read as missing', async 
   const ui = mount(events, { header: { endpoint: 'http://x/v1', model: 'm', classifier: null } });
   await ui.until((f) => f.includes('all 1 ended'));
   assert.match(ui.frame(), /no classifier loaded: risk and failure flags are off/);
+  assert.match(ui.frame(), /✓ finished 1 · 0 streaming\n/, 'no tokens-saved figure when nothing was stopped');
   assert.match(ui.frame(), /r1:0 {2}700 tok {2}risk {2}– {3}·/);
 });
 

@@ -206,7 +206,7 @@ function runHeadless(events$: Observable<MonitorEvent>, state: () => WatchState)
 
 function summaryLine(state: WatchState, reference: string): string {
   const s = summarizeWatch(state);
-  const saved = s.tokensSaved !== null ? ` · ≈${s.tokensSaved.toLocaleString('en-US')} tokens saved` : '';
+  const saved = s.stopped > 0 && s.tokensSaved !== null ? ` · ≈${s.tokensSaved.toLocaleString('en-US')} tokens saved` : '';
   const byUser = s.stoppedByUser > 0 ? ` (${s.stoppedByUser} by the user)` : '';
   return `failmode demo: ${s.total} samples · ${s.flagged} flagged as committed failures · ${s.stopped} stopped${byUser}${saved} · answers ${voteLine(s.vote)} · reference ${reference}`;
 }
