@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { filter, firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import OpenAI from 'openai';
 import { FailmodeError } from '../../src/errors.ts';
+import { ChunkDecoder } from '../../src/stream/chunk-decoder.ts';
 import { tokenEventsFromOpenAI } from '../../src/stream/openai-source.ts';
 import { startSimulator, type Simulator } from '../../src/stream/simulator/start-simulator.ts';
 import { readSseFile } from '../../src/stream/sse-source.ts';
@@ -69,5 +71,18 @@ describe('tokenEventsFromOpenAI', () => {
   it('validates its options up front', () => {
     assert.throws(() => tokenEventsFromOpenAI({ baseURL: sim.url, model: 'sim', messages, n: 0 }), /Expected `n` to be an integer ≥ 1, got `0` \(number\)/);
     assert.throws(() => tokenEventsFromOpenAI({ baseURL: sim.url, model: '', messages }), TypeError);
+  });
+
+  it('decodes the openai SDK\'s own chunk objects into the same events as the raw stream', async () => {
+    const body = { model: 'sim', messages: [{ role: 'user' as const, content: messages[0]!.content }], n: 2, logprobs: true, top_logprobs: 3, seed: 9, failmode_sim: { length: 80 } };
+    const viaSdk: StreamEvent[] = [];
+    const decoder = new ChunkDecoder((e) => viaSdk.push(e), { requestId: 's' });
+    const client = new OpenAI({ baseURL: sim.url, apiKey: 'EMPTY', maxRetries: 0 });
+    let i = 0;
+    for await (const chunk of await client.chat.completions.create({ ...body, stream: true } as OpenAI.ChatCompletionCreateParamsStreaming)) decoder.decodeChunk(chunk, `chunk ${++i}`);
+    decoder.finish();
+    const raw = await lastValueFrom(tokenEventsFromOpenAI({ baseURL: sim.url, model: 'sim', messages, n: 2, topLogprobs: 3, requestId: 's', extraBody: { seed: 9, failmode_sim: { length: 80 } } }).pipe(toArray()));
+    assert.equal(viaSdk.filter((e) => e.type === 'token').length, 160);
+    assert.deepEqual(strip(viaSdk).map((e) => (e.type === 'token' ? { ...e, top: e.top!.map((a) => ({ token: a.token, logprob: a.logprob })) } : e)), strip(raw));
   });
 });
