@@ -17,15 +17,20 @@ export const DETAIL_COLUMNS: ReadonlyArray<readonly [string, string]> = [
 const CELL = 7;
 
 type Props = {
+  /** The sample to show in full. */
   readonly sample: SampleView;
+  /** Columns available. */
   readonly width: number;
+  /** Rows available (the feature table and risk lines first; the text gets the rest). */
   readonly height: number;
   /**
    * Signal of the sparkline.
    * @default 'entropy'
    */
   readonly signal?: SparkSignal;
+  /** The classifier's commitment point T*, marked on the sparkline axis. */
   readonly commitmentPoint?: number | null;
+  /** The user asked to stop this sample and its stream has not ended yet. */
   readonly stopRequested?: boolean;
 };
 

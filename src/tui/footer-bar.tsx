@@ -4,7 +4,9 @@ import { formatCount } from './format.ts';
 import { voteLine, type WatchSummary } from './summarize-watch.ts';
 
 type Props = {
+  /** Counts, vote and tokens saved (summarizeWatch). */
   readonly summary: WatchSummary;
+  /** Columns of the view. */
   readonly width: number;
   /** Rendering is paused (p). */
   readonly paused?: boolean;

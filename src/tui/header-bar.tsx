@@ -4,9 +4,13 @@ import { formatCount, formatElapsed } from './format.ts';
 import type { WatchHeaderInfo } from './watch-header.ts';
 
 type Props = {
+  /** Endpoint, model and classifier to show. */
   readonly info: WatchHeaderInfo;
+  /** Columns of the view. */
   readonly width: number;
+  /** Time since the first event. */
   readonly elapsedMs: number;
+  /** All samples together. */
   readonly tokensPerSecond: number;
   /** Flagged samples are stopped automatically. */
   readonly earlyStop?: boolean;

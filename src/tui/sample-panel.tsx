@@ -9,6 +9,7 @@ import { displayRisk, reachedWindows, type SampleView } from './state.ts';
 import { windowColumn } from '../features/columns.ts';
 
 type Props = {
+  /** The sample to draw (from the watch state). */
   readonly sample: SampleView;
   /** Columns the panel may use. */
   readonly width: number;
