@@ -1,0 +1,294 @@
+/**
+ * Load on `failmode serve`: C concurrent samples of L tokens from the simulator through the proxy, with S WebSocket
+ * subscribers (all runs, per-token ticks on), one of them deliberately slow (its socket paused while the load runs).
+ *
+ * Checks: every subscriber that keeps up receives every message (per sample: sample_started, ticks 0…L−1 in order,
+ * sample_finished, vote) and no `lagged`; the slow one gets `lagged` with the number it missed; the server's outbound
+ * buffer per subscriber stays under the bound (+ one frame); memory is sampled throughout.
+ * Baseline in the same run: the same requests straight to the simulator (no proxy, no monitor, no feed).
+ *
+ *   node --import tsx bench/feed-load.ts [--samples 64] [--tokens 2000] [--subscribers 8] [--queue-bytes 1048576]
+ */
+import { parseArgs } from 'node:util';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { WebSocket } from 'ws';
+import { startServe } from '../src/feed/serve-server.ts';
+import type { ServerMessage } from '../src/feed/protocol.ts';
+import type { ModelFile } from '../src/models/model-file.ts';
+import { startSimulator } from '../src/stream/simulator/index.ts';
+
+export interface FeedLoadOptions {
+  readonly samples: number;
+  readonly tokens: number;
+  readonly subscribers: number;
+  /** Per-subscriber outbound bound (bytes). */
+  readonly queueBytes: number;
+  readonly model?: ModelFile | null;
+  /** Measure the direct-to-simulator baseline too. */
+  readonly baseline?: boolean;
+}
+
+export interface SubscriberReport {
+  readonly slow: boolean;
+  readonly messages: number;
+  readonly ticks: number;
+  readonly lagged: number;
+  readonly dropped: number;
+  /** Samples whose ticks were not exactly 0…L−1 in order, or that lacked started / finished / vote. */
+  readonly incompleteSamples: number;
+}
+
+export interface FeedLoadResult {
+  readonly samples: number;
+  readonly tokens: number;
+  readonly seconds: number;
+  readonly tokensPerSecond: number;
+  readonly baseline: { readonly seconds: number; readonly tokensPerSecond: number } | null;
+  /** Through the proxy and monitor with no subscriber connected. */
+  readonly proxyOnly: { readonly seconds: number; readonly tokensPerSecond: number } | null;
+  readonly subscribers: readonly SubscriberReport[];
+  /** Largest server-side bufferedAmount seen per subscriber (bytes). */
+  readonly maxBuffered: readonly number[];
+  readonly maxFrameBytes: number;
+  readonly peakRssMB: number;
+  readonly peakHeapMB: number;
+  readonly framesDropped: number;
+}
+
+const MCQ = 'Which option is right?\n(A) one\n(B) two\n(C) three\n(D) four';
+
+export async function runFeedLoad(o: FeedLoadOptions): Promise<FeedLoadResult> {
+  const sim = await startSimulator({ seed: 7 });
+  const serve = await startServe({ port: 0, upstream: sim.url, model: o.model ?? null, maxSubscriberQueueBytes: o.queueBytes, heartbeatMs: 60_000 });
+  const body = (i: number) => JSON.stringify({ model: 'sim', messages: [{ role: 'user', content: `${MCQ} #${i}` }], stream: true, failmode_sim: { length: o.tokens } });
+  const drain = async (url: string, i: number, headers: Record<string, string> = {}): Promise<void> => {
+    const res = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: body(i) });
+    for await (const _ of res.body as unknown as AsyncIterable<Uint8Array>) { /* the caller reads everything */ }
+  };
+  try {
+    let baseline: FeedLoadResult['baseline'] = null;
+    let proxyOnly: FeedLoadResult['proxyOnly'] = null;
+    if (o.baseline) {
+      let t0 = performance.now();
+      await Promise.all(Array.from({ length: o.samples }, (_, i) => drain(sim.url, i)));
+      let s = (performance.now() - t0) / 1000;
+      baseline = { seconds: s, tokensPerSecond: (o.samples * o.tokens) / s };
+      t0 = performance.now();
+      await Promise.all(Array.from({ length: o.samples }, (_, i) => drain(`${serve.url}/v1`, i, { 'x-failmode-run': 'warm' })));
+      s = (performance.now() - t0) / 1000;
+      proxyOnly = { seconds: s, tokensPerSecond: (o.samples * o.tokens) / s };
+    }
+
+    const feedUrl = `${serve.url.replace('http', 'ws')}/feed`;
+    // Subscribers run in a worker thread: a real client has its own event loop, and the server's must not read for it.
+    const pool = new SubscriberPool(feedUrl, o.subscribers, o.samples, o.tokens);
+    await pool.ready;
+    // Connection ids in subscriber order (the worker connects them one after the other; the slow one is last).
+    const ids = [...serve.feed.connections].map((c) => c.id).sort((a, b) => a - b);
+
+    let peakRss = 0;
+    let peakHeap = 0;
+    const maxBuffered = new Map<number, number>();
+    const sampler = setInterval(() => {
+      const m = process.memoryUsage();
+      peakRss = Math.max(peakRss, m.rss);
+      peakHeap = Math.max(peakHeap, m.heapUsed);
+      for (const c of serve.feed.connections) maxBuffered.set(c.id, Math.max(maxBuffered.get(c.id) ?? 0, c.ws.bufferedAmount));
+    }, 20);
+
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: o.samples }, (_, i) => drain(`${serve.url}/v1`, i, { 'x-failmode-run': 'load', 'x-failmode-question': `q${i}` })));
+    const seconds = (performance.now() - t0) / 1000;
+    const { reports, maxFrame } = await pool.finish();
+    clearInterval(sampler);
+    const framesDropped = serve.feed.stats().framesDropped;
+    return {
+      samples: o.samples, tokens: o.tokens, seconds, tokensPerSecond: (o.samples * o.tokens) / seconds, baseline, proxyOnly,
+      subscribers: reports, maxBuffered: ids.map((id) => maxBuffered.get(id) ?? 0), maxFrameBytes: maxFrame,
+      peakRssMB: peakRss / 2 ** 20, peakHeapMB: peakHeap / 2 ** 20, framesDropped,
+    };
+  } finally {
+    await serve.close();
+    await sim.close();
+  }
+}
+
+/** Runs the subscribers in a worker thread; the last one pauses its socket until the load is done. */
+class SubscriberPool {
+  readonly ready: Promise<void>;
+  private readonly worker: Worker;
+  private result: Promise<{ reports: SubscriberReport[]; maxFrame: number }>;
+
+  constructor(url: string, count: number, samples: number, tokens: number) {
+    // Workers do not inherit `--import tsx` loader hooks: register tsx first, then load this file.
+    const tsx = import.meta.resolve('tsx/esm/api');
+    const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+    this.worker = new Worker(boot, { eval: true, workerData: { role: WORKER_ROLE, url, count, samples, tokens } });
+    let resolveReady!: () => void;
+    let resolveResult!: (r: { reports: SubscriberReport[]; maxFrame: number }) => void;
+    let reject!: (err: unknown) => void;
+    this.ready = new Promise<void>((r, j) => { resolveReady = r; reject = j; });
+    this.result = new Promise((r, j) => { resolveResult = r; const prev = reject; reject = (e) => { prev(e); j(e); }; });
+    this.worker.on('message', (m: { type: string; reports?: SubscriberReport[]; maxFrame?: number; error?: string }) => {
+      if (m.type === 'ready') resolveReady();
+      else if (m.type === 'result') resolveResult({ reports: m.reports!, maxFrame: m.maxFrame! });
+      else if (m.type === 'error') reject(new Error(m.error));
+    });
+    this.worker.on('error', (err) => reject(err));
+  }
+
+  /** The load is done: wait for the fast subscribers to get everything, then let the slow one catch up. */
+  async finish(): Promise<{ reports: SubscriberReport[]; maxFrame: number }> {
+    this.worker.postMessage({ type: 'load-done' });
+    try {
+      return await this.result;
+    } finally {
+      await this.worker.terminate();
+    }
+  }
+}
+
+const WORKER_ROLE = 'failmode-feed-load-subscribers';
+
+async function subscriberWorker(d: { url: string; count: number; samples: number; tokens: number }): Promise<void> {
+  const subs: Subscriber[] = [];
+  for (let k = 0; k < d.count; k++) subs.push(await Subscriber.connect(d.url, k === d.count - 1)); // in order: ids match
+  const slow = subs[subs.length - 1]!;
+  slow.pause();
+  const loadDone = new Promise<void>((resolve) => parentPort!.on('message', (m: { type: string }) => { if (m.type === 'load-done') resolve(); }));
+  parentPort!.postMessage({ type: 'ready' });
+  await loadDone;
+  try {
+    await Promise.all(subs.filter((s) => !s.slow).map((s) => s.waitFor(() => s.votes >= d.samples, 60_000)));
+    slow.resume();
+    await slow.waitFor(() => slow.laggedNotices > 0, 30_000);
+    // Then everything sent after the notice: received + dropped = what a fast subscriber got (or give up after 10 s).
+    const total = subs[0]!.messages;
+    await slow.waitFor(() => slow.messages - slow.laggedNotices + slow.dropped >= total, 10_000).catch(() => undefined);
+    parentPort!.postMessage({ type: 'result', reports: subs.map((s) => s.report(d.tokens, d.samples)), maxFrame: Math.max(...subs.map((s) => s.maxFrame)) });
+  } catch (err) {
+    parentPort!.postMessage({ type: 'error', error: (err as Error).message });
+  }
+  for (const s of subs) s.close();
+}
+
+/** A feed subscriber that checks completeness as it goes (no message kept beyond counters). */
+class Subscriber {
+  readonly slow: boolean;
+  messages = 0;
+  ticks = 0;
+  votes = 0;
+  laggedNotices = 0;
+  dropped = 0;
+  maxFrame = 0;
+  private readonly ws: WebSocket;
+  private readonly perSample = new Map<string, { next: number; broken: boolean; started: boolean; finished: boolean }>();
+  private readonly votedQuestions = new Set<string>();
+  private wake: (() => void) | null = null;
+
+  private constructor(ws: WebSocket, slow: boolean) {
+    this.ws = ws;
+    this.slow = slow;
+  }
+
+  static async connect(url: string, slow: boolean): Promise<Subscriber> {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    const s = new Subscriber(ws, slow);
+    ws.on('message', (data: Buffer) => s.onMessage(data));
+    await new Promise<void>((resolve, reject) => {
+      ws.once('error', reject);
+      ws.on('message', function first(data: Buffer) {
+        if (JSON.parse(data.toString()).type === 'subscribed') {
+          ws.off('message', first);
+          resolve();
+        }
+      });
+      ws.once('open', () => ws.send(JSON.stringify({ type: 'subscribe', run: 'all', tokens: true })));
+    });
+    return s;
+  }
+
+  pause(): void {
+    (this.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+  }
+
+  resume(): void {
+    (this.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+  }
+
+  async waitFor(cond: () => boolean, ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!cond()) {
+      if (Date.now() > deadline) throw new Error(`subscriber (${this.slow ? 'slow' : 'fast'}) timed out: ${this.messages} messages, ${this.votes} votes, ${this.laggedNotices} lagged`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 50);
+        this.wake = () => { clearTimeout(t); resolve(); };
+      });
+    }
+  }
+
+  private onMessage(data: Buffer): void {
+    this.messages++;
+    this.maxFrame = Math.max(this.maxFrame, data.length);
+    const m = JSON.parse(data.toString()) as ServerMessage;
+    const state = (id: string) => {
+      let st = this.perSample.get(id);
+      if (!st) this.perSample.set(id, (st = { next: 0, broken: false, started: false, finished: false }));
+      return st;
+    };
+    switch (m.type) {
+      case 'sample_started': state(m.sampleId).started = true; break;
+      case 'token': {
+        this.ticks++;
+        const st = state(m.sampleId);
+        if (m.index !== st.next) st.broken = true;
+        st.next = m.index + 1;
+        break;
+      }
+      case 'sample_finished': state(m.sampleId).finished = true; break;
+      case 'vote': this.votes++; this.votedQuestions.add(m.question); break;
+      case 'lagged': this.laggedNotices++; this.dropped += m.dropped; break;
+      default: break;
+    }
+    this.wake?.();
+  }
+
+  report(tokens: number, samples: number): SubscriberReport {
+    let incomplete = samples - this.perSample.size;
+    for (const st of this.perSample.values()) if (st.broken || !st.started || !st.finished || st.next !== tokens) incomplete++;
+    return { slow: this.slow, messages: this.messages, ticks: this.ticks, lagged: this.laggedNotices, dropped: this.dropped, incompleteSamples: incomplete + (samples - this.votedQuestions.size) };
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { samples: { type: 'string', default: '64' }, tokens: { type: 'string', default: '2000' }, subscribers: { type: 'string', default: '8' }, 'queue-bytes': { type: 'string', default: String(1024 * 1024) } },
+  });
+  const o = { samples: Number(values.samples), tokens: Number(values.tokens), subscribers: Number(values.subscribers), queueBytes: Number(values['queue-bytes']), baseline: true };
+  console.log(`feed-load: ${o.samples} concurrent samples × ${o.tokens} tokens through failmode serve, ${o.subscribers} subscribers (ticks on, last one slow), queue bound ${o.queueBytes} B`);
+  const r = await runFeedLoad(o);
+  const f = (x: number, d = 0) => x.toFixed(d);
+  console.log('');
+  console.log(`  baseline (simulator direct)   ${f(r.baseline!.seconds, 2).padStart(7)} s   ${f(r.baseline!.tokensPerSecond).padStart(9)} tok/s`);
+  console.log(`  serve, no subscriber          ${f(r.proxyOnly!.seconds, 2).padStart(7)} s   ${f(r.proxyOnly!.tokensPerSecond).padStart(9)} tok/s   (${f(r.proxyOnly!.tokensPerSecond / r.baseline!.tokensPerSecond * 100, 1)}% of baseline)`);
+  console.log(`  through serve + feed          ${f(r.seconds, 2).padStart(7)} s   ${f(r.tokensPerSecond).padStart(9)} tok/s   (${f(r.tokensPerSecond / r.baseline!.tokensPerSecond * 100, 1)}% of baseline)`);
+  console.log(`  peak RSS ${f(r.peakRssMB, 1)} MB, peak heap ${f(r.peakHeapMB, 1)} MB; frames dropped (slow subscriber) ${r.framesDropped}; largest frame ${r.maxFrameBytes} B`);
+  console.log('');
+  console.log('  subscriber   messages     ticks   lagged   dropped   incomplete samples   max server buffer');
+  r.subscribers.forEach((s, i) => {
+    console.log(`  ${(s.slow ? `#${i} slow` : `#${i}`).padEnd(10)} ${String(s.messages).padStart(10)} ${String(s.ticks).padStart(9)} ${String(s.lagged).padStart(8)} ${String(s.dropped).padStart(9)} ${String(s.incompleteSamples).padStart(20)} ${String(r.maxBuffered[i] ?? 0).padStart(19)}`);
+  });
+  const fast = r.subscribers.filter((s) => !s.slow);
+  const ok = fast.every((s) => s.lagged === 0 && s.incompleteSamples === 0 && s.ticks === r.samples * r.tokens)
+    && r.subscribers.at(-1)!.lagged > 0 && r.maxBuffered.every((b) => b <= o.queueBytes + r.maxFrameBytes);
+  console.log('');
+  console.log(ok ? '  OK: no loss for subscribers that keep up; slow one lagged; buffers bounded' : '  FAILED: see the table');
+  process.exitCode = ok ? 0 : 1;
+}
+
+if (!isMainThread && (workerData as { role?: string } | null)?.role === WORKER_ROLE) await subscriberWorker(workerData);
+else if (isMainThread && import.meta.url === `file://${process.argv[1]}`) await main();
