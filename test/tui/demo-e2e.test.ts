@@ -2,7 +2,7 @@
  * End to end: `bin/failmode demo` in a real terminal (tmux), as a first-time user sees it — samples stream, one is
  * flagged as a committed failure and stopped, risks and the vote show — then `q` ends it cleanly (exit code 0).
  *
- * The demo runs with the simulator-trained classifier of test/fixtures/tui-sim-model.json (see its .gen.ts): the
+ * The demo runs with the simulator-trained classifier of results/models/simulator-demo.json (scripts/train-simulator-demo-model.ts): the
  * paper-trained models rarely reach their stop thresholds on simulated traces, and this test must see a flag.
  * Skipped with a message when tmux is not installed (CI installs it).
  */
@@ -32,7 +32,7 @@ test('failmode demo under tmux: flagged and stopped samples, risks and the vote;
   const started = Date.now();
   try {
     // CI=… makes Ink print only the last frame; the demo must be seen as a user sees it.
-    const cmd = `cd ${JSON.stringify(root)} && env -u CI -u CONTINUOUS_INTEGRATION TERM=xterm-256color ${JSON.stringify(process.execPath)} bin/failmode demo --model-file test/fixtures/tui-sim-model.json --tokens-per-second 300; echo $? > ${JSON.stringify(rcFile)}`;
+    const cmd = `cd ${JSON.stringify(root)} && env -u CI -u CONTINUOUS_INTEGRATION TERM=xterm-256color ${JSON.stringify(process.execPath)} bin/failmode demo --model-file results/models/simulator-demo.json --tokens-per-second 300; echo $? > ${JSON.stringify(rcFile)}`;
     const r = tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', cmd);
     assert.equal(r.status, 0, r.stderr);
 
