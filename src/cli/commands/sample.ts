@@ -1,0 +1,173 @@
+import type { Command } from '../main.ts';
+import { choiceOption, numberOption, parseCommandArgs } from '../args.ts';
+import { FailmodeError, usageError } from '../../errors.ts';
+import type { ModelFile } from '../../models/model-file.ts';
+
+const HELP = `failmode sample — self-consistency with early stopping: N samples per question, failing ones stopped, a vote
+
+Usage
+  failmode sample --n N (--prompt TEXT | --dataset FILE.jsonl) --base-url URL --model M [options]
+
+  Launches N streaming requests per question (one per sample, so each can be aborted), extracts each answer by the
+  task profile and votes. With --early-stop and --model-file the sampler monitors every stream itself and aborts a
+  sample the model flags (the server sees the connection close and stops generating); with --early-stop and no
+  model file it asks the server to stop them (header x-failmode-early-stop: 1 — honoured by \`failmode serve\`).
+  A stopped sample does not vote. Results are appended to --out as they come (one line per sample, one per
+  question); a rerun with the same --out skips the questions already completed.
+
+  The dataset is JSONL, one question per line: {"id": "q1", "prompt": "…", "answer": "B"} ("answer" optional; with
+  it the accuracy of the vote is reported).
+
+Options
+  --n N                  samples per question (required)
+  --prompt TEXT          one question (id "prompt")
+  --dataset FILE.jsonl   questions to run
+  --base-url URL         OpenAI-compatible base URL, e.g. http://127.0.0.1:8787/v1 (failmode serve) or a vLLM server
+  --model M              model name sent in the requests
+  --api-key-env NAME     environment variable holding the API key (default OPENAI_API_KEY; never printed)
+  --early-stop           stop samples flagged as failing
+  --model-file M.json    failure model for local monitoring (from \`failmode train\`)
+  --stop-on POLICY       any-window (default: the first early window whose risk ≥ its threshold, or a committed
+                         failure) | commitment (only a committed failure at the model's commitment point)
+  --min-keep K           never stop a sample if fewer than K of its question's samples would be left (default 1)
+  --vote METHOD          majority (default) | weighted (each vote counts 1 − risk; needs --model-file)
+  --concurrency C        streams open at once (default 8)
+  --profile P            answer extraction: final-answer | boxed | final-boxed | code | none
+                         (default: the model file's profile)
+  --system TEXT          system prompt
+  --max-tokens N         max_tokens per sample
+  --temperature T        sampling temperature (default: the server's)
+  --top-logprobs K       top_logprobs asked for (default: the model's top-k, else 20)
+  --out FILE.jsonl       results file (appended; a rerun resumes)
+  --json                 print the final summary as JSON
+  -h, --help             show this help
+
+Examples
+  failmode sample --n 8 --dataset gpqa.jsonl --base-url http://127.0.0.1:8000/v1 --model Qwen/Qwen3-8B \\
+      --early-stop --model-file gpqa-model.json --profile final-answer --out gpqa-sc.jsonl
+  failmode sample --n 5 --prompt "What is 17*23? End with Final: \\\\boxed{N}" --base-url http://127.0.0.1:8787/v1 \\
+      --model m --profile final-boxed --early-stop
+`;
+
+const PROFILES = ['final-answer', 'boxed', 'final-boxed', 'code', 'none'] as const;
+
+export const command: Command = {
+  summary: 'self-consistency sampler that stops failing samples early and votes',
+  async run(argv) {
+    const { values } = parseCommandArgs(argv, {
+      n: { type: 'string' },
+      prompt: { type: 'string' },
+      dataset: { type: 'string' },
+      'base-url': { type: 'string' },
+      model: { type: 'string' },
+      'api-key-env': { type: 'string' },
+      'early-stop': { type: 'boolean' },
+      'model-file': { type: 'string' },
+      'stop-on': { type: 'string' },
+      'min-keep': { type: 'string' },
+      vote: { type: 'string' },
+      concurrency: { type: 'string' },
+      profile: { type: 'string' },
+      system: { type: 'string' },
+      'max-tokens': { type: 'string' },
+      temperature: { type: 'string' },
+      'top-logprobs': { type: 'string' },
+      out: { type: 'string' },
+      json: { type: 'boolean' },
+    }, false);
+    if (values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    const n = numberOption('n', values.n, { integer: true, min: 1, max: 1000 });
+    if (n === undefined) throw usageError('Expected --n N: samples per question');
+    if ((values.prompt === undefined) === (values.dataset === undefined)) throw usageError('Expected exactly one of --prompt TEXT or --dataset FILE.jsonl');
+    if (!values['base-url']) throw usageError('Expected --base-url URL, e.g. http://127.0.0.1:8787/v1');
+    try {
+      const u = new URL(values['base-url']);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
+    } catch {
+      throw usageError(`Expected --base-url to be an http(s) URL, got \`${values['base-url']}\``);
+    }
+    if (!values.model) throw usageError('Expected --model M: the model name to request');
+    const voteMethod = choiceOption('vote', values.vote, ['majority', 'weighted'] as const) ?? 'majority';
+    const stopPolicy = choiceOption('stop-on', values['stop-on'], ['any-window', 'commitment'] as const) ?? 'any-window';
+    const concurrency = numberOption('concurrency', values.concurrency, { integer: true, min: 1, max: 1024 }) ?? 8;
+    const minKeep = numberOption('min-keep', values['min-keep'], { integer: true, min: 0 }) ?? 1;
+    const maxTokens = numberOption('max-tokens', values['max-tokens'], { integer: true, min: 1 });
+    const temperature = numberOption('temperature', values.temperature, { min: 0, max: 2 });
+    const topLogprobs = numberOption('top-logprobs', values['top-logprobs'], { integer: true, min: 0, max: 1000 });
+    let profile = choiceOption('profile', values.profile, PROFILES);
+
+    let model: ModelFile | null = null;
+    if (values['model-file'] !== undefined) {
+      const { loadModelFile } = await import('../../models/model-io.ts');
+      model = await loadModelFile(values['model-file']);
+    }
+    if (profile === undefined) {
+      if (model?.profile && (PROFILES as readonly string[]).includes(model.profile)) profile = model.profile as (typeof PROFILES)[number];
+      else throw usageError(`Expected --profile (${PROFILES.join(', ')}): how to read each sample's answer${model ? ' (the model file names none)' : ''}`);
+    }
+    if (voteMethod === 'weighted' && model === null) throw usageError('--vote weighted needs --model-file (each vote counts 1 − the sample\'s failure risk)');
+    const apiKeyEnv = values['api-key-env'] ?? 'OPENAI_API_KEY';
+    const apiKey = process.env[apiKeyEnv] ?? null;
+
+    const { loadQuestions } = await import('../../sampler/load-questions.ts');
+    const { ResultsLog } = await import('../../sampler/results-log.ts');
+    const { runSelfConsistency } = await import('../../sampler/self-consistency.ts');
+    const questions = values.dataset !== undefined ? await loadQuestions(values.dataset) : [{ id: 'prompt', prompt: values.prompt!, answer: null }];
+    const log = await ResultsLog.open(values.out ?? null);
+    if (log.skippedLines.length > 0) process.stderr.write(`failmode sample: ${values.out}: skipped ${log.skippedLines.length} unreadable line(s) (${log.skippedLines.slice(0, 5).join(', ')}${log.skippedLines.length > 5 ? ', …' : ''})\n`);
+    if (values['early-stop'] && model === null) {
+      process.stderr.write('failmode sample: --early-stop without --model-file: asking the server to stop flagged samples (works through failmode serve with a model)\n');
+    }
+
+    const tty = process.stderr.isTTY === true;
+    const controller = new AbortController();
+    const onSigint = (): void => {
+      if (controller.signal.aborted) process.exit(130);
+      process.stderr.write('\nfailmode sample: stopping (unfinished questions will be redone on the next run; Ctrl-C again to quit now)\n');
+      controller.abort();
+    };
+    process.on('SIGINT', onSigint);
+    const out = process.stdout;
+    const pct = (x: number | null) => (x === null ? '  n/a' : `${(100 * x).toFixed(1)}%`);
+    if (!values.json) out.write(`${'question'.padEnd(20)} ${'answer'.padEnd(12)} ${'agree'.padStart(6)} ${'stopped'.padStart(8)} ${'tokens'.padStart(9)}  correct\n`);
+    let summary;
+    try {
+      summary = await runSelfConsistency(questions, log, {
+        baseURL: values['base-url'], apiKey, model: values.model, n, earlyStop: values['early-stop'] === true, monitorModel: model,
+        profile, vote: voteMethod, concurrency, stopPolicy, minKeep, system: values.system ?? null,
+        ...(maxTokens !== undefined ? { maxTokens } : {}), ...(temperature !== undefined ? { temperature } : {}),
+        ...(topLogprobs !== undefined ? { topLogprobs } : {}),
+        signal: controller.signal,
+        onQuestion: (q) => {
+          if (values.json) return;
+          if (tty) process.stderr.write('\r\x1b[K');
+          out.write(`${q.question_id.slice(0, 20).padEnd(20)} ${String(q.answer ?? '—').slice(0, 12).padEnd(12)} ${pct(q.agreement).padStart(6)} ${`${q.stopped}/${q.n}`.padStart(8)} ${String(q.tokens).padStart(9)}  ${q.correct === null ? '' : q.correct ? 'yes' : 'no'}\n`);
+        },
+        onProgress: (p) => {
+          if (!tty) return;
+          process.stderr.write(`\r\x1b[K[${p.questionsDone}/${p.questionsTotal} questions] ${p.samplesDone}/${p.samplesTotal} samples, ${p.stopped} stopped, ${p.tokens} tokens`);
+        },
+      });
+    } finally {
+      process.off('SIGINT', onSigint);
+      await log.close();
+      if (tty) process.stderr.write('\r\x1b[K');
+    }
+    if (values.json) {
+      out.write(`${JSON.stringify(summary, null, 2)}\n`);
+    } else {
+      out.write('\n');
+      out.write(`questions ${summary.questions}${summary.resumed ? ` (${summary.resumed} from an earlier run)` : ''}${summary.unfinished ? `, ${summary.unfinished} unfinished` : ''}\n`);
+      if (summary.accuracy !== null) out.write(`accuracy of the vote ${pct(summary.accuracy)} (${summary.correct}/${summary.withReference})\n`);
+      out.write(`mean agreement ${pct(summary.meanAgreement)}\n`);
+      out.write(`samples ${summary.samples}, stopped ${summary.stopped} (${pct(summary.samples ? summary.stopped / summary.samples : null)}), errors ${summary.errors}\n`);
+      out.write(`tokens generated ${summary.tokens}${summary.questions ? ` (${Math.round(summary.tokens / summary.questions)} per question)` : ''}\n`);
+      if (values.out) out.write(`results: ${values.out}\n`);
+    }
+    if (summary.errors > 0 && summary.errors === summary.samples) throw new FailmodeError(`every sample failed (first error in ${values.out ?? 'the run'}); is ${values['base-url']} reachable?`, 'FAILMODE_ERR_HTTP', 1);
+    return controller.signal.aborted ? 130 : 0;
+  },
+};

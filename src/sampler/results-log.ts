@@ -1,0 +1,111 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { FailmodeError } from '../errors.ts';
+
+/** One sample's line in the results JSONL. */
+export interface SampleLine {
+  readonly kind: 'sample';
+  /** Invocation that wrote it: a rerun's lines of an unfinished question are told apart by it. */
+  readonly run_id: string;
+  readonly question_id: string;
+  readonly completion_idx: number;
+  readonly sample_id: string;
+  readonly answer: string | null;
+  readonly correct: 0 | 1 | null;
+  readonly stopped: boolean;
+  /** `committed_failure` / `risk` (stopped here) or `server` (failmode serve ended it with failmode_stop). */
+  readonly stop_reason: string | null;
+  readonly stop_T: number | null;
+  readonly stop_risk: number | null;
+  /** Last failure risk the monitor reported (null without a model). */
+  readonly risk: number | null;
+  readonly tokens: number;
+  readonly finish_reason: string;
+  readonly latency_s: number;
+  readonly error: string | null;
+  /** The monitor's sample record (SPEC §1.4 columns, answer, correct…). */
+  readonly record: Record<string, number | string | null> | null;
+}
+
+/** One question's line: the vote and what it cost. */
+export interface QuestionLine {
+  readonly kind: 'question';
+  readonly run_id: string;
+  readonly question_id: string;
+  readonly n: number;
+  readonly vote: string;
+  readonly answer: string | null;
+  readonly counts: Readonly<Record<string, number>>;
+  readonly agreement: number | null;
+  readonly voters: number;
+  readonly reference: string | null;
+  readonly correct: 0 | 1 | null;
+  readonly stopped: number;
+  readonly tokens: number;
+  readonly errors: number;
+  readonly early_stop: boolean;
+}
+
+export type ResultLine = SampleLine | QuestionLine;
+
+/**
+ * The append-only results file of `failmode sample`. Opening it reads the question lines already there, so a rerun
+ * skips completed questions; a torn last line (a crash mid-write) is ignored and the file continues on a new line.
+ */
+export class ResultsLog {
+  readonly path: string | null;
+  /** Completed questions from earlier runs (and this one), by id. */
+  readonly completed = new Map<string, QuestionLine>();
+  /** Lines of the file that could not be read (reported, skipped). */
+  readonly skippedLines: number[] = [];
+  private stream: WriteStream | null = null;
+
+  private constructor(path: string | null) {
+    this.path = path;
+  }
+
+  static async open(path: string | null): Promise<ResultsLog> {
+    const log = new ResultsLog(path);
+    if (path === null) return log;
+    let text = '';
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') throw new FailmodeError(`cannot read ${path}: ${code ?? (err as Error).message}`);
+    }
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!.trim();
+      if (line === '') continue;
+      try {
+        const j = JSON.parse(line) as ResultLine;
+        if (j.kind === 'question' && typeof j.question_id === 'string') log.completed.set(j.question_id, j);
+      } catch {
+        log.skippedLines.push(i + 1);
+      }
+    }
+    log.stream = createWriteStream(path, { flags: 'a' });
+    await new Promise<void>((resolve, reject) => {
+      log.stream!.once('open', () => resolve());
+      log.stream!.once('error', (err: NodeJS.ErrnoException) => reject(new FailmodeError(`cannot write ${path}: ${err.code ?? err.message}`)));
+    });
+    if (text !== '' && !text.endsWith('\n')) log.stream.write('\n');
+    return log;
+  }
+
+  write(line: ResultLine): void {
+    if (line.kind === 'question') this.completed.set(line.question_id, line);
+    this.stream?.write(`${JSON.stringify(line)}\n`);
+  }
+
+  async close(): Promise<void> {
+    const s = this.stream;
+    if (!s) return;
+    this.stream = null;
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.end(() => resolve());
+    });
+  }
+}

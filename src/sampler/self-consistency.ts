@@ -1,0 +1,257 @@
+import { randomUUID } from 'node:crypto';
+import { sharedMonitorFactory } from '../feed/shared-monitor.ts';
+import type { MonitorFactory } from '../feed/live-sample.ts';
+import { recordAnswer } from '../feed/live-sample.ts';
+import type { ModelFile } from '../models/model-file.ts';
+import type { MonitorEvent } from '../online/monitor-events.ts';
+import { isCorrect } from '../online/extract-answer.ts';
+import type { Profile } from '../online/profiles.ts';
+import type { StreamEvent } from '../stream/token-event.ts';
+import type { Question } from './load-questions.ts';
+import type { QuestionLine, ResultsLog, SampleLine } from './results-log.ts';
+import { stopSignal, type StopPolicy, type StopSignal } from './stop-policy.ts';
+import { chatStreamEvents } from './stream-chat.ts';
+import { vote, type VoteMethod } from './vote.ts';
+
+export interface SamplerOptions {
+  /** OpenAI-compatible base URL (an engine, or `failmode serve`'s `…/v1`). */
+  readonly baseURL: string;
+  readonly apiKey?: string | null;
+  /** Model name sent in the request. */
+  readonly model: string;
+  /** Samples per question. */
+  readonly n: number;
+  /**
+   * Stop flagged samples. With `monitorModel` the sampler monitors each stream itself and aborts flagged ones; without
+   * one it asks the server to (`x-failmode-early-stop: 1`, honoured by `failmode serve`).
+   */
+  readonly earlyStop: boolean;
+  readonly monitorModel: ModelFile | null;
+  readonly profile: Profile;
+  readonly vote: VoteMethod;
+  /** Streams open at once (over all questions). */
+  readonly concurrency: number;
+  readonly maxTokens?: number;
+  readonly temperature?: number;
+  /** top_logprobs asked for (default: the model's top-k, else 20). */
+  readonly topLogprobs?: number;
+  readonly system?: string | null;
+  /** @default 'any-window' */
+  readonly stopPolicy?: StopPolicy;
+  /** Never stop a sample if that would leave fewer than this many unstopped samples of its question. @default 1 */
+  readonly minKeep?: number;
+  /** Run tag for failmode serve's feed (`x-failmode-run`). Default: the run id. */
+  readonly runTag?: string;
+  readonly extraBody?: Readonly<Record<string, unknown>>;
+  /** Each completed question with its samples. */
+  readonly onQuestion?: (q: QuestionLine, samples: readonly SampleLine[]) => void;
+  readonly onProgress?: (p: SamplerProgress) => void;
+  /** Aborts the run: running streams are cut, unfinished questions get no question line (a rerun redoes them). */
+  readonly signal?: AbortSignal;
+  /** Override the monitor (tests). */
+  readonly createMonitor?: MonitorFactory;
+}
+
+export interface SamplerProgress {
+  readonly questionsDone: number;
+  readonly questionsTotal: number;
+  readonly samplesDone: number;
+  readonly samplesTotal: number;
+  readonly stopped: number;
+  readonly tokens: number;
+}
+
+export interface SamplerSummary {
+  readonly runId: string;
+  /** Questions with a question line (this run and resumed ones), in dataset order. */
+  readonly questions: number;
+  readonly resumed: number;
+  /** Not completed (aborted run). */
+  readonly unfinished: number;
+  readonly withReference: number;
+  readonly correct: number;
+  /** correct / withReference; null without references. */
+  readonly accuracy: number | null;
+  readonly meanAgreement: number | null;
+  readonly samples: number;
+  readonly stopped: number;
+  readonly errors: number;
+  readonly tokens: number;
+}
+
+interface QuestionState {
+  readonly q: Question;
+  readonly lines: SampleLine[];
+  /** Samples stopped so far (for minKeep). */
+  stopped: number;
+  done: number;
+}
+
+/**
+ * Self-consistency over a list of questions: N samples per question, one request each (so each can be aborted on
+ * its own), answers extracted by the task profile, a vote per question. Sample lines are appended as samples end,
+ * the question line when its last sample ends; completed questions found in the log are skipped (resume).
+ */
+export async function runSelfConsistency(questions: readonly Question[], log: ResultsLog, o: SamplerOptions): Promise<SamplerSummary> {
+  const runId = randomUUID().slice(0, 8);
+  const minKeep = o.minKeep ?? 1;
+  const stopPolicy = o.stopPolicy ?? 'any-window';
+  const topLogprobs = o.topLogprobs ?? o.monitorModel?.signal.topK ?? 20;
+  const localStop = o.earlyStop && o.monitorModel !== null;
+  const createMonitor = o.createMonitor ?? sharedMonitorFactory({ model: o.monitorModel, profile: o.profile, topK: topLogprobs }, () => undefined).factory;
+  const todo = questions.filter((q) => !log.completed.has(q.id));
+  const resumed = questions.length - todo.length;
+  const progress = { questionsDone: resumed, questionsTotal: questions.length, samplesDone: 0, samplesTotal: todo.length * o.n, stopped: 0, tokens: 0 };
+  let seq = 0;
+
+  const jobs = (function* () {
+    for (const q of todo) {
+      const state: QuestionState = { q, lines: [], stopped: 0, done: 0 };
+      for (let k = 0; k < o.n; k++) yield { state, k };
+    }
+  })();
+
+  const finishQuestion = (st: QuestionState): void => {
+    const lines = [...st.lines].sort((a, b) => a.completion_idx - b.completion_idx);
+    const v = vote(lines.map((l) => ({ answer: l.answer, risk: l.risk, stopped: l.stopped })), o.vote);
+    const reference = st.q.answer;
+    const line: QuestionLine = {
+      kind: 'question', run_id: runId, question_id: st.q.id, n: o.n, vote: o.vote, answer: v.majority, counts: v.counts,
+      agreement: v.agreement, voters: v.voters, reference,
+      correct: reference === null ? null : isCorrect(o.profile, v.majority, reference),
+      stopped: lines.filter((l) => l.stopped).length, tokens: lines.reduce((s, l) => s + l.tokens, 0),
+      errors: lines.filter((l) => l.error !== null).length, early_stop: o.earlyStop,
+    };
+    log.write(line);
+    progress.questionsDone++;
+    o.onQuestion?.(line, lines);
+  };
+
+  const runOne = (st: QuestionState, k: number): Promise<SampleLine> => new Promise<SampleLine>((resolve) => {
+    const requestId = `${runId}.${++seq}`;
+    const sampleId = `${requestId}:0`;
+    const started = performance.now();
+    let tokens = 0;
+    let risk: number | null = null;
+    let stopped = false;
+    let stopInfo: StopSignal | null = null;
+    let stopReason: string | null = null;
+    let pending: StopSignal | null = null;
+    let finishReason: string | null = null;
+    let error: string | null = null;
+    let settled = false;
+    const monitor = createMonitor({ monitorId: sampleId, reference: st.q.answer }, (ev: MonitorEvent) => {
+      if (ev.type === 'risk') risk = ev.risk;
+      if (ev.type === 'final') return settle(ev.record);
+      if (localStop && !stopped && finishReason === null) {
+        const s = stopSignal(ev, stopPolicy);
+        if (s && (pending === null || s.reason === 'committed_failure')) pending = s;
+      }
+    });
+    const settle = (record: Record<string, number | string | null> | null): void => {
+      if (settled) return;
+      settled = true;
+      o.signal?.removeEventListener('abort', onAbort);
+      const answer = stopped ? null : record ? recordAnswer(record) : null;
+      const c = record?.correct;
+      resolve({
+        kind: 'sample', run_id: runId, question_id: st.q.id, completion_idx: k, sample_id: sampleId, answer,
+        correct: stopped ? (st.q.answer === null ? null : 0) : c === 0 || c === 1 ? c : null,
+        stopped, stop_reason: stopReason, stop_T: stopInfo?.T ?? null, stop_risk: stopInfo?.risk ?? null, risk, tokens,
+        finish_reason: finishReason ?? 'unknown', latency_s: (performance.now() - started) / 1000, error,
+        record: record ? { ...record, question_id: st.q.id, completion_idx: k } : null,
+      });
+    };
+    const end = (reason: string): void => {
+      if (finishReason !== null) return;
+      finishReason = reason;
+      monitor.push({ type: 'end', sampleId, finishReason: reason, t: Date.now() });
+      settle(null); // the monitor's final normally settled it already
+    };
+    const messages = [...(o.system ? [{ role: 'system', content: o.system }] : []), { role: 'user', content: st.q.prompt }];
+    const body: Record<string, unknown> = {
+      model: o.model, messages, n: 1, logprobs: true, top_logprobs: topLogprobs, stream_options: { include_usage: true },
+      ...(o.maxTokens !== undefined ? { max_tokens: o.maxTokens } : {}),
+      ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
+      ...o.extraBody,
+    };
+    const headers: Record<string, string> = { 'x-failmode-run': o.runTag ?? runId, 'x-failmode-question': st.q.id };
+    if (o.earlyStop && !localStop) headers['x-failmode-early-stop'] = '1';
+    // The reference lets failmode serve's feed report correctness; only plain ASCII fits a header unchanged.
+    if (st.q.answer !== null && st.q.answer.length <= 1000 && /^[\x20-\x7e]*$/.test(st.q.answer)) headers['x-failmode-reference'] = st.q.answer;
+
+    const sub = chatStreamEvents({ baseURL: o.baseURL, apiKey: o.apiKey ?? null, body, headers, requestId }).subscribe({
+      next: (ev: StreamEvent) => {
+        if (finishReason !== null) return;
+        if (ev.type === 'token') { tokens++; progress.tokens++; }
+        if (ev.type === 'end') {
+          if (ev.finishReason === 'failmode_stop') { stopped = true; stopReason = 'server'; progress.stopped++; }
+          finishReason = ev.finishReason;
+        }
+        monitor.push(ev);
+        if (pending) {
+          const s: StopSignal = pending;
+          pending = null;
+          if (st.stopped < o.n - minKeep) {
+            st.stopped++;
+            progress.stopped++;
+            stopped = true;
+            stopInfo = s;
+            stopReason = s.reason;
+            sub?.unsubscribe(); // aborts the request: the server stops generating
+            end('failmode_stop');
+          }
+        }
+      },
+      error: (err: unknown) => {
+        error = err instanceof Error ? err.message : String(err);
+        end('error');
+      },
+      complete: () => end('error'),
+    });
+    function onAbort(): void {
+      sub.unsubscribe();
+      error ??= 'aborted';
+      end('abort');
+    }
+    if (o.signal?.aborted) onAbort();
+    else o.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      if (o.signal?.aborted) return;
+      const next = jobs.next();
+      if (next.done) return;
+      const { state, k } = next.value;
+      const line = await runOne(state, k);
+      if (o.signal?.aborted) return;
+      state.lines.push(line);
+      log.write(line);
+      progress.samplesDone++;
+      o.onProgress?.({ ...progress });
+      if (++state.done === o.n) finishQuestion(state);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, o.concurrency) }, () => worker()));
+  o.onProgress?.({ ...progress });
+
+  // Totals over every completed question of the dataset (this run and earlier ones).
+  let n = 0, withRef = 0, correct = 0, agreeSum = 0, agreeN = 0, samples = 0, stoppedTotal = 0, errors = 0, tokensTotal = 0;
+  for (const q of questions) {
+    const line = log.completed.get(q.id);
+    if (!line) continue;
+    n++;
+    if (line.correct !== null) { withRef++; correct += line.correct; }
+    if (line.agreement !== null) { agreeSum += line.agreement; agreeN++; }
+    samples += line.n;
+    stoppedTotal += line.stopped;
+    errors += line.errors;
+    tokensTotal += line.tokens;
+  }
+  return {
+    runId, questions: n, resumed, unfinished: questions.length - n, withReference: withRef, correct,
+    accuracy: withRef > 0 ? correct / withRef : null, meanAgreement: agreeN > 0 ? agreeSum / agreeN : null,
+    samples, stopped: stoppedTotal, errors, tokens: tokensTotal,
+  };
+}
