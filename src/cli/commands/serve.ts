@@ -1,0 +1,135 @@
+import type { Command } from '../main.ts';
+import { choiceOption, numberOption, parseCommandArgs } from '../args.ts';
+import { usageError } from '../../errors.ts';
+import type { ModelFile } from '../../models/model-file.ts';
+
+const HELP = `failmode serve — OpenAI-compatible monitoring proxy with early stopping, and a live WebSocket feed
+
+Usage
+  failmode serve [--upstream URL] [--model-file M.json] [options]
+
+  POST /v1/chat/completions is forwarded to the upstream with logprobs on; every choice is monitored and the answer
+  streams back in the shape the caller asked for. A caller asks for early stopping with the header
+  \`x-failmode-early-stop: 1\` or the body field \`"failmode": {"early_stop": true}\`: a flagged sample then ends with
+  \`finish_reason: "failmode_stop"\` and the upstream request is aborted. GET /v1/models is passed through,
+  GET /health answers. The WebSocket feed at /feed streams what the monitor sees (protocol: docs/protocol.md).
+
+  Safe by default: binds 127.0.0.1. Any other --host needs --token (or --token-env), checked on the proxy
+  (Authorization: Bearer …) and the feed (the same header, or ?token=). Neither the token nor the upstream key is
+  ever printed.
+
+Options
+  --host H                     address to bind (default 127.0.0.1)
+  --port P                     port (default 8787; 0 = any free port)
+  --upstream URL               OpenAI-compatible base URL to forward to, e.g. http://127.0.0.1:8000/v1
+                               (without it only the feed runs: clients push tokens over the WebSocket)
+  --upstream-api-key-env NAME  environment variable with the upstream's API key (default FAILMODE_UPSTREAM_API_KEY;
+                               without a key and without --token the caller's Authorization is passed through)
+  --model-file M.json          failure model (from \`failmode train\`); without one samples are monitored, not scored
+  --profile P                  answer extraction / prefinal cut: final-answer | boxed | final-boxed | code | none
+                               (default: the model's)
+  --stop-on POLICY             any-window (default) | commitment (see \`failmode sample --help\`)
+  --token SECRET               required bearer token (prefer --token-env: arguments are visible to other users)
+  --token-env NAME             read the token from this environment variable
+  --max-subscriber-queue N     bytes buffered per WebSocket subscriber before messages are dropped (default 1048576)
+  --max-message-bytes B        largest WebSocket message from a client (default 262144)
+  --max-body-bytes B           largest proxy request body (default 4194304)
+  --allow-origin ORIGIN        browser origin allowed on the feed (repeatable; default none)
+  -h, --help                   show this help
+
+Examples
+  failmode serve --upstream http://127.0.0.1:8000/v1 --model-file gpqa-model.json
+  FAILMODE_TOKEN=s3cret failmode serve --host 0.0.0.0 --token-env FAILMODE_TOKEN --upstream http://127.0.0.1:8000/v1
+  curl -N localhost:8787/v1/chat/completions -H 'content-type: application/json' -H 'x-failmode-early-stop: 1' \\
+       -d '{"model":"m","stream":true,"messages":[{"role":"user","content":"…"}]}'
+`;
+
+const PROFILES = ['final-answer', 'boxed', 'final-boxed', 'code', 'none'] as const;
+
+export const command: Command = {
+  summary: 'OpenAI-compatible monitoring proxy with early stopping and a WebSocket feed',
+  async run(argv) {
+    const { values } = parseCommandArgs(argv, {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      upstream: { type: 'string' },
+      'upstream-api-key-env': { type: 'string' },
+      'model-file': { type: 'string' },
+      profile: { type: 'string' },
+      'stop-on': { type: 'string' },
+      token: { type: 'string' },
+      'token-env': { type: 'string' },
+      'max-subscriber-queue': { type: 'string' },
+      'max-message-bytes': { type: 'string' },
+      'max-body-bytes': { type: 'string' },
+      'allow-origin': { type: 'string', multiple: true },
+    }, false);
+    if (values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    const port = numberOption('port', values.port, { integer: true, min: 0, max: 65535 }) ?? 8787;
+    const maxSubscriberQueueBytes = numberOption('max-subscriber-queue', values['max-subscriber-queue'], { integer: true, min: 1024 });
+    const maxMessageBytes = numberOption('max-message-bytes', values['max-message-bytes'], { integer: true, min: 256 });
+    const maxBodyBytes = numberOption('max-body-bytes', values['max-body-bytes'], { integer: true, min: 1024 });
+    const profile = choiceOption('profile', values.profile, PROFILES);
+    const stopPolicy = choiceOption('stop-on', values['stop-on'], ['any-window', 'commitment'] as const);
+    if (values.token !== undefined && values['token-env'] !== undefined) throw usageError('Give the token once: --token or --token-env, not both');
+    let token: string | null = values.token ?? null;
+    if (values['token-env'] !== undefined) {
+      token = process.env[values['token-env']] ?? null;
+      if (!token) throw usageError(`Expected the environment variable ${values['token-env']} (--token-env) to hold the token, but it is empty or unset`);
+    }
+    if (token !== null && token.length < 8) throw usageError('Expected the token to have at least 8 characters');
+    const keyEnv = values['upstream-api-key-env'] ?? 'FAILMODE_UPSTREAM_API_KEY';
+    const upstreamApiKey = process.env[keyEnv] || null;
+    if (values['upstream-api-key-env'] !== undefined && upstreamApiKey === null) throw usageError(`Expected the environment variable ${keyEnv} (--upstream-api-key-env) to hold the upstream API key, but it is empty or unset`);
+
+    let model: ModelFile | null = null;
+    if (values['model-file'] !== undefined) {
+      const { loadModelFile } = await import('../../models/model-io.ts');
+      model = await loadModelFile(values['model-file']);
+    }
+    const { startServe } = await import('../../feed/serve-server.ts');
+    const handle = await startServe({
+      host: values.host ?? '127.0.0.1', port, upstream: values.upstream ?? null, upstreamApiKey, model, token,
+      ...(profile !== undefined ? { profile } : {}), ...(stopPolicy !== undefined ? { stopPolicy } : {}),
+      ...(maxSubscriberQueueBytes !== undefined ? { maxSubscriberQueueBytes } : {}),
+      ...(maxMessageBytes !== undefined ? { maxMessageBytes } : {}),
+      ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
+      allowedOrigins: values['allow-origin'] ?? [],
+    });
+    const feedUrl = `${handle.url.replace(/^http/, 'ws')}/feed`;
+    const err = process.stderr;
+    err.write(`failmode serve listening on ${handle.url}\n`);
+    err.write(`  proxy  ${values.upstream ? `POST ${handle.url}/v1/chat/completions → ${redactUrl(values.upstream)}` : 'off (no --upstream): feed only'}\n`);
+    err.write(`  feed   ${feedUrl} (protocol 1)${token ? ', token required' : ''}\n`);
+    err.write(`  model  ${model ? `${model.training.name} (${model.regime}${model.commitmentPoint !== null ? `, T*=${model.commitmentPoint}` : ''}, top-k ${model.signal.topK})` : 'none: monitoring without risk scores; early stop unavailable'}\n`);
+    err.write('  Ctrl-C to stop\n');
+
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    err.write('failmode serve: shutting down\n');
+    await handle.close();
+    return 0;
+  },
+};
+
+/** A URL for display: user name and password removed. */
+function redactUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '(invalid URL)';
+  }
+}
