@@ -24,6 +24,7 @@ import { windowColumn } from '../features/columns.ts';
 import { FailmodeError } from '../errors.ts';
 import { detectWindows, prefinalLengthColumn, windowColumns } from './analysis/column-sets.ts';
 import { MIN_FAILURES } from './cv-lr.ts';
+import type { LineChartSpec } from '../plots/line-chart.ts';
 import type { Frame } from './frame.ts';
 import { failureLabels } from './table/failure-labels.ts';
 
@@ -382,4 +383,115 @@ function thin<T>(xs: readonly T[], max: number): T[] {
   const out: T[] = [];
   for (let k = 0; k < max; k++) out.push(xs[Math.round((k * (xs.length - 1)) / (max - 1))]!);
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reports
+
+const pct = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : `${(100 * x).toFixed(1)}%`);
+const num = (x: number, d = 3): string => (Number.isFinite(x) ? x.toFixed(d) : '—');
+
+/** The best method-independent summary of one window: the operating point (or null) of each method. */
+export function methodPoint(w: WindowStopResult, method: string, which: 'best' | 'crossFitted'): StopPoint | null {
+  const m = w.methods.find((x) => x.method === method);
+  return m ? m[which] : null;
+}
+
+/** Markdown report of one table's evaluation. */
+export function earlyStopMarkdown(r: EarlyStopEvalResult, title = r.file): string {
+  const P = r.minPrecision.toFixed(2);
+  const lines: string[] = [];
+  lines.push(`# Early stopping — ${title}`, '');
+  lines.push(`File \`${r.file}\`; ${r.prefinal.active ? 'prefinal working frame (rows with a final-answer line; prefinal window features)' : `regular features${r.prefinal.fallback ? ` (prefinal requested, fell back: ${r.prefinal.fallback})` : ''}`}; n = ${r.n}, failures = ${r.failures} (${pct(r.failures / r.n)})${r.excludedMissingCorrect ? `; ${r.excludedMissingCorrect} rows without a label left out` : ''}.`);
+  lines.push(`A sample is stopped at token T when its out-of-fold failure score ≥ θ and it is still running (\`${r.stopLengthColumn}\` > T). Tokens saved = Σ over stopped samples of (\`${r.lengthColumn}\` − T) / Σ \`${r.lengthColumn}\` over all samples. Baselines (DeepConf-style): the raw window mean NLL / mean entropy as the score.`, '');
+  lines.push(`## Most tokens saved at stop precision ≥ ${P}`, '');
+  lines.push('Threshold chosen on the evaluated rows (optimistic, equally for every method) / cross-fitted (threshold from the other 4 folds, realised precision shown).', '');
+  lines.push('| T | method | θ | stopped | precision | recall | tokens saved | cross-fitted: stopped | precision | tokens saved |');
+  lines.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const w of r.windows) {
+    for (const m of w.methods) {
+      const b = m.best;
+      const c = m.crossFitted;
+      lines.push(`| ${w.T} | ${m.method} | ${b ? num(b.threshold) : '—'} | ${b ? pct(b.stopShare) : 'not reached'} | ${b ? pct(b.precision) : '—'} | ${b ? pct(b.recall) : '—'} | ${b ? pct(b.tokensSavedShare) : '0.0%'} | ${pct(c.stopShare)} | ${pct(c.precision)} | ${pct(c.tokensSavedShare)} |`);
+    }
+  }
+  lines.push('', '## By percentile of each method\'s own score (stop the top 100 − q %)', '');
+  lines.push('| T | method | q | θ | stopped | precision | recall | tokens saved |');
+  lines.push('|---:|---|---:|---:|---:|---:|---:|---:|');
+  for (const w of r.windows) {
+    for (const m of w.methods) {
+      for (const { q, point } of m.percentiles) {
+        lines.push(`| ${w.T} | ${m.method} | ${q} | ${num(point.threshold)} | ${pct(point.stopShare)} | ${pct(point.precision)} | ${pct(point.recall)} | ${pct(point.tokensSavedShare)} |`);
+      }
+    }
+  }
+  lines.push('', `Rows per window: ${r.windows.map((w) => `T=${w.T}: ${w.n} scored, ${w.stoppable} still running at T`).join('; ')}.`, '');
+  return lines.join('\n');
+}
+
+/** The plot: tokens saved at stop precision ≥ target by window, per method (solid: best point; dashed: cross-fitted). */
+export function earlyStopChartSpec(r: EarlyStopEvalResult, title?: string): LineChartSpec {
+  const colors: Record<string, string> = { classifier: '#2166AC', nll_mean: '#D6604D', entropy_mean: '#4D9221' };
+  const label: Record<string, string> = { classifier: 'Classifier (OOF)', nll_mean: 'Mean NLL', entropy_mean: 'Mean entropy' };
+  const methods = [...new Set(r.windows.flatMap((w) => w.methods.map((m) => m.method)))];
+  const series = methods.flatMap((m) => [
+    { label: `${label[m] ?? m}`, color: colors[m] ?? '#333333', markers: 'hollow' as const, strokeWidth: 1.6,
+      points: r.windows.map((w) => ({ x: w.T, y: w.methods.find((x) => x.method === m)?.best?.tokensSavedShare ?? 0 })) },
+    { color: colors[m] ?? '#333333', dash: [4, 3], strokeWidth: 1,
+      points: r.windows.map((w) => ({ x: w.T, y: w.methods.find((x) => x.method === m)?.crossFitted.tokensSavedShare ?? null })) },
+  ]);
+  const ys = series.flatMap((s) => s.points.map((p) => p.y)).filter((y): y is number => y !== null && Number.isFinite(y));
+  const top = Math.max(0.05, ...ys);
+  return {
+    ...(title ? { title: `${title} (dashed: cross-fitted)` } : {}),
+    x: { label: 'Early-window size T (tokens)', scale: 'log', ticks: r.windows.map((w) => w.T), format: 'd' },
+    y: { label: `Tokens saved (precision ≥ ${r.minPrecision})`, domain: [0, Math.min(1, top * 1.15)], format: '.0%' },
+    series,
+    legend: 'upper-left',
+  };
+}
+
+/** The window and point with the most tokens saved at precision ≥ target for one method (null when never reached). */
+export function bestWindow(r: EarlyStopEvalResult, methods: readonly string[]): { T: number; method: string; point: StopPoint; crossFitted: StopPoint } | null {
+  let best: { T: number; method: string; point: StopPoint; crossFitted: StopPoint } | null = null;
+  for (const w of r.windows) {
+    for (const m of w.methods) {
+      if (!methods.includes(m.method) || m.best === null) continue;
+      if (best === null || m.best.tokensSaved / w.totalTokens > best.point.tokensSavedShare) best = { T: w.T, method: m.method, point: m.best, crossFitted: m.crossFitted };
+    }
+  }
+  return best;
+}
+
+/** summary.md of `--all`: per table, tokens saved at stop precision ≥ target, the classifier vs the best baseline. */
+export function summaryMarkdown(rows: ReadonlyArray<{ readonly table: string; readonly result: EarlyStopEvalResult }>, minPrecision: number): string {
+  const P = minPrecision.toFixed(2);
+  const lines = [
+    `# Early stopping on the paper's tables — tokens saved at stop precision ≥ ${P}`,
+    '',
+    'Out-of-fold scores (5-fold CV of the paper\'s logistic regression on the window features, one window T per rule).',
+    `"best": the threshold with the most tokens saved among those reaching precision ≥ ${P} on the evaluated rows, the`,
+    'window T that maximises it (optimistic: both chosen on the same rows, equally for every method). "cross-fitted": at that T,',
+    'the threshold chosen on the other 4 folds and applied to the held-out fold — its realised precision is shown and can',
+    `fall below ${P}. Baseline: the better of the DeepConf-style one-feature rules (window mean NLL, window mean entropy).`,
+    '',
+    '| table | mode | n | failures | classifier: T | stopped | recall | tokens saved | cross-fitted (precision) | baseline: rule@T | tokens saved | cross-fitted (precision) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|',
+  ];
+  let oursWins = 0, baseWins = 0, ties = 0;
+  let oursSum = 0, baseSum = 0;
+  for (const { table, result: r } of rows) {
+    const ours = bestWindow(r, ['classifier']);
+    const base = bestWindow(r, BASELINE_FEATURES);
+    const o = ours?.point.tokensSavedShare ?? 0;
+    const b = base?.point.tokensSavedShare ?? 0;
+    oursSum += o;
+    baseSum += b;
+    if (o > b + 1e-12) oursWins++; else if (b > o + 1e-12) baseWins++; else ties++;
+    const cf = (x: { crossFitted: StopPoint } | null) => (x ? `${pct(x.crossFitted.tokensSavedShare)} (${pct(x.crossFitted.precision)})` : '—');
+    const mode = r.prefinal.active ? 'prefinal' : r.prefinal.requested ? `regular (prefinal fell back: ${r.prefinal.fallback})` : 'regular';
+    lines.push(`| ${table} | ${mode} | ${r.n} | ${pct(r.failures / r.n)} | ${ours ? ours.T : '—'} | ${ours ? pct(ours.point.stopShare) : 'not reached'} | ${ours ? pct(ours.point.recall) : '—'} | ${pct(o)} | ${cf(ours)} | ${base ? `${base.method}@${base.T}` : 'not reached'} | ${pct(b)} | ${cf(base)} |`);
+  }
+  lines.push('', `Tables: ${rows.length}. Classifier saves more tokens on ${oursWins}, the baseline on ${baseWins}, equal on ${ties}. Mean tokens saved: classifier ${pct(rows.length ? oursSum / rows.length : NaN)}, baseline ${pct(rows.length ? baseSum / rows.length : NaN)}.`, '');
+  return lines.join('\n');
 }

@@ -158,3 +158,26 @@ describe('earlyStopEval on a tiny frame', () => {
     assert.equal(r.windows[0]!.methods[0]!.best!.tokensSaved, 1300);
   });
 });
+
+describe('earlyStopEval on a paper table (real out-of-fold scores)', () => {
+  it('reports points that meet the target, shares in [0, 1], and the same rows for every method', async () => {
+    const { loadTable } = await import('../../src/offline/load-table.ts');
+    const { crossValidatedScores } = await import('../../src/offline/cv-lr.ts');
+    const path = new URL('../../../shared/paper/results/gpqa_gpt4o.final.csv', import.meta.url).pathname;
+    const frame = await loadTable(path);
+    const r = earlyStopEval(frame, crossValidatedScores, { prefinal: true });
+    assert.equal(r.prefinal.active, true);
+    assert.equal(r.n, 198);
+    assert.deepEqual(r.windows.map((w) => w.T), [128, 256, 400, 512, 1024, 2048]);
+    for (const w of r.windows) {
+      assert.equal(w.n, 198);
+      for (const m of w.methods) {
+        if (m.best) assert.ok(m.best.precision >= 0.9);
+        for (const p of [m.crossFitted, ...m.curve, ...m.percentiles.map((x) => x.point)]) {
+          assert.ok(p.tokensSavedShare >= 0 && p.tokensSavedShare <= 1);
+          assert.ok(p.stopped <= w.stoppable);
+        }
+      }
+    }
+  });
+});
