@@ -2,10 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Observable, Subject } from 'rxjs';
 import type { MonitorEvent } from '../../src/online/monitor-events.ts';
-import { runWatchTui } from '../../src/tui/run-watch-tui.tsx';
 import { isInteractiveTerminal } from '../../src/tui/is-interactive-terminal.ts';
 import { FakeStdin, FakeStdout, waitFor } from '../fixtures/tui-terminal.ts';
 import { scriptSession, SCENE } from '../fixtures/tui-script.ts';
+
+// Ink prints only the last frame when CI is set (is-in-ci reads the environment once, when Ink loads), and CI runs
+// with CI=true; these tests read the live frames, so Ink is loaded only after those variables are gone.
+delete process.env.CI;
+delete process.env.CONTINUOUS_INTEGRATION;
+const { runWatchTui } = await import('../../src/tui/run-watch-tui.tsx');
 
 const HEADER = { endpoint: 'http://127.0.0.1:1/v1', model: 'm', classifier: { name: 'train', regime: 'committed', commitmentPoint: 400 } };
 
