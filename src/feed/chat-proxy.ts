@@ -31,6 +31,8 @@ export interface FailmodeControls {
   readonly run: string;
   readonly question: string | null;
   readonly reference: string | null;
+  /** Self-consistency guard: the question's sample count and how many must stay unstopped. */
+  readonly keep: { readonly samples: number; readonly minKeep: number } | null;
 }
 
 /** The finish_reason of a chunk that ends a sample failmode stopped. */
@@ -224,7 +226,7 @@ class ProxySession {
       try {
         c.sample = this.o.hub.begin({
           sampleId: ev.sampleId, run: controls.run, question: controls.question ?? this.o.requestId, source: 'proxy',
-          model: ev.model ?? null, earlyStop: this.o.earlyStop, reference: controls.reference,
+          model: ev.model ?? null, earlyStop: this.o.earlyStop, reference: controls.reference, keep: controls.keep,
           onStop: () => {
             this.pendingStops.push(index);
           },
@@ -361,7 +363,9 @@ class ProxySession {
 /**
  * Reads failmode's request controls: header `x-failmode-early-stop: 1` (or `true`) or body `failmode.early_stop: true`;
  * run / question / reference ids from `x-failmode-run`, `x-failmode-question`, `x-failmode-reference` or the body's
- * `failmode.run` / `failmode.question` / `failmode.reference`. Throws on malformed values.
+ * `failmode.run` / `failmode.question` / `failmode.reference`; the self-consistency guard from `x-failmode-samples` /
+ * `x-failmode-min-keep` or `failmode.samples` / `failmode.min_keep` (min-keep defaults to 1 when samples is given).
+ * Throws on malformed values.
  */
 export function failmodeControls(req: IncomingMessage, body: Json): FailmodeControls {
   const fm = body.failmode;
@@ -382,5 +386,18 @@ export function failmodeControls(req: IncomingMessage, body: Json): FailmodeCont
     if (typeof v !== 'string' || v === '' || v.length > max) throw new TypeError(`Expected failmode ${name} to be a non-empty string of at most ${max} characters, got ${JSON.stringify(v).slice(0, 60)}`);
     return v;
   };
-  return { earlyStop, run: str('run', MAX_ID_LENGTH) ?? 'default', question: str('question', MAX_ID_LENGTH), reference: str('reference', 10_000) };
+  const int = (name: 'samples' | 'min_keep', header: string, min: number): number | null => {
+    const raw = f[name] ?? (req.headers[header] === undefined ? undefined : Number(req.headers[header]));
+    if (raw === undefined) return null;
+    if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < min || raw > 100_000) throw new TypeError(`Expected failmode ${name} (or ${header}) to be an integer ≥ ${min}, got ${JSON.stringify(f[name] ?? req.headers[header])}`);
+    return raw;
+  };
+  const samples = int('samples', 'x-failmode-samples', 1);
+  const minKeep = int('min_keep', 'x-failmode-min-keep', 0);
+  const question = str('question', MAX_ID_LENGTH);
+  if (samples !== null && question === null) throw new TypeError('failmode samples (x-failmode-samples) needs a question id (x-failmode-question): the guard counts stops per question');
+  return {
+    earlyStop, run: str('run', MAX_ID_LENGTH) ?? 'default', question, reference: str('reference', 10_000),
+    keep: samples === null ? null : { samples, minKeep: minKeep ?? 1 },
+  };
 }

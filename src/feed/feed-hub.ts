@@ -39,6 +39,8 @@ export class FeedHub {
   private readonly o: Required<FeedHubOptions>;
   private totals = { started: 0, stopped: 0, finished: 0, tokens: 0 };
   private pushSeq = 0;
+  /** Stops per (run, question), for the self-consistency keep guard; bounded like the vote board. */
+  private readonly stops = new Map<string, number>();
 
   constructor(options: FeedHubOptions) {
     this.o = {
@@ -65,6 +67,14 @@ export class FeedHub {
     }, {
       createMonitor: this.o.createMonitor, stopPolicy: this.o.stopPolicy, publish, wantsTicks: this.o.wantsTicks, now: this.o.now,
       tally: (s) => this.votes.add(s.init.run, s.init.question, s.sampleId, s.answer, s.stopped, this.o.now()),
+      stopsOf: (run, question) => this.stops.get(JSON.stringify([run, question])) ?? 0,
+      countStop: (run, question) => {
+        const key = JSON.stringify([run, question]);
+        const n = (this.stops.get(key) ?? 0) + 1;
+        this.stops.delete(key);
+        this.stops.set(key, n);
+        if (this.stops.size > 10_000) this.stops.delete(this.stops.keys().next().value!);
+      },
     });
     this.live.set(init.sampleId, sample);
     this.totals.started++;

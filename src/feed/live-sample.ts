@@ -23,6 +23,11 @@ export interface LiveSampleInit {
   /** Stop the sample when the stop policy fires (else risks are only reported). */
   readonly earlyStop: boolean;
   readonly reference: string | null;
+  /**
+   * Self-consistency guard for policy stops: the question has `samples` samples in all, and a stop that would leave
+   * fewer than `minKeep` of them unstopped is skipped (the sample runs on and still votes). Client stops ignore it.
+   */
+  readonly keep?: { readonly samples: number; readonly minKeep: number } | null;
   /** Called once when the sample is stopped (abort the upstream request / tell the pushing client). */
   readonly onStop?: (msg: StopMessage) => void;
   /** Called once when the sample has finished (after its `sample_finished`). */
@@ -38,6 +43,9 @@ export interface LiveSampleContext {
   readonly wantsTicks: (run: string) => boolean;
   /** A finished sample's answer goes to the vote board; returns its question's `vote`. */
   readonly tally: (sample: LiveSample) => ServerMessage;
+  /** Samples of (run, question) stopped so far, and counting one more (for the `keep` guard). */
+  readonly stopsOf: (run: string, question: string) => number;
+  readonly countStop: (run: string, question: string) => void;
   readonly now: () => number;
 }
 
@@ -105,7 +113,8 @@ export class LiveSample {
     if (this.pendingSignal) {
       const signal = this.pendingSignal;
       this.pendingSignal = null;
-      this.stop(signal.reason, signal);
+      const keep = this.init.keep;
+      if (!keep || this.ctx.stopsOf(this.init.run, this.init.question) < keep.samples - keep.minKeep) this.stop(signal.reason, signal);
     }
     if (this.endAfterMonitor) {
       this.endAfterMonitor = false;
@@ -120,6 +129,7 @@ export class LiveSample {
   stop(reason: StopReason, signal: StopSignal | null = null): boolean {
     if (this.stopped || this.ended) return false;
     this.stopped = true;
+    this.ctx.countStop(this.init.run, this.init.question);
     this.stopInfo = signal;
     const msg: StopMessage = {
       type: 'stop', run: this.init.run, sampleId: this.sampleId, reason,

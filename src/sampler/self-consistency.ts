@@ -43,6 +43,11 @@ export interface SamplerOptions {
   /** Run tag for failmode serve's feed (`x-failmode-run`). Default: the run id. */
   readonly runTag?: string;
   readonly extraBody?: Readonly<Record<string, unknown>>;
+  /**
+   * Sends `seed: seed + completion_idx` with each sample (engines that honour it, vLLM and the simulator, then give the
+   * same traces on a rerun: runs with and without early stopping can be compared sample by sample).
+   */
+  readonly seed?: number;
   /** Each completed question with its samples. */
   readonly onQuestion?: (q: QuestionLine, samples: readonly SampleLine[]) => void;
   readonly onProgress?: (p: SamplerProgress) => void;
@@ -173,10 +178,16 @@ export async function runSelfConsistency(questions: readonly Question[], log: Re
       model: o.model, messages, n: 1, logprobs: true, top_logprobs: topLogprobs, stream_options: { include_usage: true },
       ...(o.maxTokens !== undefined ? { max_tokens: o.maxTokens } : {}),
       ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
+      ...(o.seed !== undefined ? { seed: o.seed + k } : {}),
       ...o.extraBody,
     };
     const headers: Record<string, string> = { 'x-failmode-run': o.runTag ?? runId, 'x-failmode-question': st.q.id };
-    if (o.earlyStop && !localStop) headers['x-failmode-early-stop'] = '1';
+    if (o.earlyStop && !localStop) {
+      headers['x-failmode-early-stop'] = '1';
+      // The server applies the same keep guard: it counts this question's stops (run + question ids).
+      headers['x-failmode-samples'] = String(o.n);
+      headers['x-failmode-min-keep'] = String(minKeep);
+    }
     // The reference lets failmode serve's feed report correctness; only plain ASCII fits a header unchanged.
     if (st.q.answer !== null && st.q.answer.length <= 1000 && /^[\x20-\x7e]*$/.test(st.q.answer)) headers['x-failmode-reference'] = st.q.answer;
 

@@ -129,18 +129,24 @@ describe('failmode sample: self-consistency on the simulator', () => {
     });
     after(async () => serve.close());
 
-    it('asks the server to stop (x-failmode-early-stop) and records its failmode_stop ends', async () => {
-      const log = await ResultsLog.open(null);
+    it('asks the server to stop (x-failmode-early-stop) and records its failmode_stop ends; the server keeps min-keep samples', async () => {
       const lines: SampleLine[] = [];
-      const summary = await runSelfConsistency(questions.slice(0, 1), log, base({
+      const opts = base({
         baseURL: `${serve.url}/v1`, earlyStop: true, n: 3, extraBody: { failmode_sim: { reference: 'B', length: 3000 } },
         onQuestion: (_q, s) => lines.push(...s),
-      }));
-      assert.equal(summary.stopped, 3);
+      });
+      // min-keep 0: every flagged sample is stopped by the proxy.
+      const all = await runSelfConsistency(questions.slice(0, 1), await ResultsLog.open(null), { ...opts, minKeep: 0 });
+      assert.equal(all.stopped, 3);
       assert.ok(lines.every((s) => s.stopped && s.stop_reason === 'server' && s.finish_reason === 'failmode_stop' && s.tokens === 128));
-      const started = serve.hub.stats();
-      assert.ok(started.stopped >= 3);
-      assert.equal(serve.hub.votes.size >= 1, true);
+      // Default min-keep 1 (sent as x-failmode-samples / x-failmode-min-keep): the server lets the last one finish.
+      lines.length = 0;
+      const kept = await runSelfConsistency(questions.slice(0, 1), await ResultsLog.open(null), opts);
+      assert.equal(kept.stopped, 2);
+      const survivor = lines.find((s) => !s.stopped)!;
+      assert.equal(survivor.tokens, 3000);
+      assert.match(survivor.answer ?? '', /^[ABCD]$/);
+      assert.ok(serve.hub.stats().stopped >= 5);
     });
   });
 });

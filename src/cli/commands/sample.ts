@@ -38,6 +38,8 @@ Options
   --max-tokens N         max_tokens per sample
   --temperature T        sampling temperature (default: the server's)
   --top-logprobs K       top_logprobs asked for (default: the model's top-k, else 20)
+  --seed S               send seed S + completion index with each sample (reproducible traces where the engine
+                         honours it: a run with and one without --early-stop then see the same samples)
   --out FILE.jsonl       results file (appended; a rerun resumes)
   --json                 print the final summary as JSON
   -h, --help             show this help
@@ -72,6 +74,7 @@ export const command: Command = {
       'max-tokens': { type: 'string' },
       temperature: { type: 'string' },
       'top-logprobs': { type: 'string' },
+      seed: { type: 'string' },
       out: { type: 'string' },
       json: { type: 'boolean' },
     }, false);
@@ -97,6 +100,7 @@ export const command: Command = {
     const maxTokens = numberOption('max-tokens', values['max-tokens'], { integer: true, min: 1 });
     const temperature = numberOption('temperature', values.temperature, { min: 0, max: 2 });
     const topLogprobs = numberOption('top-logprobs', values['top-logprobs'], { integer: true, min: 0, max: 1000 });
+    const seed = numberOption('seed', values.seed, { integer: true, min: 0 });
     let profile = choiceOption('profile', values.profile, PROFILES);
 
     let model: ModelFile | null = null;
@@ -139,7 +143,7 @@ export const command: Command = {
         baseURL: values['base-url'], apiKey, model: values.model, n, earlyStop: values['early-stop'] === true, monitorModel: model,
         profile, vote: voteMethod, concurrency, stopPolicy, minKeep, system: values.system ?? null,
         ...(maxTokens !== undefined ? { maxTokens } : {}), ...(temperature !== undefined ? { temperature } : {}),
-        ...(topLogprobs !== undefined ? { topLogprobs } : {}),
+        ...(topLogprobs !== undefined ? { topLogprobs } : {}), ...(seed !== undefined ? { seed } : {}),
         signal: controller.signal,
         onQuestion: (q) => {
           if (values.json) return;
