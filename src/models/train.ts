@@ -3,9 +3,10 @@ import { FailmodeError } from '../errors.ts';
 import { columnMedian } from '../offline/impute.ts';
 import { crossValidatedScores } from '../offline/cv-lr.ts';
 import { averagePrecision, rocAuc } from '../offline/metrics.ts';
-import { fullColumns, prefinalLengthColumn, prefinalRemapping, windowColumns } from '../offline/analysis/column-sets.ts';
+import { fullColumns, windowColumns } from '../offline/analysis/column-sets.ts';
 import { runAnalysis } from '../offline/analyze.ts';
 import { failureLabels } from '../offline/table/failure-labels.ts';
+import { prefinalWorkingFrame } from '../offline/analysis/prefinal-working-frame.ts';
 import type { AnalysisMode, AnalysisResult } from '../offline/analysis-result.ts';
 import { Frame } from '../offline/frame.ts';
 import { fitLogisticRegression } from './logistic-regression.ts';
@@ -139,27 +140,13 @@ export function trainModel(frame: Frame, opts: TrainOptions): TrainResult {
  */
 export function workingFrame(input: Frame, analysis: AnalysisResult): { frame: Frame; y: Uint8Array; prefinal: boolean; liveName: (col: string) => string } {
   const labels = failureLabels(input);
-  let frame = labels.frame;
-  let y = labels.y;
-  let remap = new Map<string, string>();
-  const prefinal = analysis.prefinal?.active === true;
-  if (prefinal) {
-    const lenCol = prefinalLengthColumn(frame)!;
-    const len = frame.numeric(lenCol)!;
-    const rows: number[] = [];
-    for (let i = 0; i < len.length; i++) if (len[i]! > 0) rows.push(i);
-    const sub = frame.selectRows(rows);
-    const assignments = prefinalRemapping(sub);
-    frame = sub.withColumns(assignments);
-    y = Uint8Array.from(rows, (i) => labels.y[i]!);
-    remap = new Map(assignments.map(([target, from]) => [target, from]));
-  }
+  const { frame, y, prefinal, remapped } = prefinalWorkingFrame(labels.frame, labels.y, analysis.prefinal !== null);
   let failures = 0;
   for (let i = 0; i < y.length; i++) failures += y[i]!;
   if (frame.nRows !== analysis.overview.n || failures !== analysis.overview.failures) {
     throw new FailmodeError(`internal error: training frame has ${frame.nRows} rows / ${failures} failures, the analysis ${analysis.overview.n} / ${analysis.overview.failures}`, 'FAILMODE_ERR_INTERNAL', 1);
   }
-  return { frame, y, prefinal, liveName: (col) => remap.get(col) ?? col };
+  return { frame, y, prefinal: prefinal?.active === true, liveName: (col) => remapped.get(col) ?? col };
 }
 
 /** One window's classifier on all rows, with its out-of-fold quality and stop threshold; null when no column is usable. */

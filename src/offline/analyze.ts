@@ -2,9 +2,9 @@ import { BASE_FEATURES, MAX_FEATURES, MEAN_FEATURES } from '../features/columns.
 import { FailmodeError } from '../errors.ts';
 import type { AnalysisMode, AnalysisResult, CvEstimate, DeltaEstimate, WindowDelta, WindowEstimate } from './analysis-result.ts';
 import { categoricalCodes } from './analysis/categorical-codes.ts';
-import { available, detectWindows, fullColumns, prefinalLengthColumn, prefinalRemapping, windowColumns } from './analysis/column-sets.ts';
+import { prefinalWorkingFrame } from './analysis/prefinal-working-frame.ts';
+import { available, detectWindows, fullColumns, prefinalLengthColumn, windowColumns } from './analysis/column-sets.ts';
 import { CvEngine, type CvNumbers } from './analysis/cv-engine.ts';
-import { MIN_FAILURES } from './cv-lr.ts';
 import { deltaVerdict, featureShape, firstMaxIndex, signatureOf } from './analysis/verdict.ts';
 import type { Frame } from './frame.ts';
 import { failureLabels } from './table/failure-labels.ts';
@@ -23,8 +23,6 @@ export interface AnalyzeOptions {
   /** Called as the analysis moves through its sections (for a progress line). */
   readonly onProgress?: (stage: string) => void;
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * The paper's failure-mode analysis (SPEC §3.2–§3.7) of one results table: window ablation with bootstrap CIs, the
@@ -62,29 +60,7 @@ export function runAnalysis(input: Frame, opts: AnalyzeOptions): AnalysisResult 
   }
 
   // --prefinal: restrict to rows with a prefinal length > 0 and remap the prefinal columns onto the primary names.
-  let working = df;
-  let yW = y;
-  let prefinal: Mutable<NonNullable<AnalysisResult['prefinal']>> | null = null;
-  if (opts.prefinal) {
-    const lenCol = prefinalLengthColumn(df);
-    prefinal = { active: false, fallback: null, lengthColumn: lenCol, validRows: 0, validFailures: 0 };
-    if (lenCol === null) {
-      prefinal.fallback = 'no-length-column';
-    } else {
-      const valid = positiveRows(df.numeric(lenCol)!);
-      const ySub = pick(y, valid);
-      prefinal.validRows = valid.length;
-      prefinal.validFailures = sum(ySub);
-      if (prefinal.validFailures < MIN_FAILURES) {
-        prefinal.fallback = 'few-failures';
-      } else {
-        const sub = df.selectRows(valid);
-        working = sub.withColumns(prefinalRemapping(sub));
-        yW = ySub;
-        prefinal.active = true;
-      }
-    }
-  }
+  const { frame: working, y: yW, prefinal } = prefinalWorkingFrame(df, y, opts.prefinal === true);
   const workingCids = opts.clusterCol === undefined ? null
     : working === df ? fullCids : categoricalCodes(working.text(opts.clusterCol)!).codes;
 
