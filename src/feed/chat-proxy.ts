@@ -173,6 +173,8 @@ class ProxySession {
   private meta: Json = {};
   private usage: unknown = undefined;
   private pendingStops: number[] = [];
+  /** True while an upstream chunk is decoded: a stop decided then is announced after the chunk's own tokens. */
+  private inChunk = false;
 
   constructor(o: SessionInit) {
     this.o = o;
@@ -201,11 +203,20 @@ class ProxySession {
     }
     for (const k of ['id', 'created', 'model', 'system_fingerprint'] as const) if (chunk[k] !== undefined && this.meta[k] === undefined) this.meta[k] = chunk[k];
     if (chunk.usage !== undefined && chunk.usage !== null) this.usage = chunk.usage;
-    this.decoder.decodeChunk(chunk, position);
-    this.forward(chunk);
+    this.inChunk = true;
+    try {
+      this.decoder.decodeChunk(chunk, position);
+      this.forward(chunk);
+    } finally {
+      this.inChunk = false;
+    }
+    this.afterStops();
+  }
+
+  /** Announces pending stops; once every choice has ended and one was stopped, ends the response and the engine's work. */
+  private afterStops(): void {
     this.flushStops();
-    if (this.choices.size >= this.o.expectedChoices && this.allClosed() && this.anyStopped()) {
-      // Every choice has ended and at least one was stopped by failmode: end now and stop the engine.
+    if (!this.done && this.choices.size >= this.o.expectedChoices && this.allClosed() && this.anyStopped()) {
       this.finishResponse();
       this.o.abort.abort(new Error('failmode early stop'));
     }
@@ -229,6 +240,8 @@ class ProxySession {
           model: ev.model ?? null, earlyStop: this.o.earlyStop, reference: controls.reference, keep: controls.keep,
           onStop: () => {
             this.pendingStops.push(index);
+            // A stop from outside (a feed client's `stop`) takes effect now, not at the next upstream chunk.
+            if (!this.inChunk) this.afterStops();
           },
         });
       } catch (err) {

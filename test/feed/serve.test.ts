@@ -125,6 +125,27 @@ describe('failmode serve: proxy + WebSocket feed on the simulator', () => {
     client.close();
   });
 
+  it('a client `stop` ends the caller\'s stream at once, without waiting for the next upstream chunk', async () => {
+    const slow = await startSimulator({ seed: 4, tokensPerSecond: 2 });
+    const proxy = await startServe({ port: 0, upstream: slow.url, model: constantRiskModel(), heartbeatMs: 60_000 });
+    try {
+      const client = await new FeedClient(`${proxy.url.replace('http', 'ws')}/feed`).open();
+      await client.subscribe('all');
+      const request = postChat(proxy.url, { model: 'sim', messages: messages(MCQ), stream: true, failmode_sim: { length: 1000 } });
+      const started = await client.waitFor((m) => m.type === 'sample_started');
+      const t0 = performance.now();
+      client.send({ type: 'stop', sampleId: (started as Extract<ServerMessage, { type: 'sample_started' }>).sampleId });
+      const r = await request;
+      assert.ok(performance.now() - t0 < 400, `took ${performance.now() - t0} ms (the engine sends a token every 500 ms)`);
+      assert.equal((r.chunks.at(-2) as { choices: Array<{ finish_reason: string }> }).choices[0]!.finish_reason, 'failmode_stop');
+      await waitUntil(() => slow.stats().aborted === 1);
+      client.close();
+    } finally {
+      await proxy.close();
+      await slow.close();
+    }
+  });
+
   it('answers non-streaming callers with one assembled chat.completion (failmode_stop when stopped)', async () => {
     const r = await postChat(serve.url, {
       model: 'sim', messages: messages(MCQ), failmode: { early_stop: true }, failmode_sim: { kind: 'committed', length: 2000 },

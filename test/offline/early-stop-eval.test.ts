@@ -181,3 +181,31 @@ describe('earlyStopEval on a paper table (real out-of-fold scores)', () => {
     }
   });
 });
+
+describe('earlyStopEval fitOn: running', () => {
+  it('cross-validates window T only on rows still running at T and keeps the finished rows (unstoppable) in the totals', () => {
+    const n = 12;
+    const data: Record<string, unknown[]> = {
+      correct: Array.from({ length: n }, (_, i) => i % 2),
+      generated_len: Array.from({ length: n }, (_, i) => (i < 4 ? 50 : 500)),
+      nll_mean_w100: Array.from({ length: n }, (_, i) => (i % 2 ? 0.1 : 2 + i / 100)),
+    };
+    const frame = new Frame('t.csv', Object.keys(data), n, (name) => data[name]!);
+    const seen: number[] = [];
+    const scorer: OofScorer = (columns, y) => {
+      seen.push(y.length);
+      return { rowScores: columns[0]!, rows: Array.from(columns[0]!, (_, i) => i) };
+    };
+    const r = earlyStopEval(frame, scorer, { windows: [100], fitOn: 'running' });
+    assert.deepEqual(seen, [8], 'only the 8 rows longer than T = 100');
+    assert.equal(r.fitOn, 'running');
+    const w = r.windows[0]!;
+    assert.equal(w.n, 12);
+    assert.equal(w.stoppable, 8);
+    assert.equal(w.totalTokens, 4 * 50 + 8 * 500);
+    // Failures (even rows 4, 6, 8, 10 among the running ones) score ≥ 2: all four stopped at precision 1.
+    const best = w.methods[0]!.best!;
+    assert.equal(best.stopped, 4);
+    assert.equal(best.tokensSaved, 4 * 400);
+  });
+});

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from '../main.ts';
-import { expandNumericListFlags, numberListOption, numberOption, parseCommandArgs } from '../args.ts';
+import { choiceOption, expandNumericListFlags, numberListOption, numberOption, parseCommandArgs } from '../args.ts';
 import { FailmodeError, usageError } from '../../errors.ts';
 import type { EarlyStopEvalResult } from '../../offline/early-stop-eval.ts';
 
@@ -23,6 +23,9 @@ Options
   --prefinal            the paper's --prefinal working frame (rows with a final-answer line, prefinal features)
   --windows T …         windows (default: every window the table has)
   --min-precision P     target stop precision of the summary (default 0.9)
+  --fit-on ROWS         all (default: the classifier is cross-validated on every row, as the paper and
+                        \`failmode train\` fit it) | running (window T's classifier on the rows still running at T only —
+                        the population the live stop rule scores). --all writes both (NAME.md, NAME.running.md)
   --out DIR             output directory (default results/early-stop)
   --all RESULTS_DIR     every paper table found in RESULTS_DIR
   --no-plot             skip the plots
@@ -41,6 +44,7 @@ export const command: Command = {
       prefinal: { type: 'boolean' },
       windows: { type: 'string', multiple: true },
       'min-precision': { type: 'string' },
+      'fit-on': { type: 'string' },
       out: { type: 'string' },
       all: { type: 'string' },
       'no-plot': { type: 'boolean' },
@@ -52,6 +56,7 @@ export const command: Command = {
     }
     const windows = numberListOption('windows', values.windows, { integer: true, min: 1 });
     const minPrecision = numberOption('min-precision', values['min-precision'], { min: 0.01, max: 1 }) ?? 0.9;
+    const fitOn = choiceOption('fit-on', values['fit-on'], ['all', 'running'] as const) ?? 'all';
     const outDir = values.out ?? 'results/early-stop';
     const plot = values['no-plot'] !== true;
     const { earlyStopEval } = await import('../../offline/early-stop-eval.ts');
@@ -62,7 +67,7 @@ export const command: Command = {
       if (positionals.length > 0) throw usageError('--all takes a results directory, not files');
       const { PAPER_TABLES } = await import('../../offline/reproduce/manifest.ts');
       await mkdir(outDir, { recursive: true });
-      const rows: Array<{ table: string; result: EarlyStopEvalResult }> = [];
+      const rows: Array<{ table: string; result: EarlyStopEvalResult; running: EarlyStopEvalResult }> = [];
       for (const t of PAPER_TABLES) {
         const path = join(values.all, t.input);
         process.stderr.write(`early-stop-eval: ${t.table} (${t.input}, ${t.mode})\n`);
@@ -73,9 +78,12 @@ export const command: Command = {
           process.stderr.write(`  skipped: ${(err as Error).message}\n`);
           continue;
         }
-        const result = earlyStopEval(frame, crossValidatedScores, { prefinal: t.mode === 'prefinal', ...(windows ? { windows } : {}), minPrecision });
+        const opts = { prefinal: t.mode === 'prefinal', ...(windows ? { windows } : {}), minPrecision };
+        const result = earlyStopEval(frame, crossValidatedScores, opts);
+        const running = earlyStopEval(frame, crossValidatedScores, { ...opts, fitOn: 'running' });
         await writeOutputs(outDir, t.table, result, plot);
-        rows.push({ table: t.table, result });
+        await writeOutputs(outDir, `${t.table}.running`, running, plot);
+        rows.push({ table: t.table, result, running });
       }
       const { summaryMarkdown } = await import('../../offline/early-stop-eval.ts');
       await writeFile(join(outDir, 'summary.md'), summaryMarkdown(rows, minPrecision));
@@ -87,9 +95,9 @@ export const command: Command = {
     if (positionals.length !== 1) throw usageError('Expected one results file: failmode early-stop-eval FILE (or --all RESULTS_DIR)');
     const file = positionals[0]!;
     const frame = await loadTable(file);
-    const result = earlyStopEval(frame, crossValidatedScores, { prefinal: values.prefinal === true, ...(windows ? { windows } : {}), minPrecision });
+    const result = earlyStopEval(frame, crossValidatedScores, { prefinal: values.prefinal === true, ...(windows ? { windows } : {}), minPrecision, fitOn });
     if (result.windows.length === 0) throw new FailmodeError(`${file}: no window could be scored (need window feature columns like entropy_mean_w128 and ≥ 5 failures)`);
-    const name = basename(file, extname(file));
+    const name = basename(file, extname(file)) + (fitOn === 'running' ? '.running' : '');
     await writeOutputs(outDir, name, result, plot);
     if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else {
