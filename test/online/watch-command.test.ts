@@ -91,3 +91,29 @@ test('a refused connection ends the run with exit code 1 and a stream_error line
   const ev = lines(await readFile(out, 'utf8'));
   assert.ok(ev.some((e) => e.type === 'stream_error' && e.fatal === true));
 });
+
+test('--replay - reads the SSE stream from stdin: the same events as the file', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const fixture = fileURLToPath(new URL('../fixtures/stream-malformed.sse', import.meta.url));
+  const bin = fileURLToPath(new URL('../../bin/failmode', import.meta.url));
+  const dir = await mkdtemp(join(tmpdir(), 'failmode-stdin-'));
+  const fromFile = join(dir, 'file.jsonl');
+  assert.equal(await quietly(() => command.run(['--replay', fixture, '--no-tui', '--jsonl', fromFile])), 0);
+  const r = spawnSync(process.execPath, [bin, 'watch', '--replay', '-', '--no-tui', '--jsonl', '-'], { input: await readFile(fixture), encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const strip = (evs: Record<string, unknown>[]) => evs.map(({ t: _t, ...e }) => (e.type === 'final' ? { ...e, record: { ...(e.record as object), latency_s: null } } : e));
+  const expected = strip(lines(await readFile(fromFile, 'utf8')));
+  assert.ok(expected.some((e) => e.type === 'stream_error') && expected.some((e) => e.type === 'final'));
+  assert.deepEqual(strip(lines(r.stdout)), expected);
+});
+
+test('replay inputs that cannot be read are one-line usage errors (exit 2)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'failmode-replay-bad-'));
+  const expectError = async (argv: string[], re: RegExp) => {
+    await assert.rejects(() => command.run([...argv, '--no-tui', '--jsonl', join(dir, 'e.jsonl')]), (err: unknown) => err instanceof FailmodeError && err.exitCode === 2 && re.test(err.message) && !err.message.includes('\n'));
+  };
+  await expectError(['--replay', join(dir, 'missing.sse')], /cannot read --replay .*missing\.sse: no such file/);
+  await expectError(['--replay', dir], /cannot read --replay .*: it is a directory/);
+  await expectError(['--replay-jsonl', join(dir, 'missing.jsonl')], /cannot read --replay-jsonl .*missing\.jsonl: no such file/);
+});
+

@@ -1,5 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open as openFile, readFile, stat } from 'node:fs/promises';
 import { EMPTY, Observable, Subject, defer, from, mergeMap, takeUntil, filter, tap, type Subscription } from 'rxjs';
 import type { Command } from '../main.ts';
 import { choiceOption, expandNumericListFlags, numberListOption, numberOption, parseCommandArgs } from '../args.ts';
@@ -40,8 +40,8 @@ Sources
   --concurrency C         requests in flight at once with --prompts (default 4)
   --api-key-env VAR       environment variable holding the API key (default OPENAI_API_KEY; never printed)
   --reference ANSWER      reference answer for --prompt (enables "correct")
-  --replay FILE.sse       replay a recorded raw SSE stream
-  --replay-jsonl FILE     replay a token-event JSONL recording (see --record)
+  --replay FILE.sse       replay a recorded raw SSE stream (- = stdin)
+  --replay-jsonl FILE     replay a token-event JSONL recording (- = stdin; see --record)
   --demo                  start the built-in simulator and watch 8 completions of a multiple-choice question
   --tokens-per-second R   simulator pace with --demo (default 150 in the live view, 0 = as fast as possible headless)
 
@@ -194,9 +194,9 @@ export const command: Command = {
     }
 
     // ---- outputs
-    let outputs: Outputs;
+    let out: Outputs;
     try {
-      outputs = await openOutputs({ jsonl: useTui ? (jsonlTarget ?? null) : (jsonlTarget ?? '-'), record: values.record, recordsCsv: values['records-csv'], ticks: values.ticks === true });
+      out = await openOutputs({ jsonl: useTui ? (jsonlTarget ?? null) : (jsonlTarget ?? '-'), record: values.record, recordsCsv: values['records-csv'], ticks: values.ticks === true });
     } catch (err) {
       await source.close();
       throw err;
@@ -227,7 +227,7 @@ export const command: Command = {
       };
       const sub: Subscription = source.events$.subscribe({
         next: (ev) => {
-          outputs.recordEvent(ev);
+          out.recordEvent(ev);
           m.push(ev);
           if (ev.type === 'end') markEnded(ev.sampleId);
         },
@@ -241,10 +241,10 @@ export const command: Command = {
       });
       return () => sub.unsubscribe();
     }).pipe(tap((ev) => {
-      if (ev.type === 'final') { stats.samples++; outputs.record(ev.record); }
+      if (ev.type === 'final') { stats.samples++; out.record(ev.record); }
       if (ev.type === 'committed_failure') stats.flagged++;
       if (ev.type === 'stream_error') { stats.errors++; if (ev.fatal) stats.fatal = ev.message; }
-      outputs.event(ev);
+      out.event(ev);
     }));
 
     try {
@@ -262,12 +262,12 @@ export const command: Command = {
           const cleanup = (): void => { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); };
           process.on('SIGINT', onSignal);
           process.on('SIGTERM', onSignal);
-          outputs.onBrokenPipe(() => onSignal());
+          out.onBrokenPipe(() => onSignal());
           sub = events$.subscribe({ complete: () => { cleanup(); resolve(); } });
         });
       }
     } finally {
-      await outputs.close();
+      await out.close();
       await source.close();
     }
     if (!useTui) {
@@ -295,12 +295,15 @@ interface SourceArgs {
 async function openSource(a: SourceArgs): Promise<Source> {
   const v = a.values;
   if (typeof v.replay === 'string') {
-    const { readSseFile } = await import('../../stream/sse-source.ts');
-    return { events$: readSseFile(v.replay), endpoint: `replay ${v.replay}`, modelName: 'replay', choicesPerRequest: Infinity, references: new Map(), close: async () => {} };
+    const { readSseFile, tokenEventsFromSse } = await import('../../stream/sse-source.ts');
+    const events$ = v.replay === '-' ? tokenEventsFromSse(process.stdin) : (await checkReadable(v.replay, '--replay'), readSseFile(v.replay));
+    return { events$, endpoint: `replay ${v.replay === '-' ? 'stdin' : v.replay}`, modelName: 'replay', choicesPerRequest: Infinity, references: new Map(), close: async () => {} };
   }
   if (typeof v['replay-jsonl'] === 'string') {
-    const { readTokenJsonl } = await import('../../stream/jsonl-source.ts');
-    return { events$: readTokenJsonl(v['replay-jsonl']), endpoint: `replay ${v['replay-jsonl']}`, modelName: 'replay', choicesPerRequest: Infinity, references: new Map(), close: async () => {} };
+    const { readTokenJsonl, tokenEventsFromJsonl } = await import('../../stream/jsonl-source.ts');
+    const path = v['replay-jsonl'];
+    const events$ = path === '-' ? tokenEventsFromJsonl(process.stdin) : (await checkReadable(path, '--replay-jsonl'), readTokenJsonl(path));
+    return { events$, endpoint: `replay ${path === '-' ? 'stdin' : path}`, modelName: 'replay', choicesPerRequest: Infinity, references: new Map(), close: async () => {} };
   }
   const { tokenEventsFromOpenAI } = await import('../../stream/openai-source.ts');
   let prompts: PromptSpec[];
@@ -349,6 +352,18 @@ async function openSource(a: SourceArgs): Promise<Source> {
     abortRequest: (id) => abort$.next(id),
     close,
   };
+}
+
+/** A replay input that cannot be read is bad input (exit 2), found before anything starts. */
+async function checkReadable(path: string, flag: string): Promise<void> {
+  try {
+    if ((await stat(path)).isDirectory()) throw new FailmodeError(`cannot read ${flag} ${path}: it is a directory`);
+    await (await openFile(path, 'r')).close();
+  } catch (err) {
+    if (err instanceof FailmodeError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new FailmodeError(`cannot read ${flag} ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code ?? (err as Error).message}`);
+  }
 }
 
 /** Reads the --prompts JSONL: one object per line with `prompt` (or `question`), optional `id`, `reference` (or `answer`), `system`. */
