@@ -92,6 +92,32 @@ test('a refused connection ends the run with exit code 1 and a stream_error line
   assert.ok(ev.some((e) => e.type === 'stream_error' && e.fatal === true));
 });
 
+test('--record-sse: the live run\'s raw stream replayed (--replay) gives the same events and records', async () => {
+  const { startSimulator } = await import('../../src/stream/simulator/start-simulator.ts');
+  const sim = await startSimulator({ port: 0, seed: 11 });
+  const dir = await mkdtemp(join(tmpdir(), 'failmode-record-sse-'));
+  const sse = join(dir, 'run.sse');
+  const liveOut = join(dir, 'live.jsonl');
+  try {
+    const code = await quietly(() => command.run(['--base-url', sim.url, '--model', 'sim', '--prompt', 'Which is a noble gas?\n\n(A) N2\n(B) O2\n(C) Ar\n(D) CO2', '--n', '3', '--max-tokens', '700',
+      '--model-file', MODEL, '--reference', 'C', '--record-sse', sse, '--no-tui', '--jsonl', liveOut]));
+    assert.equal(code, 0);
+  } finally {
+    await sim.close();
+  }
+  const text = await readFile(sse, 'utf8');
+  assert.match(text, /^data: \{"id":/);
+  assert.ok(text.endsWith('data: [DONE]\n\n'), 'the recording ends with the server\'s [DONE]');
+  const replayOut = join(dir, 'replay.jsonl');
+  assert.equal(await quietly(() => command.run(['--replay', sse, '--request-id', 'p0', '--model-file', MODEL, '--reference', 'C', '--no-tui', '--jsonl', replayOut])), 0);
+  // latency_s is the arrival time of the first token, which a byte recording cannot carry; t is the wall clock.
+  const comparable = (path: string) => readFile(path, 'utf8').then((t) => lines(t).map(({ t: _t, ...e }) => (e.type === 'final' ? { ...e, record: { ...(e.record as object), latency_s: null } } : e)));
+  const live = await comparable(liveOut);
+  assert.equal(live.filter((e) => e.type === 'final').length, 3);
+  assert.ok(live.some((e) => e.type === 'risk'));
+  assert.deepEqual(await comparable(replayOut), live);
+});
+
 test('--replay - reads the SSE stream from stdin: the same events as the file', async () => {
   const { spawnSync } = await import('node:child_process');
   const fixture = fileURLToPath(new URL('../fixtures/stream-malformed.sse', import.meta.url));
@@ -107,7 +133,7 @@ test('--replay - reads the SSE stream from stdin: the same events as the file', 
   assert.deepEqual(strip(lines(r.stdout)), expected);
 });
 
-test('replay inputs that cannot be read are one-line usage errors (exit 2)', async () => {
+test('replay inputs that cannot be read and misplaced recording flags are one-line usage errors (exit 2)', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'failmode-replay-bad-'));
   const expectError = async (argv: string[], re: RegExp) => {
     await assert.rejects(() => command.run([...argv, '--no-tui', '--jsonl', join(dir, 'e.jsonl')]), (err: unknown) => err instanceof FailmodeError && err.exitCode === 2 && re.test(err.message) && !err.message.includes('\n'));
@@ -115,5 +141,10 @@ test('replay inputs that cannot be read are one-line usage errors (exit 2)', asy
   await expectError(['--replay', join(dir, 'missing.sse')], /cannot read --replay .*missing\.sse: no such file/);
   await expectError(['--replay', dir], /cannot read --replay .*: it is a directory/);
   await expectError(['--replay-jsonl', join(dir, 'missing.jsonl')], /cannot read --replay-jsonl .*missing\.jsonl: no such file/);
+  await expectError(['--replay-jsonl', join(dir, 'missing.jsonl'), '--request-id', 'p0'], /--request-id names the samples of a --replay/);
+  await expectError(['--replay', join(dir, 'missing.sse'), '--record-sse', join(dir, 'x.sse')], /--record-sse records a live request/);
+  const prompts = join(dir, 'two.jsonl');
+  await writeFile(prompts, '{"prompt": "a"}\n{"prompt": "b"}\n');
+  await expectError(['--base-url', 'http://127.0.0.1:9/v1', '--model', 'm', '--prompts', prompts, '--record-sse', join(dir, 'x.sse')], /--record-sse records one request's raw stream, but .*two\.jsonl has 2 prompts/);
 });
 

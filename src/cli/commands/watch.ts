@@ -40,7 +40,9 @@ Sources
   --concurrency C         requests in flight at once with --prompts (default 4)
   --api-key-env VAR       environment variable holding the API key (default OPENAI_API_KEY; never printed)
   --reference ANSWER      reference answer for --prompt (enables "correct")
-  --replay FILE.sse       replay a recorded raw SSE stream (- = stdin)
+  --replay FILE.sse       replay a recorded raw SSE stream (- = stdin; see --record-sse)
+  --request-id ID         sample ids ID:0, ID:1 … for --replay (default: the chunks' own id); give the live run's
+                          prompt id (p0 for --prompt, demo for --demo) to get its records back exactly
   --replay-jsonl FILE     replay a token-event JSONL recording (- = stdin; see --record)
   --demo                  start the built-in simulator and watch 8 completions of a multiple-choice question
   --tokens-per-second R   simulator pace with --demo (default 150 in the live view, 0 = as fast as possible headless)
@@ -59,6 +61,8 @@ Output
   --jsonl OUT|-           write events as JSON lines to OUT (- = stdout; the default when headless)
   --ticks                 also write per-token ticks (type "token") to the JSON lines
   --record FILE.jsonl     record the incoming token events (replay with --replay-jsonl)
+  --record-sse FILE.sse   record the server's raw SSE stream of one request (--prompt, --demo or a one-line
+                          --prompts file; replay with --replay). A stopped request's recording ends without [DONE]
   --records-csv OUT.csv   write the final sample records as CSV (\`failmode analyze\` / \`train\` read it)
   --early-stop            stop a sample's request as soon as it is flagged (committed_failure)
   --no-tui                never open the live view
@@ -69,6 +73,8 @@ Examples
   failmode watch --base-url http://127.0.0.1:8000/v1 --model Qwen/Qwen3-8B --prompts gpqa.jsonl --n 4 \\
       --model-file gpqa.model.json --records-csv gpqa.live.csv --no-tui
   failmode watch --replay-jsonl run.jsonl --model-file gpqa.model.json --jsonl - | jq 'select(.type=="committed_failure")'
+  failmode watch --base-url http://127.0.0.1:8000/v1 --model sim --prompt "6*7?" --n 4 --record-sse run.sse --no-tui
+  failmode watch --replay run.sse --request-id p0 --no-tui --jsonl replay.jsonl
 `;
 
 const DEMO_QUESTION = 'A spin-1/2 particle is in the state (|up> + 2|down>)/sqrt(5). What is the probability of measuring spin down along z?\n\n(A) 1/5\n(B) 4/5\n(C) 2/5\n(D) 1/2';
@@ -104,6 +110,7 @@ export const command: Command = {
       'api-key-env': { type: 'string' },
       reference: { type: 'string' },
       replay: { type: 'string' },
+      'request-id': { type: 'string' },
       'replay-jsonl': { type: 'string' },
       demo: { type: 'boolean' },
       'tokens-per-second': { type: 'string' },
@@ -117,6 +124,7 @@ export const command: Command = {
       jsonl: { type: 'string' },
       ticks: { type: 'boolean' },
       record: { type: 'string' },
+      'record-sse': { type: 'string' },
       'records-csv': { type: 'string' },
       'early-stop': { type: 'boolean' },
       'no-tui': { type: 'boolean' },
@@ -139,6 +147,8 @@ export const command: Command = {
       if ((prompt === undefined) === (values.prompts === undefined)) throw usageError('Expected exactly one of --prompt TEXT or --prompts FILE.jsonl');
       try { new URL(values['base-url']); } catch { throw usageError(`Expected --base-url to be a URL like http://127.0.0.1:8000/v1, got \`${values['base-url']}\``); }
     }
+    if (values['request-id'] !== undefined && values.replay === undefined) throw usageError('--request-id names the samples of a --replay FILE.sse; other sources have their own ids');
+    if (values['record-sse'] !== undefined && !live && !values.demo) throw usageError('--record-sse records a live request\'s raw stream (--base-url … or --demo); a replay is already a recording');
     const n = numberOption('n', values.n, { integer: true, min: 1, max: 128 }) ?? 1;
     const maxTokens = numberOption('max-tokens', values['max-tokens'], { integer: true, min: 1 });
     const temperature = numberOption('temperature', values.temperature, { min: 0, max: 2 });
@@ -177,8 +187,11 @@ export const command: Command = {
     }
 
     // ---- source
+    let outputs: Outputs | undefined;
     const source = await openSource({
       values, prompt, n, maxTokens, temperature, concurrency, topK, tokensPerSecond: tokensPerSecond ?? (useTui ? 150 : 0),
+      // Outputs open before the stream is subscribed, so no SSE line can arrive earlier.
+      ...(values['record-sse'] !== undefined ? { recordSse: (line: string) => outputs?.recordSse(line) } : {}),
     });
 
     const monitorOpts: MonitorOptions = {
@@ -196,11 +209,12 @@ export const command: Command = {
     // ---- outputs
     let out: Outputs;
     try {
-      out = await openOutputs({ jsonl: useTui ? (jsonlTarget ?? null) : (jsonlTarget ?? '-'), record: values.record, recordsCsv: values['records-csv'], ticks: values.ticks === true });
+      out = await openOutputs({ jsonl: useTui ? (jsonlTarget ?? null) : (jsonlTarget ?? '-'), record: values.record, recordSse: values['record-sse'], recordsCsv: values['records-csv'], ticks: values.ticks === true });
     } catch (err) {
       await source.close();
       throw err;
     }
+    outputs = out;
     const stats = { samples: 0, flagged: 0, errors: 0, fatal: null as string | null };
 
     // ---- the monitored stream: per-sample stop (user key or --early-stop) ends the sample and, once every choice of
@@ -290,13 +304,16 @@ interface SourceArgs {
   concurrency: number;
   topK: number;
   tokensPerSecond: number;
+  /** Receives every SSE line of the live request (`data: …`, --record-sse). */
+  recordSse?: (line: string) => void;
 }
 
 async function openSource(a: SourceArgs): Promise<Source> {
   const v = a.values;
   if (typeof v.replay === 'string') {
     const { readSseFile, tokenEventsFromSse } = await import('../../stream/sse-source.ts');
-    const events$ = v.replay === '-' ? tokenEventsFromSse(process.stdin) : (await checkReadable(v.replay, '--replay'), readSseFile(v.replay));
+    const opts = typeof v['request-id'] === 'string' ? { requestId: v['request-id'] } : {};
+    const events$ = v.replay === '-' ? tokenEventsFromSse(process.stdin, opts) : (await checkReadable(v.replay, '--replay'), readSseFile(v.replay, opts));
     return { events$, endpoint: `replay ${v.replay === '-' ? 'stdin' : v.replay}`, modelName: 'replay', choicesPerRequest: Infinity, references: new Map(), close: async () => {} };
   }
   if (typeof v['replay-jsonl'] === 'string') {
@@ -330,6 +347,8 @@ async function openSource(a: SourceArgs): Promise<Source> {
     prompts = typeof v.prompts === 'string'
       ? await readPrompts(v.prompts)
       : [{ id: 'p0', prompt: a.prompt as string, ...(typeof v.reference === 'string' ? { reference: v.reference } : {}) }];
+    // Concurrent requests would interleave their events in one file, and the file's replay could not tell them apart.
+    if (a.recordSse && prompts.length > 1) throw usageError(`--record-sse records one request's raw stream, but ${v.prompts} has ${prompts.length} prompts: use --prompt, or --record FILE.jsonl for several`);
   }
   const system = typeof v.system === 'string' ? v.system : undefined;
   const references = new Map<string, string>();
@@ -344,6 +363,7 @@ async function openSource(a: SourceArgs): Promise<Source> {
       ...(a.maxTokens !== undefined ? { maxTokens: a.maxTokens } : {}),
       ...(a.temperature !== undefined ? { temperature: a.temperature } : {}),
       ...(extraBody ? { extraBody } : {}),
+      ...(a.recordSse ? { recordSse: a.recordSse } : {}),
     }).pipe(takeUntil(abort$.pipe(filter((id) => id === p.id))));
   }), a.concurrency));
   return {
@@ -405,11 +425,13 @@ interface Outputs {
   event(ev: MonitorEvent): void;
   record(rec: FeatureRecord): void;
   recordEvent(ev: StreamEvent): void;
+  /** One SSE line as the server sent it (`data: …`, no newline). */
+  recordSse(line: string): void;
   onBrokenPipe(cb: () => void): void;
   close(): Promise<void>;
 }
 
-async function openOutputs(o: { jsonl: string | null; record: string | undefined; recordsCsv: string | undefined; ticks: boolean }): Promise<Outputs> {
+async function openOutputs(o: { jsonl: string | null; record: string | undefined; recordSse: string | undefined; recordsCsv: string | undefined; ticks: boolean }): Promise<Outputs> {
   const files: WriteStream[] = [];
   let writeError: FailmodeError | null = null;
   const opened: Promise<void>[] = [];
@@ -435,6 +457,7 @@ async function openOutputs(o: { jsonl: string | null; record: string | undefined
   const recordOut = o.record ? open(o.record) : null;
   const { streamEventToJsonl } = recordOut ? await import('../../stream/jsonl-source.ts') : { streamEventToJsonl: null };
   const csvOut = o.recordsCsv ? open(o.recordsCsv) : null;
+  const sseOut = o.recordSse ? open(o.recordSse) : null;
   let csvColumns: string[] | null = null;
   // Fail early and clearly when an output path cannot be opened.
   await Promise.all(opened);
@@ -454,6 +477,9 @@ async function openOutputs(o: { jsonl: string | null; record: string | undefined
     },
     recordEvent(ev) {
       if (recordOut && streamEventToJsonl) recordOut.write(`${streamEventToJsonl(ev)}\n`);
+    },
+    recordSse(line) {
+      sseOut?.write(`${line}\n\n`);
     },
     onBrokenPipe(cb) { brokenPipe = cb; },
     async close() {
