@@ -148,3 +148,29 @@ test('replay inputs that cannot be read and misplaced recording flags are one-li
   await expectError(['--base-url', 'http://127.0.0.1:9/v1', '--model', 'm', '--prompts', prompts, '--record-sse', join(dir, 'x.sse')], /--record-sse records one request's raw stream, but .*two\.jsonl has 2 prompts/);
 });
 
+test('Ctrl-C (SIGINT) headless: the request is aborted and the open samples still get their partial records', async () => {
+  const { startSimulator } = await import('../../src/stream/simulator/start-simulator.ts');
+  const sim = await startSimulator({ port: 0, seed: 2, tokensPerSecond: 200 });
+  const dir = await mkdtemp(join(tmpdir(), 'failmode-sigint-'));
+  const out = join(dir, 'e.jsonl');
+  const csv = join(dir, 'r.csv');
+  try {
+    const run = quietly(() => command.run(['--base-url', sim.url, '--model', 'sim', '--prompt', 'What is 6*7?', '--n', '2', '--max-tokens', '5000', '--no-tui', '--jsonl', out, '--records-csv', csv]));
+    for (let i = 0; i < 200 && sim.stats().tokensGenerated < 40; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(sim.stats().tokensGenerated >= 40, 'the simulator started streaming');
+    process.emit('SIGINT');
+    assert.equal(await run, 0);
+    const finals = lines(await readFile(out, 'utf8')).filter((e) => e.type === 'final');
+    assert.deepEqual(finals.map((f) => f.sampleId).sort(), ['p0:0', 'p0:1']);
+    for (const f of finals) {
+      const rec = f.record as Record<string, unknown>;
+      assert.ok((rec.generated_len as number) > 0 && (rec.generated_len as number) < 5000, `partial record: ${rec.generated_len} tokens`);
+      assert.equal(rec.finish_reason, '');
+    }
+    assert.equal(readCsvFrame(new Uint8Array(await readFile(csv)), csv).nRows, 2);
+    for (let i = 0; i < 100 && sim.stats().aborted === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(sim.stats().aborted, 1, 'the request was aborted');
+  } finally {
+    await sim.close();
+  }
+});

@@ -220,6 +220,8 @@ export const command: Command = {
     // ---- the monitored stream: per-sample stop (user key or --early-stop) ends the sample and, once every choice of
     // its request has ended, aborts the request.
     let stopSample: (id: string) => void = () => {};
+    // Ctrl-C headless: the source stops (its requests are aborted) and the open samples still get their partial records.
+    const interrupt$ = new Subject<void>();
     const events$ = new Observable<MonitorEvent>((subscriber) => {
       const ended = new Map<string, Set<string>>();
       const markEnded = (sampleId: string): boolean => {
@@ -239,7 +241,7 @@ export const command: Command = {
         m.push({ type: 'end', sampleId: id, finishReason: 'abort', t: Date.now() });
         if (markEnded(id)) source.abortRequest?.(splitSampleId(id)[0] ?? id);
       };
-      const sub: Subscription = source.events$.subscribe({
+      const sub: Subscription = source.events$.pipe(takeUntil(interrupt$)).subscribe({
         next: (ev) => {
           out.recordEvent(ev);
           m.push(ev);
@@ -272,11 +274,11 @@ export const command: Command = {
       } else {
         await new Promise<void>((resolve) => {
           let sub: Subscription | null = null;
-          const onSignal = (): void => { sub?.unsubscribe(); cleanup(); resolve(); };
+          const onSignal = (): void => { interrupt$.next(); sub?.unsubscribe(); cleanup(); resolve(); };
           const cleanup = (): void => { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); };
           process.on('SIGINT', onSignal);
           process.on('SIGTERM', onSignal);
-          out.onBrokenPipe(() => onSignal());
+          out.onBrokenPipe(() => { sub?.unsubscribe(); cleanup(); resolve(); });
           sub = events$.subscribe({ complete: () => { cleanup(); resolve(); } });
         });
       }
