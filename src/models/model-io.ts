@@ -31,7 +31,9 @@ export function parseModelFile(text: string, source = 'model file'): ModelFile {
   try {
     json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (err) {
-    throw modelError(`${source}: not valid JSON (${(err as Error).message})`);
+    // JSON.parse quotes the text near the error: for a binary file that holds newlines and control bytes.
+    if (/[\u0000\ufffd]/.test(text.slice(0, 4096))) throw modelError(`${source}: not a model file (binary data; expected JSON)`);
+    throw modelError(`${source}: not valid JSON (${(err as Error).message.replace(/[\u0000-\u001f\u007f]+/g, ' ')})`);
   }
   return validateModelFile(json, source);
 }

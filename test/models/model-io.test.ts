@@ -149,6 +149,12 @@ test('bad JSON is one clear error', () => {
   assert.deepEqual(parseModelFile(`\ufeff${JSON.stringify(model())}`), model());
 });
 
+test('a binary file or broken JSON with newlines near the error still gives a one-line message', () => {
+  const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52]).toString('utf8');
+  assert.throws(() => parseModelFile(png, 'plot.png'), (err: Error) => err.message === 'plot.png: not a model file (binary data; expected JSON)');
+  assert.throws(() => parseModelFile('{"format":\n\t\n}', 'x.json'), (err: Error) => /^x\.json: not valid JSON \(/.test(err.message) && !/[\n\t]/.test(err.message));
+});
+
 test('CLI: a corrupt model file gives one clear line on stderr and exit 2', () => {
   const cases: Array<[string, string, RegExp]> = [
     ['badjson.json', '{"format": ', /^failmode train: .*badjson\.json: not valid JSON \(.*\)$/],
