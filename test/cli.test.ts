@@ -29,3 +29,12 @@ test('--version prints the package version', () => {
   assert.equal(r.status, 0);
   assert.match(r.stdout.trim(), /^\d+\.\d+\.\d+$/);
 });
+
+test('a flag value that starts with a dash is a one-line usage error (node\'s parseArgs says it in three lines)', async () => {
+  const { parseCommandArgs } = await import('../src/cli/args.ts');
+  assert.throws(() => parseCommandArgs(['--n-boot', '-5'], { 'n-boot': { type: 'string' } }),
+    (err: Error & { exitCode?: number }) => err.exitCode === 2 && /--n-boot.*ambiguous.*'--n-boot=-XYZ'/.test(err.message) && !err.message.includes('\n'));
+  const r = run(['simulate', '--tokens-per-second', '-1']);
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+});

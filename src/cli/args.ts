@@ -12,7 +12,8 @@ export function parseCommandArgs<O extends OptionSpec>(argv: string[], options: 
     return parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals, strict: true });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    throw usageError(message.replace(/\. To specify a positional argument.*$/s, ''));
+    // One line: node's messages for a value that starts with a dash span three.
+    throw usageError(message.replace(/\. To specify a positional argument.*$/s, '').replace(/\s*\n\s*/g, ' '));
   }
 }
 
