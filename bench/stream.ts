@@ -1,13 +1,15 @@
 /**
  * Stream benchmark: how fast raw SSE bytes of a top-20 logprob stream become token events.
- * Run: node --import tsx bench/stream.ts [baseline] [sdk] [ours] [ours-http]   (names filter the cases; default all)
+ * Run: node --import tsx bench/stream.ts [baseline] [sdk] [ours] [ours-http] [pipeline]   (names filter the cases; default all)
  *
  * Setup: the simulator generates one streaming response of N_CHOICES × TOKENS_PER_CHOICE tokens (≥ 200,000) with
  * top_logprobs 20, recorded byte for byte into tmp/bench-stream.sse. Then, on those same bytes, in this run:
  *   baseline   — a bare loop: split lines, JSON.parse every `data:` line, count logprob entries (nothing else);
  *   sdk        — the openai SDK iterating the stream (bytes served by a local http server);
  *   ours       — tokenEventsFromSse over the file (eventsource-parser + ChunkDecoder → TokenEvents);
- *   ours-http  — tokenEventsFromOpenAI against the same local server (the full live path: SDK request + our decoder).
+ *   ours-http  — tokenEventsFromOpenAI against the same local server (the full live path: SDK request + our decoder);
+ *   pipeline   — the whole monitor path the issue times: tokenEventsFromSse over the file → createSampleMonitor with a
+ *                model file (per-token features of all 25 samples, P(failure) at every window, commitment flags).
  * Each case runs REPEATS times; the best run is reported (tokens/s and the ratio to the baseline), plus the
  * heap after a full GC every 50,000 tokens — it must not grow with stream length (no per-token arrays are kept).
  * Run with `node --expose-gc --import tsx bench/stream.ts` for the heap figures.
@@ -24,6 +26,8 @@ import { lastValueFrom, tap, count } from 'rxjs';
 import { tokenEventsFromOpenAI } from '../src/stream/openai-source.ts';
 import { tokenEventsFromSse } from '../src/stream/sse-source.ts';
 import { startSimulator } from '../src/stream/simulator/start-simulator.ts';
+import { loadModelFile } from '../src/models/model-io.ts';
+import { createSampleMonitor } from '../src/online/monitor.ts';
 
 const N_CHOICES = 25;
 const TOKENS_PER_CHOICE = 8200;
@@ -147,12 +151,27 @@ async function oursHttp(heap: { sample(tokens: number): void }): Promise<number>
   });
 }
 
+const MODEL = new URL('../results/models/simulator-demo.json', import.meta.url).pathname;
+
+async function pipeline(heap: { sample(tokens: number): void }): Promise<number> {
+  const model = await loadModelFile(MODEL);
+  let tokens = 0;
+  let risks = 0;
+  const m = createSampleMonitor({ model }, (ev) => { if (ev.type === 'risk') risks++; });
+  await lastValueFrom(tokenEventsFromSse(createReadStream(FILE, { highWaterMark: 256 * 1024 }) as AsyncIterable<Uint8Array>).pipe(
+    tap((e) => { m.push(e); if (e.type === 'token') heap.sample(++tokens); }), count()));
+  m.end();
+  if (risks === 0) throw new Error('pipeline bench: the monitor scored no window');
+  return tokens;
+}
+
 await record();
 const cases: [string, (h: { sample(tokens: number): void }) => Promise<number>][] = [
   ['baseline', () => baseline()],
   ['sdk', sdk],
   ['ours', ours],
   ['ours-http', oursHttp],
+  ['pipeline', pipeline],
 ];
 const results: { name: string; tps: number; tokens: number; heap: string }[] = [];
 for (const [name, fn] of cases) {
