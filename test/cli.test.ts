@@ -38,3 +38,17 @@ test('a flag value that starts with a dash is a one-line usage error (node\'s pa
   assert.equal(r.status, 2);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
 });
+
+test('every command\'s --help has Usage, Options and Examples and exits 0', async () => {
+  const names = [...run(['--help']).stdout.matchAll(/^ {2}([a-z][a-z-]*) {2,}/gm)].map((m) => m[1]!);
+  assert.ok(names.length >= 8 && names.includes('watch') && names.includes('analyze'), names.join(' '));
+  // In child processes: the test runner reports through this process's stdout, which must not be intercepted.
+  const { execFile } = await import('node:child_process');
+  const helps = await Promise.all(names.map((name) => new Promise<{ name: string; code: number; text: string }>((resolve) => {
+    execFile(process.execPath, [bin, name, '--help'], { encoding: 'utf8', timeout: 60_000 }, (err, stdout) => resolve({ name, code: err ? Number(err.code ?? 1) : 0, text: stdout }));
+  })));
+  for (const { name, code, text } of helps) {
+    assert.equal(code, 0, name);
+    for (const heading of ['Usage', 'Options', 'Examples']) assert.match(text, new RegExp(`^${heading}`, 'm'), `failmode ${name} --help has no ${heading} section`);
+  }
+});

@@ -28,7 +28,7 @@ Usage
   (or with --no-tui) it writes one JSON line per event: window, risk, committed_failure, warning, stream_error,
   final (the sample record under "record").
 
-Sources
+Options — sources
   --base-url URL          OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1 (vLLM, OpenAI, the simulator)
   --model M               model name sent with the request
   --prompt TEXT           one user prompt (or give it as the last argument)
@@ -47,7 +47,7 @@ Sources
   --demo                  start the built-in simulator and watch 8 completions of a multiple-choice question
   --tokens-per-second R   simulator pace with --demo (default 150 in the live view, 0 = as fast as possible headless)
 
-Features and scoring
+Options — features and scoring
   --model-file M.json     classifiers from \`failmode train\` (risk, stop thresholds, commitment point)
   --profile P             final-answer | boxed | final-boxed | code | none — the final-answer marker that cuts the
                           prefinal trace and how the answer is read (default: the model's, else none; --demo: final-answer)
@@ -57,7 +57,7 @@ Features and scoring
   --nucleus-p P           nucleus mass (default: the model's, else 0.7)
   --tie-delta D           near-tie window in nats (default: the model's, else 0.5)
 
-Output
+Options — output
   --jsonl OUT|-           write events as JSON lines to OUT (- = stdout; the default when headless)
   --ticks                 also write per-token ticks (type "token") to the JSON lines
   --record FILE.jsonl     record the incoming token events (replay with --replay-jsonl)
