@@ -230,6 +230,11 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
         case 'end': {
           if (closed.has(ev.sampleId)) return; // already ended (e.g. stopped by the user, then the server's end)
           const s = samples.get(ev.sampleId) ?? open(ev.sampleId);
+          // The source counts text that came without logprobs; say so once, before the record whose features lack it.
+          if (ev.tokensWithoutLogprobs !== undefined && ev.tokensWithoutLogprobs > 0) {
+            const k = ev.tokensWithoutLogprobs;
+            warn(`${k} token${k === 1 ? '' : 's'} of ${ev.sampleId} arrived without logprobs: their uncertainty features are missing (does the server honour logprobs / top_logprobs?)`, ev.sampleId);
+          }
           close(s, ev.finishReason ?? '', typeof ev.t === 'number' ? ev.t : now());
           return;
         }

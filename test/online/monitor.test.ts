@@ -137,6 +137,29 @@ test('a malformed event becomes stream_error and the session goes on; source str
   assert.equal(x.record.generated_len, 0);
 });
 
+test('tokens that arrived without logprobs are reported: one warning for the sample, before its final record', async () => {
+  const { ChunkDecoder } = await import('../../src/stream/chunk-decoder.ts');
+  const chunk = (delta: string, logprobs: unknown, finish: string | null = null) => JSON.stringify({ id: 'r', choices: [{ index: 0, delta: { content: delta }, logprobs, finish_reason: finish }] });
+  const lp = (token: string) => ({ content: [{ token, logprob: -0.5, top_logprobs: [{ token, logprob: -0.5 }, { token: 'x', logprob: -1 }, { token: 'y', logprob: -2 }] }] });
+  const stream: StreamEvent[] = [];
+  const decoder = new ChunkDecoder((e) => stream.push(e), { requestId: 'q' });
+  [chunk('a', lp('a')), chunk('b', null), chunk('c', null), chunk('d', lp('d'), 'stop')].forEach((c, i) => decoder.decodeData(c, `event ${i + 1}`));
+  decoder.done();
+  const out: MonitorEvent[] = [];
+  const m = createSampleMonitor({ windows: [4] }, (e) => out.push(e));
+  for (const e of stream) m.push(e);
+  const warnings = out.filter((e) => e.type === 'warning');
+  assert.equal(warnings.length, 1);
+  assert.match((warnings[0] as { message: string }).message, /^2 tokens of q:0 arrived without logprobs/);
+  assert.equal((warnings[0] as { sampleId?: string }).sampleId, 'q:0');
+  assert.ok(out.indexOf(warnings[0]!) < out.findIndex((e) => e.type === 'final'));
+  // A stream with logprobs on every token gets no such warning.
+  const clean: MonitorEvent[] = [];
+  const m2 = createSampleMonitor({ windows: [4] }, (e) => clean.push(e));
+  for (const e of tokens('s', 5, 0.5)) m2.push(e);
+  assert.equal(clean.filter((e) => e.type === 'warning').length, 0);
+});
+
 test('ticks carry entropy and NLL per token', () => {
   const out = run(tokens('t:0', 3, 2), { ticks: true });
   const ticks = out.filter((e) => e.type === 'token');
