@@ -79,6 +79,8 @@ export function tokenEventsFromSse(chunks: ChunkInput, opts: SseSourceOptions = 
       end: () => {
         if (stopped) return;
         parser.feed('\n\n'); // a last event without its blank line (a cut-off stream) still gets decoded
+        // Input without a single SSE event (a wrong file, an empty body) would otherwise pass silently.
+        if (eventNo === 0) subscriber.next({ type: 'stream_error', position: `byte ${bytesAtFeed}`, message: 'No SSE events in the input: expected "data: {…}" lines of a chat.completion.chunk stream', fatal: false, t: now() });
         stop(null);
       },
       closed: () => subscriber.closed,

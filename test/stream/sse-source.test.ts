@@ -24,6 +24,16 @@ describe('tokenEventsFromSse', () => {
     assert.deepEqual([end.sampleId, end.finishReason, end.usage], ['chatcmpl-fx:0', 'stop', { promptTokens: 9, completionTokens: 5 }]);
   });
 
+  it('says so when the input holds no SSE event at all (a wrong file, an empty body)', async () => {
+    for (const input of ['', '\u0089PNG\r\n\u001a\n binary stuff\n', '{"id": "x"}\n{"id": "y"}\n']) {
+      const evs = await collect(tokenEventsFromSse(from([input]), { now }));
+      assert.equal(evs.length, 1, JSON.stringify(input));
+      assert.ok(evs[0]!.type === 'stream_error' && !evs[0]!.fatal && /^No SSE events in the input/.test(evs[0]!.message));
+    }
+    const ok = await collect(readSseFile(fixture('stream-malformed.sse'), { now }));
+    assert.ok(!ok.some((e) => e.type === 'stream_error' && /No SSE events/.test(e.message)));
+  });
+
   it('ends every open sample with finishReason error when the stream is cut off', async () => {
     const evs = await collect(readSseFile(fixture('stream-truncated.sse'), { now, requestId: 'cut' }));
     const ends = evs.filter((e) => e.type === 'end');
