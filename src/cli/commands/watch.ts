@@ -222,6 +222,12 @@ export const command: Command = {
     let stopSample: (id: string) => void = () => {};
     // Ctrl-C headless: the source stops (its requests are aborted) and the open samples still get their partial records.
     const interrupt$ = new Subject<void>();
+    const handle = (ev: MonitorEvent): void => {
+      if (ev.type === 'final') { stats.samples++; out.record(ev.record); }
+      if (ev.type === 'committed_failure') stats.flagged++;
+      if (ev.type === 'stream_error') { stats.errors++; if (ev.fatal) stats.fatal = ev.message; }
+      out.event(ev);
+    };
     const events$ = new Observable<MonitorEvent>((subscriber) => {
       const ended = new Map<string, Set<string>>();
       const markEnded = (sampleId: string): boolean => {
@@ -233,7 +239,9 @@ export const command: Command = {
         if (set.size >= source.choicesPerRequest) { ended.delete(key); return true; }
         return false;
       };
+      let unsubscribed = false;
       const m = createSampleMonitor(monitorOpts, (ev) => {
+        if (unsubscribed) { handle(ev); return; }
         subscriber.next(ev);
         if (values['early-stop'] && ev.type === 'committed_failure') stopSample(ev.sampleId);
       });
@@ -255,13 +263,14 @@ export const command: Command = {
         },
         complete: () => { m.end(); subscriber.complete(); },
       });
-      return () => sub.unsubscribe();
-    }).pipe(tap((ev) => {
-      if (ev.type === 'final') { stats.samples++; out.record(ev.record); }
-      if (ev.type === 'committed_failure') stats.flagged++;
-      if (ev.type === 'stream_error') { stats.errors++; if (ev.fatal) stats.fatal = ev.message; }
-      out.event(ev);
-    }));
+      return () => {
+        sub.unsubscribe();
+        // Left before the source ended (q in the live view, a broken pipe): the open samples' partial records are
+        // still written (after a normal end there are none left).
+        unsubscribed = true;
+        m.end();
+      };
+    }).pipe(tap(handle));
 
     try {
       if (useTui && runWatchTui) {
