@@ -1,8 +1,7 @@
-import { createReadStream } from 'node:fs';
 import { Observable } from 'rxjs';
 import { defaultNow, describe } from './chunk-decoder.ts';
 import { consumeChunks, type ChunkInput } from './consume-chunks.ts';
-import { fileError } from './sse-source.ts';
+import { replayFile } from './replay-file.ts';
 import type { StreamEvent, TopLogprob } from './token-event.ts';
 
 /** Longest JSONL line accepted (a token with a top-200 list is ~10 kB). */
@@ -133,18 +132,7 @@ export function tokenEventsFromJsonl(chunks: ChunkInput, opts: JsonlSourceOption
 
 /** Replays a JSONL recording file. A missing file errors the Observable with a FailmodeError. */
 export function readTokenJsonl(path: string, opts: JsonlSourceOptions = {}): Observable<StreamEvent> {
-  return new Observable<StreamEvent>((subscriber) => {
-    const stream = createReadStream(path, { highWaterMark: 256 * 1024 });
-    const sub = tokenEventsFromJsonl(stream as AsyncIterable<Uint8Array>, opts).subscribe({
-      next: (ev) => subscriber.next(ev),
-      error: (err) => subscriber.error(fileError(path, err)),
-      complete: () => subscriber.complete(),
-    });
-    return () => {
-      sub.unsubscribe();
-      stream.destroy();
-    };
-  });
+  return replayFile(path, (chunks) => tokenEventsFromJsonl(chunks, opts));
 }
 
 type Obj = Record<string, unknown>;

@@ -1,9 +1,8 @@
-import { createReadStream } from 'node:fs';
 import { createParser, type ParseError } from 'eventsource-parser';
 import { Observable } from 'rxjs';
-import { FailmodeError } from '../errors.ts';
 import { ChunkDecoder, defaultNow, type ChunkDecoderOptions } from './chunk-decoder.ts';
 import { consumeChunks, type ChunkInput } from './consume-chunks.ts';
+import { replayFile } from './replay-file.ts';
 import type { StreamEvent } from './token-event.ts';
 
 /** Options of {@link tokenEventsFromSse}. */
@@ -104,25 +103,5 @@ export function tokenEventsFromSse(chunks: ChunkInput, opts: SseSourceOptions = 
 
 /** Replays a recorded `.sse` file (raw `data: {...}` events as the server sent them). A missing file errors the Observable. */
 export function readSseFile(path: string, opts: SseSourceOptions = {}): Observable<StreamEvent> {
-  return new Observable<StreamEvent>((subscriber) => {
-    const stream = createReadStream(path, { highWaterMark: 256 * 1024 });
-    const sub = tokenEventsFromSse(stream as AsyncIterable<Uint8Array>, opts).subscribe({
-      next: (ev) => subscriber.next(ev),
-      error: (err) => subscriber.error(fileError(path, err)),
-      complete: () => subscriber.complete(),
-    });
-    return () => {
-      sub.unsubscribe();
-      stream.destroy();
-    };
-  });
-}
-
-/** A read failure of `path` as a FailmodeError naming the file. */
-export function fileError(path: string, err: unknown): unknown {
-  const e = err as NodeJS.ErrnoException;
-  if (e && typeof e.code === 'string' && ['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'EPERM'].includes(e.code)) {
-    return new FailmodeError(`cannot read ${path}: ${e.code}`, 'FAILMODE_ERR_INPUT', 2);
-  }
-  return err;
+  return replayFile(path, (chunks) => tokenEventsFromSse(chunks, opts));
 }
