@@ -71,8 +71,11 @@ export interface SampleMonitor {
   readonly config: ResolvedMonitorConfig;
   /** Feeds one stream event; never throws for a malformed event (it becomes a `stream_error`). */
   push(ev: StreamEvent): void;
-  /** End of input: samples still open end with finish_reason '' (their `final` is emitted). */
-  end(): void;
+  /**
+   * End of input: samples still open end with `finishReason` (their `final` is emitted) — '' when the input simply
+   * stopped, 'abort' when the user stopped watching (Ctrl-C, q).
+   */
+  end(finishReason?: string): void;
   /** Open samples. */
   readonly openSamples: number;
 }
@@ -257,8 +260,8 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
   return {
     config,
     push,
-    end(): void {
-      for (const s of [...samples.values()]) close(s, '', now());
+    end(finishReason = ''): void {
+      for (const s of [...samples.values()]) close(s, finishReason, now());
     },
     get openSamples() { return samples.size; },
   };

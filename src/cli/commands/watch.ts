@@ -222,6 +222,7 @@ export const command: Command = {
     let stopSample: (id: string) => void = () => {};
     // Ctrl-C headless: the source stops (its requests are aborted) and the open samples still get their partial records.
     const interrupt$ = new Subject<void>();
+    let interrupted = false;
     const handle = (ev: MonitorEvent): void => {
       if (ev.type === 'final') { stats.samples++; out.record(ev.record); }
       if (ev.type === 'committed_failure') stats.flagged++;
@@ -261,14 +262,14 @@ export const command: Command = {
           m.end();
           subscriber.complete();
         },
-        complete: () => { m.end(); subscriber.complete(); },
+        complete: () => { m.end(interrupted ? 'abort' : ''); subscriber.complete(); },
       });
       return () => {
         sub.unsubscribe();
         // Left before the source ended (q in the live view, a broken pipe): the open samples' partial records are
         // still written (after a normal end there are none left).
         unsubscribed = true;
-        m.end();
+        m.end('abort');
       };
     }).pipe(tap(handle));
 
@@ -283,7 +284,7 @@ export const command: Command = {
       } else {
         await new Promise<void>((resolve) => {
           let sub: Subscription | null = null;
-          const onSignal = (): void => { interrupt$.next(); sub?.unsubscribe(); cleanup(); resolve(); };
+          const onSignal = (): void => { interrupted = true; interrupt$.next(); sub?.unsubscribe(); cleanup(); resolve(); };
           const cleanup = (): void => { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); };
           process.on('SIGINT', onSignal);
           process.on('SIGTERM', onSignal);
