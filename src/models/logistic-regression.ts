@@ -66,15 +66,7 @@ export function fitLogisticRegression(
   if (y.length < n) throw new RangeError(`fitLogisticRegression: y has ${y.length} values, need ${n}`);
   const d = p + 1; // θ = (w_0 … w_{p−1}, b)
   ensure(n, d);
-  let nPos = 0;
-  for (let i = 0; i < n; i++) {
-    const v = y[i];
-    if (v !== 0 && v !== 1) throw new RangeError(`fitLogisticRegression: y[${i}] = ${v}, expected 0 or 1`);
-    nPos += v;
-  }
-  if (nPos === 0 || nPos === n) throw new RangeError('fitLogisticRegression: y needs samples of both classes');
-  const wPos = classWeight === 'balanced' ? n / (2 * nPos) : 1;
-  const wNeg = classWeight === 'balanced' ? n / (2 * (n - nPos)) : 1;
+  const { wPos, wNeg } = classWeights(y, n, classWeight, 'fitLogisticRegression');
   const sw = wBuf;
   let swSum = 0;
   for (let i = 0; i < n; i++) swSum += sw[i] = C * (y[i] === 1 ? wPos : wNeg) * (opts.sampleWeight ? opts.sampleWeight[i]! : 1);
@@ -167,6 +159,26 @@ export function fitLogisticRegression(
     converged = gmax <= gradTol;
   }
   return { coef: theta.slice(0, p), intercept: theta[p]!, iterations, converged };
+}
+
+/**
+ * Per-class weights: 'balanced' → n / (2·n_c) (sklearn's class_weight='balanced'), null → 1. Checks that y is 0/1 with
+ * both classes present; `caller` names the fitting function in the error.
+ */
+export function classWeights(
+  y: ArrayLike<number>, n: number, classWeight: 'balanced' | null, caller: string,
+): { wPos: number; wNeg: number } {
+  let nPos = 0;
+  for (let i = 0; i < n; i++) {
+    const v = y[i];
+    if (v !== 0 && v !== 1) throw new RangeError(`${caller}: y[${i}] = ${v}, expected 0 or 1`);
+    nPos += v;
+  }
+  if (nPos === 0 || nPos === n) throw new RangeError(`${caller}: y needs samples of both classes`);
+  return {
+    wPos: classWeight === 'balanced' ? n / (2 * nPos) : 1,
+    wNeg: classWeight === 'balanced' ? n / (2 * (n - nPos)) : 1,
+  };
 }
 
 /** P(y = 1 | x) = 1 / (1 + exp(−(w·x + b))) for each row of the (already standardised) n×p matrix X. */

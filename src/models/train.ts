@@ -79,7 +79,8 @@ export function trainModel(frame: Frame, opts: TrainOptions): TrainResult {
   const notes: string[] = [];
 
   progress('analysis (regime and commitment point)');
-  const analysis = runAnalysis(frame, { file: opts.file, prefinal: opts.prefinal, windows: opts.windows, nBoot, mode });
+  // The exact-optimum LR, as the classifiers below are fitted (so their OOF figures equal the analysis's Section 2).
+  const analysis = runAnalysis(frame, { file: opts.file, prefinal: opts.prefinal, windows: opts.windows, nBoot, mode, solver: 'newton' });
   const work = workingFrame(frame, analysis);
   if (opts.prefinal && !work.prefinal) {
     notes.push(analysis.prefinal?.fallback === 'no-length-column'

@@ -3,6 +3,7 @@
  * writes it as is, the plot and `failmode train` / `reproduce` read it. `null` stands for the report's `N/A` (NaN).
  * Documented in docs/analysis-json.md. Schema version 1.
  */
+import type { LrSolver } from './cv-lr.ts';
 
 export type Verdict = '✓ Committed' | '✗ Full better' | '~ Near-committed' | '? Ambiguous' | 'N/A';
 
@@ -45,6 +46,8 @@ export interface AnalysisResult {
   readonly file: string;
   readonly modelName: string;
   readonly mode: AnalysisMode;
+  /** The CVs' logistic-regression solver (absent in results written before it was an option: 'newton'). */
+  readonly solver?: LrSolver;
   readonly nBoot: number;
   readonly windows: readonly number[];
   /** Rows dropped because `correct` was missing (the paper's script crashed on them). */

@@ -36,9 +36,10 @@ export function renderReport(result: AnalysisResult, opts: ReportOptions = {}): 
   line(`  Bootstrap iterations: ${result.nBoot}`);
   line(`  Mode: ${result.prefinal ? 'PREFINAL (recommended)' : 'regular (use --prefinal for primary analysis)'}`);
   line(result.cluster ? `  CIs: cluster-robust (resampling by '${result.cluster.column}')` : '  CIs: standard i.i.d. bootstrap');
+  const lbfgs = result.solver === 'lbfgs-sklearn' ? '; LR by L-BFGS as sklearn ≥1.4 stops it' : '';
   line(result.mode === 'paper'
-    ? '  Procedure: paper (reproduces the published script, quirks included)'
-    : '  Procedure: corrected (SPEC §6.3 fixes: training-fold medians, aligned clusters)');
+    ? `  Procedure: paper (reproduces the published script, quirks included${lbfgs})`
+    : `  Procedure: corrected (SPEC §6.3 fixes: training-fold medians, aligned clusters${lbfgs})`);
   const pf = result.prefinal;
   if (pf) {
     if (pf.fallback === 'no-length-column') {

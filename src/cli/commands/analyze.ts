@@ -1,9 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import type { Command } from '../main.ts';
-import { expandNumericListFlags, numberListOption, numberOption, parseCommandArgs } from '../args.ts';
+import { choiceOption, expandNumericListFlags, numberListOption, numberOption, parseCommandArgs } from '../args.ts';
 import { FailmodeError, usageError } from '../../errors.ts';
 import type { AnalysisResult } from '../../offline/analysis-result.ts';
+import { LR_SOLVERS } from '../../offline/cv-lr.ts';
 import type { ReportPlot } from '../../offline/report-text.ts';
 
 const HELP = `failmode analyze — the paper's failure-mode analysis of one results table (SPEC §3)
@@ -26,6 +27,9 @@ Options
   --no-plot             skip the plot
   --corrected           fixed procedure (SPEC §6.3): training-fold medians, cluster ids aligned with the pooled
                         predictions, Section 5 and the plot honouring clusters. Default: the paper's procedure
+  --solver S            logistic-regression solver: lbfgs-sklearn (stopped where sklearn ≥1.4's lbfgs stops, as
+                        in the published reports) or newton (the exact optimum, as sklearn 1.2.1). Default:
+                        lbfgs-sklearn in the paper's procedure, newton with --corrected
   -h, --help            show this help
 
 Examples
@@ -47,6 +51,7 @@ export const command: Command = {
       plot: { type: 'string' },
       'no-plot': { type: 'boolean' },
       corrected: { type: 'boolean' },
+      solver: { type: 'string' },
     });
     if (values.help) {
       process.stdout.write(HELP);
@@ -62,6 +67,7 @@ export const command: Command = {
     const file = positionals[0]!;
     const windows = numberListOption('windows', values.windows, { integer: true, min: 1 });
     const nBoot = numberOption('n-boot', values['n-boot'], { integer: true, min: 1, max: 10_000_000 });
+    const solver = choiceOption('solver', values.solver, LR_SOLVERS);
 
     const { loadTable } = await import('../../offline/load-table.ts');
     const { runAnalysis } = await import('../../offline/analyze.ts');
@@ -80,6 +86,7 @@ export const command: Command = {
         clusterCol: values['cluster-col'],
         nBoot,
         mode: values.corrected ? 'corrected' : 'paper',
+        solver,
         onProgress: progress,
       });
     } finally {

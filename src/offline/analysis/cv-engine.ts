@@ -1,5 +1,5 @@
 import { bootstrapPrAuc, deltaCi } from '../bootstrap.ts';
-import { crossValidatedScores, MIN_FAILURES, type OofResult } from '../cv-lr.ts';
+import { crossValidatedScores, MIN_FAILURES, type LrSolver, type OofResult } from '../cv-lr.ts';
 import type { Frame } from '../frame.ts';
 import { averagePrecision, rocAuc } from '../metrics.ts';
 
@@ -13,6 +13,8 @@ export interface CvEngineOptions {
    */
   readonly corrected: boolean;
   readonly nBoot: number;
+  /** The CV's logistic-regression solver (cv-lr.ts CvOptions.solver); default 'newton'. */
+  readonly solver?: LrSolver;
 }
 
 /** A cv_prauc result with NaN for undefined values. */
@@ -68,7 +70,9 @@ export class CvEngine {
     const present = cols.filter((c) => this.frame.has(c));
     if (present.length > 0 && this.failures >= MIN_FAILURES) {
       const columns = present.map((c) => this.frame.numeric(c)!);
-      result = crossValidatedScores(columns, this.y, { groups: this.opts.groups, correctedImpute: this.opts.corrected, nSplits: 5, seed: 42 });
+      result = crossValidatedScores(columns, this.y, {
+        groups: this.opts.groups, correctedImpute: this.opts.corrected, nSplits: 5, seed: 42, solver: this.opts.solver,
+      });
     }
     this.oofCache.set(key, result);
     return result;
