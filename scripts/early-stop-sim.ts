@@ -14,7 +14,9 @@
  *    same trace for the same (question, completion) in every run — a stopped sample's fate is read off the baseline.
  *
  *   node --import tsx scripts/early-stop-sim.ts [--questions 100] [--n 8] [--train-questions 100] [--train-n 4]
- *        [--targets 0.9,0.8,0.7,0.6] [--tps 2000] [--concurrency 32] [--profile math|mc] [--keep DIR]
+ *        [--targets 0.9,0.8,0.7,0.6] [--tps 2000] [--concurrency 32] [--profile math|mc] [--min-keep 1]
+ *        [--no-server-side] [--all-rows] [--vote majority|weighted] [--test-split NAME] [--seed S]
+ *        [--keep DIR [--reuse-models]]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -43,8 +45,12 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '32' },
     profile: { type: 'string', default: 'math' },
     'min-keep': { type: 'string', default: '1' },
-    'server-side': { type: 'boolean', default: true },
+    'no-server-side': { type: 'boolean', default: false },
     'all-rows': { type: 'boolean', default: false },
+    vote: { type: 'string', default: 'majority' },
+    'test-split': { type: 'string', default: 'test' },
+    seed: { type: 'string', default: '1' },
+    'reuse-models': { type: 'boolean', default: false },
     keep: { type: 'string' },
   },
 });
@@ -142,11 +148,12 @@ const mk = async (split: string, count: number) => {
   return path;
 };
 const trainSet = await mk('train', KT);
-const testSet = await mk('test', K);
+const testSet = await mk(values['test-split']!, K);
 
 // 2. Training records and models.
 const trainOut = join(dir, 'train-samples.jsonl');
-await rm(trainOut, { force: true });
+// --reuse-models with --keep DIR: keep the training samples of an earlier run (the models are refitted from them).
+if (!values['reuse-models']) await rm(trainOut, { force: true });
 await run(['sample', '--n', String(NT), '--dataset', trainSet, '--base-url', simUrl, '--model', 'sim', '--profile', profile, '--top-logprobs', '20', '--seed', '100000', '--concurrency', concurrency, '--out', trainOut]);
 const records = (await readLines(trainOut)).filter((l): l is SampleLine => l.kind === 'sample' && l.record !== null)
   .sort((a, b) => a.question_id.localeCompare(b.question_id, 'en', { numeric: true }) || a.completion_idx - b.completion_idx)
@@ -205,7 +212,7 @@ const testRun = async (label: string, extra: string[]): Promise<RunResult> => {
   await rm(out, { force: true });
   const before = await simTokens(simUrl);
   const t0 = performance.now();
-  await run(['sample', '--n', String(N), '--dataset', testSet, '--base-url', `${serveUrl}/v1`, '--model', 'sim', '--profile', profile, '--top-logprobs', '20', '--seed', '1', '--concurrency', concurrency, '--min-keep', values['min-keep']!, '--out', out, ...extra]);
+  await run(['sample', '--n', String(N), '--dataset', testSet, '--base-url', `${serveUrl}/v1`, '--model', 'sim', '--profile', profile, '--top-logprobs', '20', '--seed', values.seed!, '--concurrency', concurrency, '--min-keep', values['min-keep']!, '--vote', values.vote!, '--out', out, ...extra]);
   const seconds = (performance.now() - t0) / 1000;
   const tokens = (await simTokens(simUrl)) - before;
   const lines = await readLines(out);
@@ -214,9 +221,11 @@ const testRun = async (label: string, extra: string[]): Promise<RunResult> => {
   return { label, accuracy: correct / qs.length, correct, tokens, stopped: qs.reduce((s, q) => s + q.stopped, 0), samples: qs.reduce((s, q) => s + q.n, 0), seconds, lines };
 };
 
-const results: RunResult[] = [await testRun('no early stop', [])];
+// A weighted vote needs each sample's risk: the baseline then monitors with a model too (without stopping).
+const weighted = values.vote === 'weighted';
+const results: RunResult[] = [await testRun('no early stop', weighted ? ['--model-file', models.at(-1)!.path] : [])];
 for (const m of models) results.push(await testRun(`early stop, p≥${m.target} (client)`, ['--early-stop', '--model-file', m.path]));
-if (values['server-side']) {
+if (!values['no-server-side'] && !weighted) {
   // Server-side: the proxy stops flagged samples (the sampler only asks); serve restarted with the chosen model.
   const chosen = models.at(-1)!;
   await stop(serve);
@@ -232,7 +241,7 @@ const baseCorrect = new Map<string, 0 | 1 | null>();
 for (const l of base.lines) if (l.kind === 'sample') baseCorrect.set(`${l.question_id}/${l.completion_idx}`, l.correct);
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 console.log('');
-console.log(`${K} questions × ${N} samples, profile ${profile}, engine paced at ${values.tps} tok/s per sample, min-keep ${values['min-keep']}`);
+console.log(`${K} questions (${values['test-split']}) × ${N} samples (seed ${values.seed}), profile ${profile}, engine paced at ${values.tps} tok/s per sample, min-keep ${values['min-keep']}, ${values.vote} vote${values['all-rows'] ? ', classifiers fitted on all rows' : ', window classifiers fitted on samples still running at T'}`);
 console.log('');
 console.log('| run | vote accuracy | Δ accuracy | tokens generated | Δ tokens | samples stopped | stop precision | wall time |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
