@@ -1,5 +1,5 @@
 /** Shared pieces of the feed tests: a tiny model file, a recording WebSocket client, an SSE request helper. */
-import { WebSocket } from 'ws';
+import { WebSocket, type ClientOptions } from 'ws';
 import { validateModelFile } from '../../src/models/model-io.ts';
 import type { ModelFile } from '../../src/models/model-file.ts';
 import type { ServerMessage } from '../../src/feed/protocol.ts';
@@ -29,8 +29,8 @@ export class FeedClient {
   closed: { code: number; reason: string } | null = null;
   private waiters: Array<() => void> = [];
 
-  constructor(url: string, headers: Record<string, string> = {}) {
-    this.ws = new WebSocket(url, { headers });
+  constructor(url: string, headers: Record<string, string> = {}, options: ClientOptions = {}) {
+    this.ws = new WebSocket(url, { ...options, headers });
     this.ws.on('message', (data) => {
       this.messages.push(JSON.parse(data.toString()) as ServerMessage);
       this.wake();

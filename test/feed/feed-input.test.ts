@@ -110,6 +110,25 @@ describe('proxy request limits', () => {
   });
 });
 
+describe('heartbeat', () => {
+  it('terminates a peer that stops answering pings and keeps one that answers', async () => {
+    const serve = await startServe({ port: 0, heartbeatMs: 100 });
+    try {
+      const url = `${serve.url.replace('http', 'ws')}/feed`;
+      const alive = await new FeedClient(url).open();
+      // A peer whose pongs never come (ws answers pings itself unless told not to).
+      const dead = await new FeedClient(url, {}, { autoPong: false }).open();
+      const closed = await dead.waitClosed(2000);
+      assert.equal(closed.code, 1006); // terminated, no close frame
+      assert.equal(alive.closed, null);
+      await alive.subscribe('all');
+      alive.close();
+    } finally {
+      await serve.close();
+    }
+  });
+});
+
 describe('safe defaults', () => {
   it('refuses a non-loopback host without a token', async () => {
     await assert.rejects(startServe({ host: '0.0.0.0', port: 0 }), (err: Error & { code?: string }) => {
