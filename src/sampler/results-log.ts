@@ -42,7 +42,6 @@ export interface QuestionLine {
   readonly correct: 0 | 1 | null;
   readonly stopped: number;
   readonly tokens: number;
-  readonly errors: number;
   readonly early_stop: boolean;
 }
 

@@ -80,8 +80,13 @@ export interface SamplerSummary {
   readonly meanAgreement: number | null;
   readonly samples: number;
   readonly stopped: number;
+  /** Samples of this run that failed (HTTP error, dropped stream). */
   readonly errors: number;
   readonly tokens: number;
+  /** Questions of this run with a failed sample (HTTP error, dropped stream): not recorded as done, a rerun retries them. */
+  readonly failedQuestions: number;
+  /** The first sample error of this run, for the message. */
+  readonly firstError: string | null;
 }
 
 interface QuestionState {
@@ -116,16 +121,26 @@ export async function runSelfConsistency(questions: readonly Question[], log: Re
     }
   })();
 
+  let failedQuestions = 0;
+  let firstError: string | null = null;
+  let sampleErrors = 0;
   const finishQuestion = (st: QuestionState): void => {
     const lines = [...st.lines].sort((a, b) => a.completion_idx - b.completion_idx);
+    const failed = lines.find((l) => l.error !== null);
+    if (failed) {
+      // A vote over fewer samples than asked is not this question's result: leave it for a rerun.
+      failedQuestions++;
+      firstError ??= failed.error;
+      progress.questionsDone++;
+      return;
+    }
     const v = vote(lines.map((l) => ({ answer: l.answer, risk: l.risk, stopped: l.stopped })), o.vote);
     const reference = st.q.answer;
     const line: QuestionLine = {
       kind: 'question', run_id: runId, question_id: st.q.id, n: o.n, vote: o.vote, answer: v.majority, counts: v.counts,
       agreement: v.agreement, voters: v.voters, reference,
       correct: reference === null ? null : isCorrect(o.profile, v.majority, reference),
-      stopped: lines.filter((l) => l.stopped).length, tokens: lines.reduce((s, l) => s + l.tokens, 0),
-      errors: lines.filter((l) => l.error !== null).length, early_stop: o.earlyStop,
+      stopped: lines.filter((l) => l.stopped).length, tokens: lines.reduce((s, l) => s + l.tokens, 0), early_stop: o.earlyStop,
     };
     log.write(line);
     progress.questionsDone++;
@@ -238,6 +253,7 @@ export async function runSelfConsistency(questions: readonly Question[], log: Re
       const line = await runOne(state, k);
       if (o.signal?.aborted) return;
       state.lines.push(line);
+      if (line.error !== null) sampleErrors++;
       log.write(line);
       progress.samplesDone++;
       o.onProgress?.({ ...progress });
@@ -248,7 +264,7 @@ export async function runSelfConsistency(questions: readonly Question[], log: Re
   o.onProgress?.({ ...progress });
 
   // Totals over every completed question of the dataset (this run and earlier ones).
-  let n = 0, withRef = 0, correct = 0, agreeSum = 0, agreeN = 0, samples = 0, stoppedTotal = 0, errors = 0, tokensTotal = 0;
+  let n = 0, withRef = 0, correct = 0, agreeSum = 0, agreeN = 0, samples = 0, stoppedTotal = 0, tokensTotal = 0;
   for (const q of questions) {
     const line = log.completed.get(q.id);
     if (!line) continue;
@@ -257,12 +273,11 @@ export async function runSelfConsistency(questions: readonly Question[], log: Re
     if (line.agreement !== null) { agreeSum += line.agreement; agreeN++; }
     samples += line.n;
     stoppedTotal += line.stopped;
-    errors += line.errors;
     tokensTotal += line.tokens;
   }
   return {
     runId, questions: n, resumed, unfinished: questions.length - n, withReference: withRef, correct,
     accuracy: withRef > 0 ? correct / withRef : null, meanAgreement: agreeN > 0 ? agreeSum / agreeN : null,
-    samples, stopped: stoppedTotal, errors, tokens: tokensTotal,
+    samples, stopped: stoppedTotal, errors: sampleErrors, tokens: tokensTotal, failedQuestions, firstError,
   };
 }

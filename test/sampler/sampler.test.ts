@@ -84,6 +84,24 @@ describe('failmode sample: self-consistency on the simulator', () => {
     assert.deepEqual(qs.map((q) => q.question_id).sort(), ['q1', 'q2', 'q3']);
   });
 
+  it('does not record a question whose samples failed, so a rerun retries it', async () => {
+    const out = join(dir, 'failed.jsonl');
+    const log = await ResultsLog.open(out);
+    // The simulator rejects max_tokens 0 with HTTP 400 (not retried).
+    const summary = await runSelfConsistency(questions, log, base({ n: 2, maxTokens: 0 as number }));
+    await log.close();
+    assert.equal(summary.failedQuestions, 3);
+    assert.equal(summary.errors, 6);
+    assert.equal(summary.questions, 0);
+    assert.match(summary.firstError ?? '', /answered HTTP 400: Expected `max_tokens` to be an integer from 1/);
+    const lines = await readLines(out);
+    assert.equal(lines.filter((l) => l.kind === 'question').length, 0);
+    assert.ok(lines.every((l) => l.kind === 'sample' && l.error !== null));
+    const again = await ResultsLog.open(out);
+    assert.equal(again.completed.size, 0);
+    await again.close();
+  });
+
   it('stops flagged samples itself (abort → the simulator stops), keeping min-keep samples per question', async () => {
     // An engine at a finite speed (4000 tokens/s per sample), so an abort lands within a few tokens, as with a real one.
     const paced = await startSimulator({ seed: 12, tokensPerSecond: 4000 });

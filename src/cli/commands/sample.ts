@@ -165,13 +165,14 @@ export const command: Command = {
     } else {
       out.write('\n');
       out.write(`questions ${summary.questions}${summary.resumed ? ` (${summary.resumed} from an earlier run)` : ''}${summary.unfinished ? `, ${summary.unfinished} unfinished` : ''}\n`);
+      if (summary.failedQuestions > 0) out.write(`${summary.failedQuestions} question(s) had a failed sample and were not recorded as done (a rerun with the same --out retries them); first error: ${summary.firstError}\n`);
       if (summary.accuracy !== null) out.write(`accuracy of the vote ${pct(summary.accuracy)} (${summary.correct}/${summary.withReference})\n`);
       out.write(`mean agreement ${pct(summary.meanAgreement)}\n`);
-      out.write(`samples ${summary.samples}, stopped ${summary.stopped} (${pct(summary.samples ? summary.stopped / summary.samples : null)}), errors ${summary.errors}\n`);
+      out.write(`samples ${summary.samples}, stopped ${summary.stopped} (${pct(summary.samples ? summary.stopped / summary.samples : null)})${summary.errors ? `; ${summary.errors} failed sample(s) in this run` : ''}\n`);
       out.write(`tokens generated ${summary.tokens}${summary.questions ? ` (${Math.round(summary.tokens / summary.questions)} per question)` : ''}\n`);
       if (values.out) out.write(`results: ${values.out}\n`);
     }
-    if (summary.errors > 0 && summary.errors === summary.samples) throw new FailmodeError(`every sample failed (first error in ${values.out ?? 'the run'}); is ${values['base-url']} reachable?`, 'FAILMODE_ERR_HTTP', 1);
+    if (summary.failedQuestions > 0 && summary.questions === summary.resumed) throw new FailmodeError(`no question completed: ${summary.firstError}`, 'FAILMODE_ERR_HTTP', 1);
     return controller.signal.aborted ? 130 : 0;
   },
 };
