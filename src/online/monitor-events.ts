@@ -52,7 +52,7 @@ export interface TokenTickEvent {
   readonly t: number;
 }
 
-/** The sample ended; `record` has every column of SPEC §1.4 plus finish_reason, hit_max_tokens, degenerate, answer, correct. */
+/** The sample ended; `record` has every column of SPEC §1.4 plus finish_reason, hit_max_tokens, degenerate, predicted_answer, extraction_method, correct. */
 export interface FinalEvent {
   readonly type: 'final';
   readonly sampleId: string;
