@@ -2,6 +2,7 @@ import type { Command } from '../main.ts';
 import { choiceOption, numberOption, parseCommandArgs } from '../args.ts';
 import { usageError } from '../../errors.ts';
 import type { ModelFile } from '../../models/model-file.ts';
+import { untilSignal } from '../until-signal.ts';
 
 const HELP = `failmode serve — OpenAI-compatible monitoring proxy with early stopping, and a live WebSocket feed
 
@@ -107,15 +108,7 @@ export const command: Command = {
     err.write(`  model  ${model ? `${model.training.name} (${model.regime}${model.commitmentPoint !== null ? `, T*=${model.commitmentPoint}` : ''}, top-k ${model.signal.topK})` : 'none: monitoring without risk scores; early stop unavailable'}\n`);
     err.write('  Ctrl-C to stop\n');
 
-    await new Promise<void>((resolve) => {
-      const stop = (): void => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await untilSignal();
     err.write('failmode serve: shutting down\n');
     await handle.close();
     return 0;

@@ -2,6 +2,7 @@ import type { Command } from '../main.ts';
 import { numberOption, parseCommandArgs } from '../args.ts';
 import { FailmodeError, usageError } from '../../errors.ts';
 import { startSimulator } from '../../stream/simulator/start-simulator.ts';
+import { untilSignal } from '../until-signal.ts';
 
 const HELP = `failmode simulate — a local OpenAI-compatible server streaming synthetic reasoning traces with logprobs
 
@@ -55,15 +56,7 @@ export const command: Command = {
       throw err;
     }
     process.stdout.write(`failmode simulator listening on ${sim.url} (seed ${seed}${tokensPerSecond ? `, ${tokensPerSecond} tokens/s` : ''}); stats at ${sim.url.replace(/\/v1$/, '')}/stats — Ctrl-C to stop\n`);
-    await new Promise<void>((resolve) => {
-      const stop = (): void => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await untilSignal();
     const s = sim.stats();
     await sim.close();
     process.stdout.write(`stopped: ${s.requests} requests, ${s.completed} completed, ${s.aborted} aborted, ${s.tokensGenerated} tokens\n`);
