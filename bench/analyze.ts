@@ -13,8 +13,7 @@ import { loadTable } from '../src/offline/load-table.ts';
 import { runAnalysis } from '../src/offline/analyze.ts';
 import { renderReport } from '../src/offline/report-text.ts';
 import { crossValidatedScores } from '../src/offline/cv-lr.ts';
-import { averagePrecision, percentileLinear } from '../src/offline/metrics.ts';
-import { NumpyGenerator } from '../src/offline/rng/numpy-generator.ts';
+import { naiveBootstrap } from './lib/naive-bootstrap.ts';
 import { workingFrame } from '../src/models/train.ts';
 import type { Frame } from '../src/offline/frame.ts';
 
@@ -23,39 +22,12 @@ const quick = process.argv.includes('--quick');
 const N_BOOT = 10_000;
 const BASELINE_BOOT = quick ? 1_000 : N_BOOT;
 
-function naiveBootstrap(y: ArrayLike<number>, s: ArrayLike<number>, nBoot: number): number[] {
-  const rng = NumpyGenerator.fromSeed(42);
-  const out: number[] = [];
-  for (let r = 0; r < nBoot; r++) {
-    const idx = rng.integers(0, y.length, y.length);
-    const yt = Array.from(idx, (i) => y[i]!);
-    const pos = yt.reduce((a, b) => a + b, 0);
-    if (pos === 0 || pos === yt.length) continue;
-    out.push(averagePrecision(yt, Array.from(idx, (i) => s[i]!)));
-  }
-  return out.sort((a, b) => a - b);
-}
-
-function naiveDelta(y: ArrayLike<number>, se: ArrayLike<number>, sf: ArrayLike<number>, nBoot: number): number[] {
-  const rng = NumpyGenerator.fromSeed(42);
-  const out: number[] = [];
-  for (let r = 0; r < nBoot; r++) {
-    const idx = rng.integers(0, y.length, y.length);
-    const yt = Array.from(idx, (i) => y[i]!);
-    const pos = yt.reduce((a, b) => a + b, 0);
-    if (pos === 0 || pos === yt.length) continue;
-    out.push(averagePrecision(yt, Array.from(idx, (i) => se[i]!)) - averagePrecision(yt, Array.from(idx, (i) => sf[i]!)));
-  }
-  return out.sort((a, b) => a - b);
-}
-
 /** The paper's cv_prauc: fit, pool, AP, and always a bootstrap CI. */
 function paperCvPrauc(frame: Frame, y: Uint8Array, cols: readonly string[]): Float64Array | null {
   const columns = cols.filter((c) => frame.has(c)).map((c) => frame.numeric(c)!);
   const oof = crossValidatedScores(columns, y);
   if (!oof) return null;
-  const ci = naiveBootstrap(oof.pooledY, oof.pooledScores, BASELINE_BOOT);
-  percentileLinear(ci, 2.5);
+  naiveBootstrap(oof.pooledY, [oof.pooledScores], BASELINE_BOOT);
   return oof.rowScores;
 }
 
@@ -68,7 +40,7 @@ function baselineReport(frame: Frame, y: Uint8Array, rawFrame: Frame, rawY: Uint
     for (const T of windows) {
       const early = paperCvPrauc(frame, y, win(T, BASE_FEATURES));
       const oofEarly = crossValidatedScores(win(T, BASE_FEATURES).map((c) => frame.numeric(c)!), y);
-      if (early && oofEarly) naiveDelta(oofEarly.rowY, oofEarly.rowScores, fullScores, BASELINE_BOOT);
+      if (early && oofEarly) naiveBootstrap(oofEarly.rowY, [oofEarly.rowScores, fullScores], BASELINE_BOOT);
     }
   }
   paperCvPrauc(rawFrame, rawY, full); // Section 3: raw full trace and generated_len

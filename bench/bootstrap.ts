@@ -4,8 +4,7 @@
  * Run: node --import tsx bench/bootstrap.ts
  */
 import { bootstrapPrAuc, deltaCi } from '../src/offline/bootstrap.ts';
-import { averagePrecision, percentileLinear } from '../src/offline/metrics.ts';
-import { NumpyGenerator } from '../src/offline/rng/numpy-generator.ts';
+import { naiveBootstrap } from './lib/naive-bootstrap.ts';
 
 const N = 198;
 const N_BOOT = 10_000;
@@ -16,35 +15,6 @@ const rnd = (): number => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 **
 const y = Uint8Array.from({ length: N }, () => (rnd() < 0.45 ? 1 : 0));
 const sFull = Float64Array.from(y, (v) => Math.round((rnd() + 0.4 * v) * 200) / 200);
 const sEarly = Float64Array.from(y, (v) => Math.round((rnd() + 0.3 * v) * 200) / 200);
-
-/** The obvious way: draw indices, copy the resample, let averagePrecision sort it. */
-function baselineBootstrap(yy: Uint8Array, s: Float64Array): { mean: number; lo: number; hi: number } {
-  const rng = NumpyGenerator.fromSeed(42);
-  const vals: number[] = [];
-  for (let r = 0; r < N_BOOT; r++) {
-    const idx = rng.integers(0, yy.length, yy.length);
-    const yt = Array.from(idx, (i) => yy[i]!);
-    const pos = yt.reduce((a, b) => a + b, 0);
-    if (pos === 0 || pos === yt.length) continue;
-    vals.push(averagePrecision(yt, Array.from(idx, (i) => s[i]!)));
-  }
-  const sorted = [...vals].sort((a, b) => a - b);
-  return { mean: vals.reduce((a, b) => a + b, 0) / vals.length, lo: percentileLinear(sorted, 2.5), hi: percentileLinear(sorted, 97.5) };
-}
-
-function baselineDelta(yy: Uint8Array, se: Float64Array, sf: Float64Array): { mean: number; lo: number; hi: number } {
-  const rng = NumpyGenerator.fromSeed(42);
-  const vals: number[] = [];
-  for (let r = 0; r < N_BOOT; r++) {
-    const idx = rng.integers(0, yy.length, yy.length);
-    const yt = Array.from(idx, (i) => yy[i]!);
-    const pos = yt.reduce((a, b) => a + b, 0);
-    if (pos === 0 || pos === yt.length) continue;
-    vals.push(averagePrecision(yt, Array.from(idx, (i) => se[i]!)) - averagePrecision(yt, Array.from(idx, (i) => sf[i]!)));
-  }
-  const sorted = [...vals].sort((a, b) => a - b);
-  return { mean: vals.reduce((a, b) => a + b, 0) / vals.length, lo: percentileLinear(sorted, 2.5), hi: percentileLinear(sorted, 97.5) };
-}
 
 /** CPU milliseconds of this process (robust to other processes competing for the cores, unlike wall time). */
 function cpuMs(): number {
@@ -66,8 +36,8 @@ const firstMs = cpuMs() - t0;
 
 const ours = time(() => bootstrapPrAuc(y, sFull, { nBoot: N_BOOT }), 20);
 const oursDelta = time(() => deltaCi(y, sEarly, sFull, { nBoot: N_BOOT }), 20);
-const base = time(() => baselineBootstrap(y, sFull), 2);
-const baseDelta = time(() => baselineDelta(y, sEarly, sFull), 2);
+const base = time(() => naiveBootstrap(y, [sFull], N_BOOT), 2);
+const baseDelta = time(() => naiveBootstrap(y, [sEarly, sFull], N_BOOT), 2);
 
 const same = (a: { lo: number; hi: number; mean: number }, b: { lo: number; hi: number; mean: number }): boolean =>
   a.lo === b.lo && a.hi === b.hi && Math.abs(a.mean - b.mean) < 1e-12;
