@@ -162,43 +162,22 @@ const csv = join(dir, 'train.csv');
 await writeFile(csv, recordsToCsv(records));
 const table = await loadTable(csv);
 const models: Array<{ target: number; path: string; regime: string; tStar: number | null; thresholds: string }> = [];
-const trainOpts = (target: number, windows?: number[]) => ({
+const trainOpts = (target: number) => ({
   file: csv, name: `simulator ${profile} (train ${KT}×${NT})`, prefinal: true, profile, topK: 20, nBoot: 1000, targetPrecision: target,
-  now: new Date('2026-01-01T00:00:00Z'), ...(windows ? { windows } : {}),
+  now: new Date('2026-01-01T00:00:00Z'),
+  // The live stop rule scores window T only for samples still running at T (before their final-answer line): unless
+  // --all-rows, each window's classifier and threshold are fitted on those rows (the full-trace one on all rows).
+  fitOn: values['all-rows'] ? 'all' as const : 'running' as const,
 });
 for (const target of targets) {
-  let { model } = trainModel(table, trainOpts(target));
-  if (!values['all-rows']) model = conditionalModel(model, target);
+  const trained = trainModel(table, trainOpts(target));
+  for (const note of trained.notes) console.error(`  p≥${target}: ${note}`);
+  let model = trained.model;
+  // Running fit: a regime whose commitment point lost its window is run as persistent (no commitment-point stop).
+  if (!values['all-rows'] && model.commitmentPoint === null && model.regime !== 'persistent') model = { ...model, regime: 'persistent' };
   const path = join(dir, `model-p${target}.json`);
   await writeFile(path, serializeModelFile(model));
   models.push({ target, path, regime: model.regime, tStar: model.commitmentPoint, thresholds: model.classifiers.map((c) => `${c.window}:${c.stop.threshold === null ? '—' : c.stop.threshold.toFixed(2)}`).join(' ') });
-}
-
-/**
- * The live stop rule scores window T only for samples still running at T (before their final-answer line). The
- * paper's estimator is fitted on every row, short ones included (whose window features are their whole trace); this
- * refits each window's classifier and its threshold on the rows with prefinal_len > T — the population the rule
- * actually sees. The full-trace classifier, regime and T* stay those of the all-rows model.
- */
-function conditionalModel(model: ReturnType<typeof trainModel>['model'], target: number): ReturnType<typeof trainModel>['model'] {
-  const plen = table.numeric('prefinal_len')!;
-  const classifiers = [];
-  const windows: number[] = [];
-  for (const c of model.classifiers) {
-    if (c.window === 'full') { classifiers.push(c); continue; }
-    const T = c.window;
-    const rows: number[] = [];
-    for (let i = 0; i < table.nRows; i++) if (plen[i]! > T) rows.push(i);
-    try {
-      const sub = trainModel(table.selectRows(rows), trainOpts(target, [T])).model;
-      const w = sub.classifiers.find((x) => x.window === T);
-      if (w) { classifiers.push(w); windows.push(T); }
-    } catch (err) {
-      console.error(`  T=${T}: no conditional classifier (${(err as Error).message}); window dropped`);
-    }
-  }
-  const tStar = model.commitmentPoint !== null && windows.includes(model.commitmentPoint) ? model.commitmentPoint : null;
-  return { ...model, windows, classifiers, commitmentPoint: tStar, regime: tStar === null && model.regime !== 'persistent' ? 'persistent' : model.regime };
 }
 
 // 3. Test runs through failmode serve.

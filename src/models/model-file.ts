@@ -23,6 +23,8 @@ export interface WindowClassifier {
   readonly scale: readonly number[];
   readonly coef: readonly number[];
   readonly intercept: number;
+  /** Optional (added in v1): training rows of this classifier — all rows, or under `training.fitOn: 'running'` the rows still running at T. */
+  readonly n?: number;
   /** Out-of-fold quality (5-fold stratified CV, seed 42), as the analysis reports it. */
   readonly oof: { readonly prauc: number | null; readonly auroc: number | null };
   /** Stop threshold on P(failure), chosen on out-of-fold scores for the target precision. */
@@ -59,6 +61,11 @@ export interface ModelFile {
     readonly mode?: 'paper' | 'corrected';
     /** Optional (added in v1): bootstrap resamples behind the regime verdict. */
     readonly nBoot?: number;
+    /**
+     * Optional (added in v1; absent = 'all'): the rows each early window's classifier was fitted and evaluated on —
+     * 'all' rows, or only those still 'running' at T (the population the live stop rule scores). 'full' uses all rows.
+     */
+    readonly fitOn?: 'all' | 'running';
   };
   readonly description?: string;
 }

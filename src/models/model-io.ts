@@ -132,6 +132,13 @@ export function validateModelFile(json: unknown, source = 'model file'): ModelFi
     training.mode = tr['mode'] as 'paper' | 'corrected';
   }
   if (tr['nBoot'] !== undefined) training.nBoot = v.integer(tr['nBoot'], 'training.nBoot', 1);
+  classifiers.forEach((c, i) => {
+    if (c.n !== undefined && c.n > n) v.fail(`classifiers[${i}].n`, `is ${c.n}, more than training.n (${n})`);
+  });
+  if (tr['fitOn'] !== undefined) {
+    if (tr['fitOn'] !== 'all' && tr['fitOn'] !== 'running') v.fail('training.fitOn', `is ${describe(tr['fitOn'])}, expected "all" or "running"`);
+    training.fitOn = tr['fitOn'] as 'all' | 'running';
+  }
 
   const model: ModelFile = {
     format: MODEL_FORMAT,
@@ -176,6 +183,7 @@ function validateClassifier(v: Checker, raw: unknown, at: string, windows: reado
   const coef = vector('coef');
   const intercept = v.number(v.field(c, 'intercept', at), `${at}.intercept`);
 
+  const nRows = c['n'] === undefined ? undefined : v.integer(c['n'], `${at}.n`, 1);
   const oofRaw = v.object(v.field(c, 'oof', at), `${at}.oof`);
   const unit = (x: unknown, path: string) => (x === null ? null : v.number(x, path, { min: 0, max: 1 }));
   const oof = { prauc: unit(v.field(oofRaw, 'prauc', `${at}.oof`), `${at}.oof.prauc`), auroc: unit(v.field(oofRaw, 'auroc', `${at}.oof`), `${at}.oof.auroc`) };
@@ -193,7 +201,7 @@ function validateClassifier(v: Checker, raw: unknown, at: string, windows: reado
   if (stop.precision !== null && stop.precision < stop.targetPrecision - 1e-12) {
     v.fail(`${sp}.precision`, `is ${stop.precision}, below targetPrecision ${stop.targetPrecision}`);
   }
-  return { window, featureNames, fill, mean, scale, coef, intercept, oof, stop };
+  return { window, featureNames, fill, mean, scale, coef, intercept, ...(nRows !== undefined ? { n: nRows } : {}), oof, stop };
 }
 
 /** Field-by-field checks with the dotted path in every message. */

@@ -1,12 +1,13 @@
 import { basename, extname } from 'node:path';
 import { FailmodeError } from '../errors.ts';
 import { columnMedian } from '../offline/impute.ts';
-import { crossValidatedScores } from '../offline/cv-lr.ts';
+import { crossValidatedScores, MIN_FAILURES } from '../offline/cv-lr.ts';
 import { averagePrecision, rocAuc } from '../offline/metrics.ts';
 import { fullColumns, windowColumns } from '../offline/analysis/column-sets.ts';
 import { runAnalysis } from '../offline/analyze.ts';
 import { failureLabels } from '../offline/table/failure-labels.ts';
 import { prefinalWorkingFrame } from '../offline/analysis/prefinal-working-frame.ts';
+import { runningLengthColumn, runningRows } from '../offline/running-at.ts';
 import type { AnalysisMode, AnalysisResult } from '../offline/analysis-result.ts';
 import { Frame } from '../offline/frame.ts';
 import { fitLogisticRegression } from './logistic-regression.ts';
@@ -34,6 +35,11 @@ export interface TrainOptions {
   readonly nBoot?: number;
   /** 'paper' (default) or 'corrected' (training-fold medians in the out-of-fold estimates; SPEC §6.3). */
   readonly mode?: AnalysisMode;
+  /**
+   * Rows each early window T's classifier is fitted and evaluated on: 'all' (default; the paper's estimator) or only the
+   * rows still running at T (src/offline/running-at.ts), the population the live stop rule scores. 'full' uses all rows.
+   */
+  readonly fitOn?: 'all' | 'running';
   readonly description?: string;
   /** Creation time written to the model (default now). */
   readonly now?: Date;
@@ -66,7 +72,8 @@ export function guessProfile(file: string): string | null {
 /**
  * Trains a model file from one results table: one classifier per early window T and one for the full trace, each the
  * analysis's estimator (median fill → standardiser → balanced L2 logistic regression) fitted on ALL rows of the
- * analysis's working frame (the prefinal-valid rows with prefinal features remapped, under --prefinal). Per classifier
+ * analysis's working frame (the prefinal-valid rows with prefinal features remapped, under --prefinal) — or, with
+ * `fitOn: 'running'`, each early window's on the rows of that frame still running at T. Per classifier
  * it records the out-of-fold PR-AUC/AUROC (5-fold stratified CV, seed 42) and a stop threshold chosen on the
  * out-of-fold scores; the regime and commitment point are the analysis's Section-5 verdict.
  */
@@ -74,6 +81,8 @@ export function trainModel(frame: Frame, opts: TrainOptions): TrainResult {
   const targetPrecision = opts.targetPrecision ?? 0.9;
   if (!(targetPrecision > 0 && targetPrecision <= 1)) throw new FailmodeError(`Expected the target precision to be in (0, 1], got ${targetPrecision}`);
   const mode = opts.mode ?? 'paper';
+  const fitOn = opts.fitOn ?? 'all';
+  if (fitOn !== 'all' && fitOn !== 'running') throw new FailmodeError(`Expected fitOn to be 'all' or 'running', got ${String(fitOn)}`);
   const nBoot = opts.nBoot ?? 10_000;
   const progress = opts.onProgress ?? (() => {});
   const notes: string[] = [];
@@ -95,12 +104,33 @@ export function trainModel(frame: Frame, opts: TrainOptions): TrainResult {
     throw new FailmodeError(`${opts.file}: every training row is ${failures === 0 ? 'correct' : 'a failure'}; a classifier needs both classes`);
   }
 
+  let runLen: Float64Array | null = null;
+  if (fitOn === 'running') {
+    const col = runningLengthColumn(wf, work.prefinal);
+    if (col === null) throw new FailmodeError(`${opts.file}: --fit-on running needs the samples' lengths (a \`generated_len\` or \`full_len\` column${work.prefinal ? ', or the prefinal length' : ''}) to tell which were still running at T`);
+    runLen = wf.numeric(col)!;
+  }
+
   const classifiers: WindowClassifier[] = [];
   const windows: number[] = [];
   for (const T of [...analysis.windows, 'full' as const]) {
     progress(`classifier T=${T}`);
     const cols = T === 'full' ? fullColumns(wf) : windowColumns(wf, T);
-    const c = fitWindowClassifier(wf, y, cols, liveName, T, targetPrecision, mode, notes);
+    let fitFrame = wf;
+    let fitY = y;
+    if (runLen !== null && T !== 'full') {
+      const rows = runningRows(runLen, T);
+      fitY = Uint8Array.from(rows, (i) => y[i]!);
+      let f = 0;
+      for (let i = 0; i < fitY.length; i++) f += fitY[i]!;
+      // Too few running failures for an out-of-fold estimate or a threshold (the analysis's MIN_FAIL): no classifier.
+      if (f < MIN_FAILURES || f === fitY.length) {
+        notes.push(`T=${T}: ${fitY.length} rows still running, ${f} of them failures (${f < MIN_FAILURES ? `< ${MIN_FAILURES}` : 'no correct row'}); no classifier for this window`);
+        continue;
+      }
+      fitFrame = wf.selectRows(rows);
+    }
+    const c = fitWindowClassifier(fitFrame, fitY, cols, liveName, T, targetPrecision, mode, notes);
     if (c === null) {
       notes.push(`T=${T}: no usable feature columns; no classifier`);
       continue;
@@ -112,6 +142,7 @@ export function trainModel(frame: Frame, opts: TrainOptions): TrainResult {
 
   const verdict = analysis.summary.verdict;
   const commitmentPoint = verdict.T !== null && windows.includes(verdict.T) ? verdict.T : null;
+  if (verdict.T !== null && commitmentPoint === null) notes.push(`the verdict's commitment point T=${verdict.T} has no classifier: commitmentPoint recorded as null`);
 
   const name = opts.name ?? basename(opts.file, extname(opts.file));
   const profile = opts.profile !== undefined ? opts.profile : guessProfile(opts.file);
@@ -127,7 +158,7 @@ export function trainModel(frame: Frame, opts: TrainOptions): TrainResult {
     classifiers,
     regime: verdict.type,
     commitmentPoint,
-    training: { name, n, failures, failureRate: failures / n, mode, nBoot },
+    training: { name, n, failures, failureRate: failures / n, mode, nBoot, fitOn },
     ...(opts.description !== undefined ? { description: opts.description } : {}),
   };
   return { model, analysis, notes };
@@ -150,7 +181,7 @@ export function workingFrame(input: Frame, analysis: AnalysisResult): { frame: F
   return { frame, y, prefinal: prefinal?.active === true, liveName: (col) => remapped.get(col) ?? col };
 }
 
-/** One window's classifier on all rows, with its out-of-fold quality and stop threshold; null when no column is usable. */
+/** One window's classifier on the given rows, with its out-of-fold quality and stop threshold; null when no column is usable. */
 function fitWindowClassifier(
   frame: Frame, y: Uint8Array, cols: readonly string[], liveName: (c: string) => string, window: number | 'full',
   targetPrecision: number, mode: AnalysisMode, notes: string[],
@@ -183,6 +214,7 @@ function fitWindowClassifier(
     scale: Array.from(st.scale),
     coef: Array.from(fit.coef),
     intercept: fit.intercept,
+    n,
     oof: { prauc: Number.isFinite(prauc) ? prauc : null, auroc: Number.isFinite(auroc) ? auroc : null },
     stop: oof ? chooseStopThreshold(oof.rowY, oof.rowScores, targetPrecision) : { threshold: null, targetPrecision, precision: null, recall: null },
   };

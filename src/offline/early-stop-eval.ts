@@ -22,11 +22,12 @@
  */
 import { windowColumn } from '../features/columns.ts';
 import { FailmodeError } from '../errors.ts';
-import { detectWindows, prefinalLengthColumn, windowColumns } from './analysis/column-sets.ts';
+import { detectWindows, windowColumns } from './analysis/column-sets.ts';
 import { MIN_FAILURES } from './cv-lr.ts';
 import type { LineChartSpec } from '../plots/line-chart.ts';
 import type { Frame } from './frame.ts';
 import { failureLabels } from './table/failure-labels.ts';
+import { fullLengthColumn, isRunningAt, runningLengthColumn, runningRows } from './running-at.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Curve arithmetic (pure)
@@ -180,7 +181,7 @@ export function percentile(values: ArrayLike<number>, q: number): number {
 }
 
 function isStoppable(score: number, stopLen: number, T: number): boolean {
-  return Number.isFinite(score) && stopLen > T;
+  return Number.isFinite(score) && isRunningAt(stopLen, T);
 }
 
 function savedTokens(fullLen: number, T: number): number {
@@ -308,14 +309,14 @@ export function earlyStopEval(input: Frame, scorer: OofScorer, opts: EarlyStopEv
   let frame = labelled.frame;
   let y = labelled.y;
 
-  const lengthColumn = ['generated_len', 'full_len'].find((c) => frame.has(c));
+  const lengthColumn = fullLengthColumn(frame);
   if (!lengthColumn) throw new FailmodeError(`${input.source} has neither \`generated_len\` nor \`full_len\`: the tokens a generation took are needed to count tokens saved`);
 
   let prefinal = false;
   let stopLengthColumn = lengthColumn;
   let fallback: EarlyStopEvalResult['prefinal']['fallback'] = null;
   if (opts.prefinal) {
-    const plen = prefinalLengthColumn(frame);
+    const plen = runningLengthColumn(frame, true);
     if (!plen) fallback = 'no-length-column';
     else {
       const len = frame.numeric(plen)!;
@@ -387,8 +388,7 @@ function scoreWindow(columns: Float64Array[], y: Uint8Array, stopLen: Float64Arr
     if (oof === null || oof.rows.length === 0) return null;
     return { rowIdx: Array.from(oof.rows), classifierScores: Array.from(oof.rowScores) };
   }
-  const running: number[] = [];
-  for (let i = 0; i < y.length; i++) if (stopLen[i]! > T) running.push(i);
+  const running = runningRows(stopLen, T);
   const oof = scorer(columns.map((c) => Float64Array.from(running, (i) => c[i]!)), Uint8Array.from(running, (i) => y[i]!));
   if (oof === null || oof.rows.length === 0) return null;
   const score = new Map<number, number>();
@@ -396,7 +396,7 @@ function scoreWindow(columns: Float64Array[], y: Uint8Array, stopLen: Float64Arr
   const rowIdx: number[] = [];
   const classifierScores: number[] = [];
   for (let i = 0; i < y.length; i++) {
-    const runningRow = stopLen[i]! > T;
+    const runningRow = isRunningAt(stopLen[i]!, T);
     if (runningRow && !score.has(i)) continue;
     rowIdx.push(i);
     classifierScores.push(runningRow ? score.get(i)! : NaN);

@@ -53,7 +53,7 @@ test('train (prefinal): every field of the model file', () => {
   assert.equal(model.regime, 'near-committed');
   assert.equal(model.commitmentPoint, 1024);
   assert.equal(model.regime, analysis.summary.verdict.type);
-  assert.deepEqual(model.training, { name: 'gpqa_gpt4o.final', n: 198, failures: 90, failureRate: 90 / 198, mode: 'paper', nBoot: 200 });
+  assert.deepEqual(model.training, { name: 'gpqa_gpt4o.final', n: 198, failures: 90, failureRate: 90 / 198, mode: 'paper', nBoot: 200, fitOn: 'all' });
 
   const validRows = [...frame.numeric('prefinal_len')!.keys()].filter((i) => frame.numeric('prefinal_len')![i]! > 0);
   assert.equal(validRows.length, 198);
@@ -187,7 +187,7 @@ test('CLI: failmode train writes a valid model and prints its table; usage error
   const r = spawnSync(process.execPath, [BIN, 'train', GPT4O, '--prefinal', '--windows', '128', '256', '--n-boot', '50', '--out', out], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /on gpqa_gpt4o\.final \(prefinal features\): n=198 {2}failures=90 \(45\.5%\)/);
-  assert.match(r.stdout, /T=256 +11 +0\.58\d\d/);
+  assert.match(r.stdout, /T=256 +198 +11 +0\.58\d\d/);
   const m = await loadModelFile(out);
   assert.deepEqual(m.windows, [128, 256]);
   const usage = (args: string[], expected: RegExp) => {

@@ -1,5 +1,5 @@
 import type { Command } from '../main.ts';
-import { expandNumericListFlags, numberListOption, numberOption, parseCommandArgs } from '../args.ts';
+import { choiceOption, expandNumericListFlags, numberListOption, numberOption, parseCommandArgs } from '../args.ts';
 import { usageError } from '../../errors.ts';
 import type { ModelFile } from '../../models/model-file.ts';
 
@@ -10,10 +10,11 @@ Usage
   failmode train --show MODEL.json        validate a model file and print its summary
 
   FILE is a .csv or .xlsx results table (a \`correct\` column and the feature columns, as \`failmode analyze\` reads).
-  Fits, on ALL rows, one classifier per early window T and one for the full trace — the analysis's estimator: median
-  fill → standardiser → balanced L2 logistic regression — and records per window its out-of-fold PR-AUC/AUROC (5-fold
+  Fits one classifier per early window T and one for the full trace — the analysis's estimator: median fill →
+  standardiser → balanced L2 logistic regression — and records per window its out-of-fold PR-AUC/AUROC (5-fold
   stratified CV, seed 42) and a stop threshold chosen on out-of-fold scores; the regime and commitment point come from
-  the analysis's verdict. Several FILEs are trained on as one table (their common columns, rows appended).
+  the analysis's verdict. By default every classifier is fitted on ALL rows; --fit-on running fits each window T's on
+  the rows still running at T (the samples the live stop rule scores there; see docs/early-stopping.md). Several FILEs are trained on as one table (their common columns, rows appended).
   Format: docs/model-format.md.
 
 Options
@@ -30,6 +31,10 @@ Options
   --name NAME             training data name recorded in the model (default: the file name(s), joined by +)
   --description TEXT      free text recorded in the model
   --n-boot N              bootstrap resamples of the verdict (default 10000)
+  --fit-on all|running    rows of each early window's classifier (fill, scaler, LR, OOF figures, threshold):
+                          all rows (default), or those still running at T — length > T; under --prefinal, prefinal
+                          length > T (not yet at the final-answer line). Windows with < 5 running failures get no
+                          classifier. The full-trace classifier always uses all rows.
   --corrected             training-fold medians in the out-of-fold estimates and the verdict (SPEC §6.3)
   --show MODEL.json       validate an existing model file and print its summary (no training)
   -h, --help              show this help
@@ -38,6 +43,7 @@ Examples
   failmode train ../shared/paper/results/gpqa_gpt4o.final.csv --prefinal --out gpqa-gpt4o.json
   failmode train runs.xlsx --prefinal --windows 128 256 512 --target-precision 0.8 --top-k 20 --out model.json
   failmode train gpqa_gpt4o.final.csv math500_gpt4o.final.csv --prefinal --out general-topk20.json
+  failmode train gpqa_gpt4o.final.csv --prefinal --fit-on running --out gpqa-gpt4o-running.json
 `;
 
 const PROFILES = ['final-answer', 'boxed', 'final-boxed', 'code', 'none'] as const;
@@ -58,6 +64,7 @@ export const command: Command = {
       description: { type: 'string' },
       'n-boot': { type: 'string' },
       corrected: { type: 'boolean' },
+      'fit-on': { type: 'string' },
       show: { type: 'string' },
     });
     if (values.help) {
@@ -83,6 +90,7 @@ export const command: Command = {
     const nucleusP = numberOption('nucleus-p', values['nucleus-p'], { min: 0.01, max: 1 });
     const tieDelta = numberOption('tie-delta', values['tie-delta'], { min: 0, max: 100 });
     const nBoot = numberOption('n-boot', values['n-boot'], { integer: true, min: 1, max: 10_000_000 });
+    const fitOn = choiceOption('fit-on', values['fit-on'], ['all', 'running'] as const);
 
     const { loadTable } = await import('../../offline/load-table.ts');
     const { concatFrames, guessProfile, trainModel } = await import('../../models/train.ts');
@@ -104,6 +112,7 @@ export const command: Command = {
       profile: values.profile === undefined ? (guesses.size === 1 ? [...guesses][0]! : null) : values.profile === 'none' ? null : values.profile,
       nBoot,
       mode: values.corrected ? 'corrected' : 'paper',
+      fitOn,
       description: values.description,
     });
     await saveModelFile(values.out, model);
@@ -118,14 +127,14 @@ export function trainSummary(model: ModelFile, path: string, verb = 'Trained'): 
   const t = model.training;
   const f = (x: number | null, d = 4) => (x === null ? 'N/A' : x.toFixed(d));
   const lines = [
-    `${verb} ${path}${verb === 'Trained' ? ' on' : ': trained on'} ${t.name}${model.prefinal ? ' (prefinal features)' : ''}: n=${t.n}  failures=${t.failures} (${(100 * t.failureRate).toFixed(1)}%)`,
+    `${verb} ${path}${verb === 'Trained' ? ' on' : ': trained on'} ${t.name}${model.prefinal ? ' (prefinal features)' : ''}: n=${t.n}  failures=${t.failures} (${(100 * t.failureRate).toFixed(1)}%)${t.fitOn === 'running' ? '; window classifiers fitted on the rows still running at T' : ''}`,
     `  regime: ${model.regime}${model.commitmentPoint !== null ? `  T*=${model.commitmentPoint}` : ''}   signal: top-k ${model.signal.topK}, nucleus_p ${model.signal.nucleusP}, tie_delta ${model.signal.tieDelta}   profile: ${model.profile ?? 'unknown'}`,
     '',
-    `  ${'Window'.padEnd(8)} ${'Features'.padStart(8)} ${'OOF PR-AUC'.padStart(11)} ${'OOF AUROC'.padStart(10)} ${'Stop at P≥'.padStart(11)} ${'Precision'.padStart(10)} ${'Recall'.padStart(8)}`,
+    `  ${'Window'.padEnd(8)} ${'Rows'.padStart(6)} ${'Features'.padStart(8)} ${'OOF PR-AUC'.padStart(11)} ${'OOF AUROC'.padStart(10)} ${'Stop at P≥'.padStart(11)} ${'Precision'.padStart(10)} ${'Recall'.padStart(8)}`,
   ];
   for (const c of model.classifiers) {
     const w = c.window === 'full' ? 'full' : `T=${c.window}`;
-    lines.push(`  ${w.padEnd(8)} ${String(c.featureNames.length).padStart(8)} ${f(c.oof.prauc).padStart(11)} ${f(c.oof.auroc).padStart(10)} ${f(c.stop.threshold).padStart(11)} ${f(c.stop.precision).padStart(10)} ${f(c.stop.recall).padStart(8)}`);
+    lines.push(`  ${w.padEnd(8)} ${(c.n === undefined ? '—' : String(c.n)).padStart(6)} ${String(c.featureNames.length).padStart(8)} ${f(c.oof.prauc).padStart(11)} ${f(c.oof.auroc).padStart(10)} ${f(c.stop.threshold).padStart(11)} ${f(c.stop.precision).padStart(10)} ${f(c.stop.recall).padStart(8)}`);
   }
   const target = model.classifiers[0]?.stop.targetPrecision;
   lines.push('', `  Stop thresholds: lowest P(failure) whose out-of-fold precision reaches ${target}; N/A = never reached.`, '');
