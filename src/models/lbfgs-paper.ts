@@ -1,4 +1,4 @@
-import { classWeights, type LogisticFit, type LogisticOptions } from './logistic-regression.ts';
+import { checkLogisticInputs, classWeights, type LogisticFit, type LogisticOptions } from './logistic-regression.ts';
 import { MoreThuente } from './more-thuente.ts';
 
 /**
@@ -60,9 +60,7 @@ export function fitLogisticRegressionLbfgs(
   const classWeight = opts.classWeight === undefined ? 'balanced' : opts.classWeight;
   const pgtol = opts.tol ?? 1e-4;
   const maxIter = opts.maxIter ?? 1000;
-  if (!(C > 0)) throw new RangeError(`fitLogisticRegressionLbfgs: C must be > 0, got ${C}`);
-  if (X.length < n * p) throw new RangeError(`fitLogisticRegressionLbfgs: X has ${X.length} values, need ${n}×${p}`);
-  if (y.length < n) throw new RangeError(`fitLogisticRegressionLbfgs: y has ${y.length} values, need ${n}`);
+  checkLogisticInputs('fitLogisticRegressionLbfgs', X, n, p, y, C);
   const d = p + 1; // x = (w_0 … w_{p−1}, b)
   ensure(n, d);
   const { wPos, wNeg } = classWeights(y, n, classWeight, 'fitLogisticRegressionLbfgs');

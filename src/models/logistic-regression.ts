@@ -49,6 +49,13 @@ function ensure(n: number, d: number): void {
   }
 }
 
+/** The inputs both solvers require: C > 0 and X, y long enough for n rows of p features. */
+export function checkLogisticInputs(caller: string, X: Float64Array, n: number, p: number, y: ArrayLike<number>, C: number): void {
+  if (!(C > 0)) throw new RangeError(`${caller}: C must be > 0, got ${C}`);
+  if (X.length < n * p) throw new RangeError(`${caller}: X has ${X.length} values, need ${n}×${p}`);
+  if (y.length < n) throw new RangeError(`${caller}: y has ${y.length} values, need ${n}`);
+}
+
 /** log(1 + exp(−m)), stable for any m. */
 function softplusNeg(m: number): number {
   return m > 0 ? Math.log1p(Math.exp(-m)) : -m + Math.log1p(Math.exp(m));
@@ -61,9 +68,7 @@ export function fitLogisticRegression(
   const classWeight = opts.classWeight === undefined ? 'balanced' : opts.classWeight;
   const tol = opts.tol ?? 1e-10;
   const maxIter = opts.maxIter ?? 100;
-  if (!(C > 0)) throw new RangeError(`fitLogisticRegression: C must be > 0, got ${C}`);
-  if (X.length < n * p) throw new RangeError(`fitLogisticRegression: X has ${X.length} values, need ${n}×${p}`);
-  if (y.length < n) throw new RangeError(`fitLogisticRegression: y has ${y.length} values, need ${n}`);
+  checkLogisticInputs('fitLogisticRegression', X, n, p, y, C);
   const d = p + 1; // θ = (w_0 … w_{p−1}, b)
   ensure(n, d);
   const { wPos, wNeg } = classWeights(y, n, classWeight, 'fitLogisticRegression');
