@@ -3,21 +3,28 @@ import assert from 'node:assert/strict';
 import { TextWindow } from '../../src/online/text-window.ts';
 import { SampleFeatures } from '../../src/online/sample-features.ts';
 
-/** Naive statement: the full text, cut to regions + tail exactly as documented. */
+/**
+ * Naive statement, independent of the implementation's merge: mark every kept position (each region's
+ * [start, start + regionChars) before the tail, and the tail), then join the runs of kept characters with '\n'.
+ */
 function expected(full: string, tail: number, regionChars: number, regions: number[]): string {
   if (full.length <= tail) return full;
   const tailStart = full.length - tail;
-  const parts = regions.filter((s) => s >= 0 && s < tailStart).sort((a, b) => a - b).map((s) => ({ start: s, text: full.slice(s, s + regionChars) }));
-  parts.push({ start: tailStart, text: full.slice(tailStart) });
-  let out = '';
-  let end = -1;
-  for (const p of parts) {
-    if (end < 0) { out = p.text; end = p.start + p.text.length; continue; }
-    if (p.start > end) { out += `\n${p.text}`; end = p.start + p.text.length; continue; }
-    const skip = end - p.start;
-    if (skip < p.text.length) { out += p.text.slice(skip); end = p.start + p.text.length; }
+  const kept = new Array<boolean>(full.length).fill(false);
+  for (let i = tailStart; i < full.length; i++) kept[i] = true;
+  for (const s of regions) {
+    if (s < 0 || s >= tailStart) continue;
+    for (let i = s; i < Math.min(full.length, s + regionChars); i++) kept[i] = true;
   }
-  return out;
+  const runs: string[] = [];
+  for (let i = 0; i < full.length; i++) {
+    if (!kept[i]) continue;
+    let j = i;
+    while (j < full.length && kept[j]) j++;
+    runs.push(full.slice(i, j));
+    i = j;
+  }
+  return runs.join('\n');
 }
 
 test('TextWindow keeps the tail and marker regions exactly (random appends, wrap-around, lone surrogates)', () => {
