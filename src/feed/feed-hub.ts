@@ -19,6 +19,8 @@ export interface FeedHubOptions {
   /** Most samples one WebSocket client may push at once. @default 256 */
   readonly maxPushedPerClient?: number;
   readonly now?: () => number;
+  /** Told when a sample starts and when it has finished (the bus answers stops for it meanwhile). */
+  readonly observe?: { started(sample: LiveSample): void; finished(sample: LiveSample): void };
   /** Stops per (run, question) for the min-keep guard. @default an in-process {@link LocalStopCounter} */
   readonly stops?: StopCounter;
 }
@@ -39,7 +41,7 @@ export class FeedHub {
   readonly votes = new VoteBoard();
   private readonly live = new Map<string, LiveSample>();
   private readonly pushed = new WeakMap<FeedConnection, PushState>();
-  private readonly o: Required<FeedHubOptions>;
+  private readonly o: Required<Omit<FeedHubOptions, 'observe'>> & Pick<FeedHubOptions, 'observe'>;
   private totals = { started: 0, stopped: 0, finished: 0, tokens: 0 };
   private pushSeq = 0;
 
@@ -63,6 +65,7 @@ export class FeedHub {
         this.totals.finished++;
         this.totals.tokens += s.tokens;
         if (s.stopped) this.totals.stopped++;
+        this.o.observe?.finished(s);
         init.onFinished?.(s);
       },
     }, {
@@ -72,7 +75,13 @@ export class FeedHub {
     });
     this.live.set(init.sampleId, sample);
     this.totals.started++;
+    this.o.observe?.started(sample);
     return sample;
+  }
+
+  /** The samples being monitored now. */
+  liveSamples(): IterableIterator<LiveSample> {
+    return this.live.values();
   }
 
   get(sampleId: string): LiveSample | undefined {
