@@ -1,4 +1,4 @@
-import type { StopPolicy } from '../sampler/stop-policy.ts';
+import type { StopPolicy } from '../policy/stop-policy.ts';
 import type { StreamEvent, TopLogprob } from '../stream/token-event.ts';
 import type { FeedConnection } from './feed-server.ts';
 import { LiveSample, type LiveSampleInit, type MonitorFactory } from './live-sample.ts';

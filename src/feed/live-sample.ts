@@ -1,5 +1,5 @@
 import type { MonitorEvent } from '../online/monitor-events.ts';
-import { stopSignal, type StopPolicy, type StopSignal } from '../sampler/stop-policy.ts';
+import { stopSignal, type StopPolicy, type StopSignal } from '../policy/stop-policy.ts';
 import type { StreamEvent } from '../stream/token-event.ts';
 import type { SampleSource, ServerMessage, StopMessage, StopReason } from './protocol.ts';
 

@@ -5,7 +5,7 @@ import { FailmodeError } from '../errors.ts';
 import type { ModelFile } from '../models/model-file.ts';
 import type { ResolvedMonitorConfig } from '../online/monitor.ts';
 import type { Profile } from '../online/profiles.ts';
-import type { StopPolicy } from '../sampler/stop-policy.ts';
+import type { StopPolicy } from '../policy/stop-policy.ts';
 import { handleChatCompletions } from './chat-proxy.ts';
 import { requestToken, tokenMatches } from './check-token.ts';
 import { FeedHub } from './feed-hub.ts';
@@ -14,7 +14,7 @@ import { sendJsonError } from './http-body.ts';
 import { isLoopbackHost } from './is-loopback-host.ts';
 import type { MonitorFactory } from './live-sample.ts';
 import type { ModelSummary } from './protocol.ts';
-import { sharedMonitorFactory } from './shared-monitor.ts';
+import { sharedMonitorFactory } from '../online/shared-monitor.ts';
 
 export interface ServeOptions {
   /** @default '127.0.0.1' */

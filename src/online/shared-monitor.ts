@@ -1,6 +1,6 @@
-import { createSampleMonitor, type MonitorOptions, type ResolvedMonitorConfig } from '../online/monitor.ts';
-import type { MonitorEvent } from '../online/monitor-events.ts';
-import type { MonitorFactory } from './live-sample.ts';
+import { createSampleMonitor, type MonitorOptions, type ResolvedMonitorConfig } from './monitor.ts';
+import type { MonitorEvent } from './monitor-events.ts';
+import type { MonitorFactory } from '../feed/live-sample.ts';
 
 /**
  * One live monitor for every sample the server watches (one model, one set of warnings), with its events routed back
