@@ -12,9 +12,8 @@ import { FeedHub } from './feed-hub.ts';
 import { createFeedServer, type FeedServer } from './feed-server.ts';
 import { sendJsonError } from './http-body.ts';
 import { isLoopbackHost } from './is-loopback-host.ts';
-import type { MonitorFactory } from './live-sample.ts';
 import type { ModelSummary } from './protocol.ts';
-import { sharedMonitorFactory } from '../online/shared-monitor.ts';
+import { sharedMonitorFactory, type MonitorFactory } from '../online/shared-monitor.ts';
 
 export interface ServeOptions {
   /** @default '127.0.0.1' */

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { sharedMonitorFactory } from '../online/shared-monitor.ts';
-import type { MonitorFactory } from '../feed/live-sample.ts';
-import { recordAnswer } from '../feed/live-sample.ts';
+import { sharedMonitorFactory, type MonitorFactory } from '../online/shared-monitor.ts';
+import { recordAnswer } from '../policy/record-answer.ts';
 import type { ModelFile } from '../models/model-file.ts';
 import type { MonitorEvent } from '../online/monitor-events.ts';
 import { isCorrect } from '../online/extract-answer.ts';
