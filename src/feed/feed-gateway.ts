@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { FailmodeError } from '../errors.ts';
 import type { ModelFile } from '../models/model-file.ts';
 import type { Profile } from '../online/profiles.ts';
-import type { StopPolicy } from '../sampler/stop-policy.ts';
+import type { StopPolicy } from '../policy/stop-policy.ts';
 import { instanceOnBus } from './bus/instance-on-bus.ts';
 import { InstanceTracker } from './bus/instance-tracker.ts';
 import { NatsBus } from './bus/nats-bus.ts';
@@ -14,7 +14,7 @@ import { createFeedServer, type FeedServer } from './feed-server.ts';
 import { sendJsonError } from './http-body.ts';
 import { isLoopbackHost } from './is-loopback-host.ts';
 import type { ResolvedMonitorConfig } from '../online/monitor.ts';
-import { sharedMonitorFactory } from './shared-monitor.ts';
+import { sharedMonitorFactory } from '../online/shared-monitor.ts';
 import { modelSummary, packageVersion } from './serve-server.ts';
 
 export interface FeedGatewayOptions {
