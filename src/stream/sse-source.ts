@@ -1,8 +1,8 @@
-import { createParser, type ParseError } from 'eventsource-parser';
 import { Observable } from 'rxjs';
 import { ChunkDecoder, defaultNow, type ChunkDecoderOptions } from './chunk-decoder.ts';
 import { consumeChunks, type ChunkInput } from './consume-chunks.ts';
 import { replayFile } from './replay-file.ts';
+import { SseLineParser } from './sse-line-parser.ts';
 import type { StreamEvent } from './token-event.ts';
 
 /** Options of {@link tokenEventsFromSse}. */
@@ -20,7 +20,7 @@ export const DEFAULT_MAX_EVENT_CHARS = 8 * 1024 * 1024;
 
 /**
  * Raw Server-Sent-Events bytes of an OpenAI-compatible `/chat/completions` stream (a recorded `.sse` file, stdin, an
- * HTTP body) → StreamEvents, parsed with eventsource-parser and decoded by {@link ChunkDecoder}.
+ * HTTP body) → StreamEvents, parsed with {@link SseLineParser} and decoded by {@link ChunkDecoder}.
  *
  * Positions in `stream_error` events are `event N` (1-based count of SSE events). A malformed event is reported and
  * skipped; the stream goes on. If the input fails after some bytes arrived (dropped connection) the error becomes a
@@ -47,28 +47,24 @@ export function tokenEventsFromSse(chunks: ChunkInput, opts: SseSourceOptions = 
       subscriber.complete();
     };
     let bytesAtFeed = 0;
-    const parser = createParser({
-      maxBufferSize: maxEventChars,
-      onEvent: (msg) => {
+    const parser = new SseLineParser({
+      onEvent: (data, event) => {
         eventNo++;
         if (stopped) return;
-        if (onData) onData(msg.data);
-        if (msg.event !== undefined && msg.event !== 'message') {
+        if (onData) onData(data);
+        if (event !== undefined && event !== 'message') {
           // OpenAI-compatible servers send only data events; an `event: error` carries a server error.
-          if (msg.event === 'error') {
-            subscriber.next({ type: 'stream_error', position: `event ${eventNo}`, message: `Server error event: ${msg.data.slice(0, 200)}`, fatal: false, t: now() });
+          if (event === 'error') {
+            subscriber.next({ type: 'stream_error', position: `event ${eventNo}`, message: `Server error event: ${data.slice(0, 200)}`, fatal: false, t: now() });
           }
           return;
         }
-        decoder.decodeData(msg.data, `event ${eventNo}`);
+        decoder.decodeData(data, `event ${eventNo}`);
       },
-      onError: (err: ParseError) => {
-        if (err.type === 'max-buffer-size-exceeded') {
-          stop({ position: `event ${eventNo + 1} (byte ≤ ${bytesAtFeed})`, message: `SSE event longer than ${maxEventChars} characters: giving up on this stream` });
-        }
-        // unknown-field / invalid-retry lines are ignored, as the SSE standard says.
+      onTooLong: () => {
+        stop({ position: `event ${eventNo + 1} (byte ≤ ${bytesAtFeed})`, message: `SSE event longer than ${maxEventChars} characters: giving up on this stream` });
       },
-    });
+    }, maxEventChars);
     const teardown = consumeChunks(chunks, {
       text: (text, bytes) => {
         if (stopped) return;
