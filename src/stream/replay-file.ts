@@ -3,12 +3,12 @@ import { Observable } from 'rxjs';
 import { FailmodeError } from '../errors.ts';
 
 /**
- * Replays a recording file through a byte-chunk source (`.sse` or `.jsonl`): reads it in 256 KiB chunks, turns a read
+ * Replays a recording file through a byte-chunk source (`.sse` or `.jsonl`): reads it in 1 MiB chunks, turns a read
  * failure into a FailmodeError naming the file, and closes the file when the subscriber unsubscribes.
  */
 export function replayFile<T>(path: string, source: (chunks: AsyncIterable<Uint8Array>) => Observable<T>): Observable<T> {
   return new Observable<T>((subscriber) => {
-    const stream = createReadStream(path, { highWaterMark: 256 * 1024 });
+    const stream = createReadStream(path, { highWaterMark: 1024 * 1024 });
     const sub = source(stream as AsyncIterable<Uint8Array>).subscribe({
       next: (ev) => subscriber.next(ev),
       error: (err) => subscriber.error(fileError(path, err)),
