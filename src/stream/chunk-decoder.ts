@@ -27,8 +27,12 @@ interface SampleState {
 
 type Json = Record<string, unknown>;
 
-/** A compact `"bytes":[…]` member of a logprob entry (what OpenAI and vLLM send). */
-const BYTES_FIELD = /,"bytes":\[[\d,]*\]|"bytes":(?:\[[\d,]*\]|null),?/g;
+/**
+ * A compact `"bytes":[…]` member after another member of a logprob entry (what OpenAI and vLLM send). One literal
+ * prefix, no alternation: the regex engine then skips ahead to each `,"bytes":[` instead of trying every comma and
+ * quote (2× faster on top-20 chunks). A `bytes` member it leaves (first in its object, or `null`) is merely parsed.
+ */
+const BYTES_FIELD = /,"bytes":\[[\d,]*\]/g;
 
 /**
  * Turns parsed `chat.completion.chunk` objects into StreamEvents — the one place that knows the chunk format, used by
