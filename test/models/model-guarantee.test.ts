@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { loadModelFile, parseModelFile, serializeModelFile } from '../../src/models/model-io.ts';
 import { stopRuleLines, stopRuleShort } from '../../src/models/describe-stop-rule.ts';
 import { stopSignal } from '../../src/policy/stop-policy.ts';
+import { modelSummary } from '../../src/feed/serve-server.ts';
 
 const LEGACY = new URL('../fixtures/legacy-precision-model.json', import.meta.url).pathname;
 const BIN = new URL('../../bin/failmode', import.meta.url).pathname;
@@ -81,4 +82,15 @@ test('failmode train --show prints the guarantee (and says when a model has none
   assert.match(legacy.stdout, /Model .*legacy-precision-model\.json: trained on gpqa_gpt4o\.final/);
   assert.match(legacy.stdout, /T=256 .* 0\.9364 +1\.0000 +0\.0333/);
   assert.match(legacy.stdout, /Guarantee: none for the whole rule/);
+});
+
+test('the feed\'s hello carries the guarantee (additive, protocol v1): null and a "no guarantee" line for an old model', async () => {
+  const m = parseModelFile(JSON.stringify(withGuarantee()));
+  const hello = modelSummary(m, null);
+  assert.deepEqual(hello.guarantee, m.guarantee);
+  assert.equal(hello.stopRule, 'false kills ≤ 5% @90% conf. (n=108)');
+  assert.deepEqual(hello.thresholds.slice(0, 2), [{ window: 128, threshold: 0.8 }, { window: 256, threshold: 0.8 }]);
+  const old = modelSummary(await loadModelFile(LEGACY), null);
+  assert.equal(old.guarantee, null);
+  assert.equal(old.stopRule, 'per-window precision ≥ 0.9 (no whole-rule guarantee)');
 });

@@ -2,6 +2,7 @@ import type { Command } from '../main.ts';
 import { choiceOption, numberOption, parseCommandArgs } from '../args.ts';
 import { usageError } from '../../errors.ts';
 import type { ModelFile } from '../../models/model-file.ts';
+import { stopRuleShort } from '../../models/describe-stop-rule.ts';
 import { untilSignal } from '../until-signal.ts';
 
 const HELP = `failmode serve — OpenAI-compatible monitoring proxy with early stopping, and a live WebSocket feed
@@ -106,6 +107,7 @@ export const command: Command = {
     err.write(`  proxy  ${values.upstream ? `POST ${handle.url}/v1/chat/completions → ${redactUrl(values.upstream)}` : 'off (no --upstream): feed only'}\n`);
     err.write(`  feed   ${feedUrl} (protocol 1)${token ? ', token required' : ''}\n`);
     err.write(`  model  ${model ? `${model.training.name} (${model.regime}${model.commitmentPoint !== null ? `, T*=${model.commitmentPoint}` : ''}, top-k ${model.signal.topK})` : 'none: monitoring without risk scores; early stop unavailable'}\n`);
+    if (model) err.write(`  stop   ${stopRuleShort(model)}\n`);
     err.write('  Ctrl-C to stop\n');
 
     await untilSignal();
