@@ -1,9 +1,11 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { open as openFile, readFile, stat } from 'node:fs/promises';
+import { stopRuleShort } from '../../models/describe-stop-rule.ts';
 import { EMPTY, Observable, Subject, defer, from, mergeMap, takeUntil, filter, tap, type Subscription } from 'rxjs';
 import type { Command } from '../main.ts';
 import { choiceOption, expandNumericListFlags, numberListOption, numberOption, parseCommandArgs } from '../args.ts';
 import { FailmodeError, usageError } from '../../errors.ts';
+import { unreadableInput } from '../../read-input-file.ts';
 import { DEFAULT_SIGNAL_PARAMS, type SignalParams } from '../../features/token-signals.ts';
 import type { ModelFile } from '../../models/model-file.ts';
 import type { MonitorEvent, FeatureRecord } from '../../online/monitor-events.ts';
@@ -216,6 +218,8 @@ export const command: Command = {
     }
     outputs = out;
     const stats = { samples: 0, flagged: 0, errors: 0, fatal: null as string | null };
+    // headless: say once what the stop rule guarantees (the TUI shows it in its header)
+    if (!useTui && model) process.stderr.write(`failmode watch: model ${model.training.name} · stop rule: ${stopRuleShort(model)}\n`);
 
     // ---- the monitored stream: per-sample stop (user key or --early-stop) ends the sample and, once every choice of
     // its request has ended, aborts the request.
@@ -277,7 +281,7 @@ export const command: Command = {
       if (useTui && runWatchTui) {
         await runWatchTui({
           events$,
-          header: { endpoint: source.endpoint, model: source.modelName, classifier: model ? { name: model.training.name, regime: model.regime, commitmentPoint: model.commitmentPoint } : null },
+          header: { endpoint: source.endpoint, model: source.modelName, classifier: model ? { name: model.training.name, regime: model.regime, commitmentPoint: model.commitmentPoint, stopRule: stopRuleShort(model) } : null },
           onStopSample: (id: string) => stopSample(id),
           earlyStop: values['early-stop'] === true,
         });
@@ -393,8 +397,7 @@ async function checkReadable(path: string, flag: string): Promise<void> {
     await (await openFile(path, 'r')).close();
   } catch (err) {
     if (err instanceof FailmodeError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new FailmodeError(`cannot read ${flag} ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code ?? (err as Error).message}`);
+    throw unreadableInput(path, err, { what: flag });
   }
 }
 
