@@ -12,6 +12,11 @@ export interface ChunkDecoderOptions {
   readonly now?: () => number;
 }
 
+/** The chunk text without its `,"bytes":[…]` members (never read; ~40 % of a top-k chunk's allocations). */
+export function stripBytesMembers(data: string): string {
+  return data.replace(BYTES_FIELD, '');
+}
+
 /** The default clock of every source. */
 export function defaultNow(): number {
   return performance.timeOrigin + performance.now();
@@ -83,7 +88,7 @@ export class ChunkDecoder {
       // `bytes` arrays (one per token and alternative, ~40 % of a top-k chunk) are never used: dropping them before
       // JSON.parse saves allocating them (+15 % throughput). The pattern can only match a real key: inside a JSON
       // string a quote is always escaped, so `,"bytes":[` cannot occur there.
-      chunk = JSON.parse(data.replace(BYTES_FIELD, ''));
+      chunk = JSON.parse(stripBytesMembers(data));
     } catch (err) {
       // A recording written with single newlines joins consecutive `data:` lines into one event: decode each line.
       if (data.includes('\n')) {
