@@ -8,6 +8,9 @@
  * Baseline in the same run: the same requests straight to the simulator (no proxy, no monitor, no feed).
  *
  *   node --import tsx bench/feed-load.ts [--samples 64] [--tokens 2000] [--subscribers 8] [--queue-bytes 1048576]
+ *     [--ticks batch|each] [--bus nats://HOST:PORT]
+ * With --bus, two serve instances share the load (every other request) and the subscribers read instance 1's feed
+ * (its own samples only): compare the tokens/s with and without --bus.
  */
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -26,6 +29,10 @@ export interface FeedLoadOptions {
   readonly model?: ModelFile | null;
   /** Measure the direct-to-simulator baseline too. */
   readonly baseline?: boolean;
+  /** How subscribers take ticks: `batch` (`tokens: "batch"`, token_batch messages) or `each` (`tokens: true`). @default 'batch' */
+  readonly tickMode?: 'batch' | 'each';
+  /** NATS URL: a second serve instance on the bus shares the load (half the samples each). */
+  readonly bus?: string | null;
 }
 
 export interface SubscriberReport {
@@ -51,6 +58,8 @@ export interface FeedLoadResult {
   readonly maxBuffered: readonly number[];
   readonly maxFrameBytes: number;
   readonly peakRssMB: number;
+  /** Proxy processing per upstream read (ms) until the caller's write, during the loaded run: p50 and p99. */
+  readonly chunkMs: { readonly p50: number; readonly p99: number; readonly n: number };
   readonly peakHeapMB: number;
   readonly framesDropped: number;
 }
@@ -59,7 +68,12 @@ const MCQ = 'Which option is right?\n(A) one\n(B) two\n(C) three\n(D) four';
 
 export async function runFeedLoad(o: FeedLoadOptions): Promise<FeedLoadResult> {
   const sim = await startSimulator({ seed: 7 });
-  const serve = await startServe({ port: 0, upstream: sim.url, model: o.model ?? null, maxSubscriberQueueBytes: o.queueBytes, heartbeatMs: 60_000 });
+  const chunkTimes: number[] = [];
+  const onChunkProcessed = (ms: number): void => { if (chunkTimes.length < 2_000_000) chunkTimes.push(ms); };
+  const serve = await startServe({ port: 0, upstream: sim.url, model: o.model ?? null, maxSubscriberQueueBytes: o.queueBytes, heartbeatMs: 60_000, onChunkProcessed, bus: o.bus ?? null });
+  // With a bus: a second instance (same process, its own hub) takes every other request.
+  const serve2 = o.bus ? await startServe({ port: 0, upstream: sim.url, model: o.model ?? null, heartbeatMs: 60_000, bus: o.bus }) : null;
+  const target = (i: number) => `${(serve2 && i % 2 === 1 ? serve2 : serve).url}/v1`;
   const body = (i: number) => JSON.stringify({ model: 'sim', messages: [{ role: 'user', content: `${MCQ} #${i}` }], stream: true, failmode_sim: { length: o.tokens } });
   const drain = async (url: string, i: number, headers: Record<string, string> = {}): Promise<void> => {
     const res = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: body(i) });
@@ -74,14 +88,22 @@ export async function runFeedLoad(o: FeedLoadOptions): Promise<FeedLoadResult> {
       let s = (performance.now() - t0) / 1000;
       baseline = { seconds: s, tokensPerSecond: (o.samples * o.tokens) / s };
       t0 = performance.now();
-      await Promise.all(Array.from({ length: o.samples }, (_, i) => drain(`${serve.url}/v1`, i, { 'x-failmode-run': 'warm' })));
+      await Promise.all(Array.from({ length: o.samples }, (_, i) => drain(target(i), i, { 'x-failmode-run': 'warm' })));
       s = (performance.now() - t0) / 1000;
       proxyOnly = { seconds: s, tokensPerSecond: (o.samples * o.tokens) / s };
     }
 
+    if (o.bus) {
+      // Scale-out run: only the proxy throughput is compared (subscribers would need a gateway).
+      const p = proxyOnly!;
+      return {
+        samples: o.samples, tokens: o.tokens, seconds: p.seconds, tokensPerSecond: p.tokensPerSecond, baseline, proxyOnly, subscribers: [],
+        maxBuffered: [], maxFrameBytes: 0, peakRssMB: 0, peakHeapMB: 0, framesDropped: 0, chunkMs: percentiles(chunkTimes),
+      };
+    }
     const feedUrl = `${serve.url.replace('http', 'ws')}/feed`;
     // Subscribers run in a worker thread: a real client has its own event loop, and the server's must not read for it.
-    const pool = new SubscriberPool(feedUrl, o.subscribers, o.samples, o.tokens);
+    const pool = new SubscriberPool(feedUrl, o.subscribers, o.samples, o.tokens, o.tickMode ?? 'batch');
     await pool.ready;
     // Connection ids in subscriber order (the worker connects them one after the other; the slow one is last).
     const ids = [...serve.feed.connections].map((c) => c.id).sort((a, b) => a - b);
@@ -96,8 +118,9 @@ export async function runFeedLoad(o: FeedLoadOptions): Promise<FeedLoadResult> {
       for (const c of serve.feed.connections) maxBuffered.set(c.id, Math.max(maxBuffered.get(c.id) ?? 0, c.ws.bufferedAmount));
     }, 20);
 
+    chunkTimes.length = 0;
     const t0 = performance.now();
-    await Promise.all(Array.from({ length: o.samples }, (_, i) => drain(`${serve.url}/v1`, i, { 'x-failmode-run': 'load', 'x-failmode-question': `q${i}` })));
+    await Promise.all(Array.from({ length: o.samples }, (_, i) => drain(target(i), i, { 'x-failmode-run': 'load', 'x-failmode-question': `q${i}` })));
     const seconds = (performance.now() - t0) / 1000;
     const { reports, maxFrame } = await pool.finish();
     clearInterval(sampler);
@@ -105,12 +128,19 @@ export async function runFeedLoad(o: FeedLoadOptions): Promise<FeedLoadResult> {
     return {
       samples: o.samples, tokens: o.tokens, seconds, tokensPerSecond: (o.samples * o.tokens) / seconds, baseline, proxyOnly,
       subscribers: reports, maxBuffered: ids.map((id) => maxBuffered.get(id) ?? 0), maxFrameBytes: maxFrame,
-      peakRssMB: peakRss / 2 ** 20, peakHeapMB: peakHeap / 2 ** 20, framesDropped,
+      peakRssMB: peakRss / 2 ** 20, peakHeapMB: peakHeap / 2 ** 20, framesDropped, chunkMs: percentiles(chunkTimes),
     };
   } finally {
+    await serve2?.close();
     await serve.close();
     await sim.close();
   }
+}
+
+function percentiles(xs: number[]): { p50: number; p99: number; n: number } {
+  const s = Float64Array.from(xs).sort();
+  const at = (q: number) => (s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor(q * s.length))]!);
+  return { p50: at(0.5), p99: at(0.99), n: s.length };
 }
 
 /** Runs the subscribers in a worker thread; the last one pauses its socket until the load is done. */
@@ -119,11 +149,11 @@ class SubscriberPool {
   private readonly worker: Worker;
   private result: Promise<{ reports: SubscriberReport[]; maxFrame: number }>;
 
-  constructor(url: string, count: number, samples: number, tokens: number) {
+  constructor(url: string, count: number, samples: number, tokens: number, tickMode: 'batch' | 'each') {
     // Workers do not inherit `--import tsx` loader hooks: register tsx first, then load this file.
     const tsx = import.meta.resolve('tsx/esm/api');
     const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-    this.worker = new Worker(boot, { eval: true, workerData: { role: WORKER_ROLE, url, count, samples, tokens } });
+    this.worker = new Worker(boot, { eval: true, workerData: { role: WORKER_ROLE, url, count, samples, tokens, tickMode } });
     let resolveReady!: () => void;
     let resolveResult!: (r: { reports: SubscriberReport[]; maxFrame: number }) => void;
     let reject!: (err: unknown) => void;
@@ -150,9 +180,9 @@ class SubscriberPool {
 
 const WORKER_ROLE = 'failmode-feed-load-subscribers';
 
-async function subscriberWorker(d: { url: string; count: number; samples: number; tokens: number }): Promise<void> {
+async function subscriberWorker(d: { url: string; count: number; samples: number; tokens: number; tickMode: 'batch' | 'each' }): Promise<void> {
   const subs: Subscriber[] = [];
-  for (let k = 0; k < d.count; k++) subs.push(await Subscriber.connect(d.url, k === d.count - 1)); // in order: ids match
+  for (let k = 0; k < d.count; k++) subs.push(await Subscriber.connect(d.url, k === d.count - 1, d.tickMode)); // in order: ids match
   const slow = subs[subs.length - 1]!;
   slow.pause();
   const loadDone = new Promise<void>((resolve) => parentPort!.on('message', (m: { type: string }) => { if (m.type === 'load-done') resolve(); }));
@@ -191,7 +221,7 @@ class Subscriber {
     this.slow = slow;
   }
 
-  static async connect(url: string, slow: boolean): Promise<Subscriber> {
+  static async connect(url: string, slow: boolean, tickMode: 'batch' | 'each'): Promise<Subscriber> {
     const ws = new WebSocket(url, { perMessageDeflate: false });
     const s = new Subscriber(ws, slow);
     ws.on('message', (data: Buffer) => s.onMessage(data));
@@ -203,7 +233,7 @@ class Subscriber {
           resolve();
         }
       });
-      ws.once('open', () => ws.send(JSON.stringify({ type: 'subscribe', run: 'all', tokens: true })));
+      ws.once('open', () => ws.send(JSON.stringify({ type: 'subscribe', run: 'all', tokens: tickMode === 'batch' ? 'batch' : true })));
     });
     return s;
   }
@@ -245,6 +275,13 @@ class Subscriber {
         st.next = m.index + 1;
         break;
       }
+      case 'token_batch': {
+        this.ticks += m.tokens.length;
+        const st = state(m.sampleId);
+        if (m.from !== st.next) st.broken = true;
+        st.next = m.from + m.tokens.length;
+        break;
+      }
       case 'sample_finished': state(m.sampleId).finished = true; break;
       case 'vote': this.votes++; this.votedQuestions.add(m.question); break;
       case 'lagged': this.laggedNotices++; this.dropped += m.dropped; break;
@@ -266,16 +303,25 @@ class Subscriber {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { samples: { type: 'string', default: '64' }, tokens: { type: 'string', default: '2000' }, subscribers: { type: 'string', default: '8' }, 'queue-bytes': { type: 'string', default: String(1024 * 1024) } },
+    options: {
+      samples: { type: 'string', default: '64' }, tokens: { type: 'string', default: '2000' }, subscribers: { type: 'string', default: '8' },
+      'queue-bytes': { type: 'string', default: String(1024 * 1024) }, ticks: { type: 'string', default: 'batch' }, bus: { type: 'string' },
+    },
   });
-  const o = { samples: Number(values.samples), tokens: Number(values.tokens), subscribers: Number(values.subscribers), queueBytes: Number(values['queue-bytes']), baseline: true };
-  console.log(`feed-load: ${o.samples} concurrent samples × ${o.tokens} tokens through failmode serve, ${o.subscribers} subscribers (ticks on, last one slow), queue bound ${o.queueBytes} B`);
+  const tickMode = values.ticks === 'each' ? 'each' as const : 'batch' as const;
+  const o = { samples: Number(values.samples), tokens: Number(values.tokens), subscribers: Number(values.subscribers), queueBytes: Number(values['queue-bytes']), baseline: true, tickMode, bus: values.bus ?? null };
+  console.log(`feed-load: ${o.samples} concurrent samples × ${o.tokens} tokens through ${o.bus ? 'two failmode serve instances on NATS' : 'failmode serve'}, ${o.subscribers} subscribers (ticks ${tickMode === 'batch' ? 'as token_batch' : 'one message per token'}, last one slow), queue bound ${o.queueBytes} B`);
   const r = await runFeedLoad(o);
   const f = (x: number, d = 0) => x.toFixed(d);
   console.log('');
   console.log(`  baseline (simulator direct)   ${f(r.baseline!.seconds, 2).padStart(7)} s   ${f(r.baseline!.tokensPerSecond).padStart(9)} tok/s`);
   console.log(`  serve, no subscriber          ${f(r.proxyOnly!.seconds, 2).padStart(7)} s   ${f(r.proxyOnly!.tokensPerSecond).padStart(9)} tok/s   (${f(r.proxyOnly!.tokensPerSecond / r.baseline!.tokensPerSecond * 100, 1)}% of baseline)`);
+ if (o.bus) {
+    console.log('  (two instances on the bus; no subscriber phase)');
+    return;
+  }
   console.log(`  through serve + feed          ${f(r.seconds, 2).padStart(7)} s   ${f(r.tokensPerSecond).padStart(9)} tok/s   (${f(r.tokensPerSecond / r.baseline!.tokensPerSecond * 100, 1)}% of baseline)`);
+  console.log(`  proxy processing per upstream read: p50 ${r.chunkMs.p50.toFixed(3)} ms, p99 ${r.chunkMs.p99.toFixed(3)} ms (${r.chunkMs.n} reads, loaded run)`);
   console.log(`  peak RSS ${f(r.peakRssMB, 1)} MB, peak heap ${f(r.peakHeapMB, 1)} MB; frames dropped (slow subscriber) ${r.framesDropped}; largest frame ${r.maxFrameBytes} B`);
   console.log('');
   console.log('  subscriber   messages     ticks   lagged   dropped   incomplete samples   max server buffer');

@@ -26,6 +26,8 @@ export interface ChatProxyOptions {
   readonly maxBodyBytes: number;
   /** Upstream request timeout. */
   readonly timeoutMs: number;
+  /** Told, per upstream read, how long (ms) its processing took until the caller's write (benchmarks). */
+  readonly onChunkProcessed?: (ms: number) => void;
 }
 
 type Json = Record<string, unknown>;
@@ -79,7 +81,7 @@ export async function handleChatCompletions(req: IncomingMessage, res: ServerRes
         'x-failmode-request-id': requestId, ...(controls.earlyStop && !o.canStop ? { 'x-failmode-warning': 'early stop requested but the server has no model' } : {}),
       });
     }
-    await pumpEvents(upstream, session);
+    await pumpEvents(upstream, session, o.onChunkProcessed);
     session.close(callerGone ? 'abort' : 'error');
   } finally {
     clearTimeout(timeout);
@@ -139,7 +141,7 @@ async function openUpstream(req: IncomingMessage, res: ServerResponse, o: ChatPr
 }
 
 /** Reads the upstream body: each read decoded once, split into events, handed to the session, flushed to the caller. */
-async function pumpEvents(body: AsyncIterable<Uint8Array>, session: ProxySession): Promise<void> {
+async function pumpEvents(body: AsyncIterable<Uint8Array>, session: ProxySession, timed?: (ms: number) => void): Promise<void> {
   let eventNo = 0;
   const parser = new SseLineParser({
     onEvent: (data, event) => {
@@ -153,8 +155,10 @@ async function pumpEvents(body: AsyncIterable<Uint8Array>, session: ProxySession
   const decoder = new StringDecoder('utf8');
   try {
     for await (const chunk of body) {
+      const t0 = timed ? performance.now() : 0;
       parser.feed(decoder.write(chunk as Buffer));
       session.flush();
+      if (timed) timed(performance.now() - t0);
       if (session.done) break;
     }
     parser.feed(decoder.end());

@@ -14,6 +14,8 @@ import { createFeedServer, type FeedServer } from './feed-server.ts';
 import { sendJsonError } from './http-body.ts';
 import { isLoopbackHost } from './is-loopback-host.ts';
 import type { ResolvedMonitorConfig } from '../online/monitor.ts';
+import { ticksOfBatch } from './tick-batch.ts';
+import type { TokenBatchMessage } from './protocol.ts';
 import { sharedMonitorFactory } from '../online/shared-monitor.ts';
 import { modelSummary, packageVersion } from './serve-server.ts';
 
@@ -83,10 +85,10 @@ export async function startFeedGateway(options: FeedGatewayOptions): Promise<Fee
   const liveHub = new FeedHub({
     publish: (run, msg, owner) => {
       const text = JSON.stringify(msg);
-      feed?.publishText(run, text, msg.type === 'token', owner);
-      onBus.publish(run, msg, text);
+      feed?.publishText(run, text, msg.type, owner);
+      if (msg.type !== 'token') onBus.publish(run, msg, text);
     },
-    wantsTicks: () => true, createMonitor: shared.factory, stopPolicy: o.stopPolicy, observe: onBus.observe, stops,
+    wantsTicks: (run) => feed?.wantsTicks(run) ?? false, wantsTickBatches: () => true, createMonitor: shared.factory, stopPolicy: o.stopPolicy, observe: onBus.observe, stops,
   });
   hub = liveHub;
 
@@ -96,7 +98,9 @@ export async function startFeedGateway(options: FeedGatewayOptions): Promise<Fee
     const s = parseRunSubject(subject);
     if (!s || !feed) return;
     if (!tracker.message(s.sampleId, s.type, instance, () => { parsed++; return JSON.parse(text); })) return;
-    feed.publishText(s.run, text, s.type === 'token');
+    feed.publishText(s.run, text, s.type);
+    // Instances send ticks as batches: per-token subscribers get them one by one (each encoded once for all).
+    if (s.type === 'token_batch' && feed.wantsTicks(s.run)) for (const tick of ticksOfBatch(JSON.parse(text) as TokenBatchMessage)) feed.publish(s.run, tick);
   });
   bus.subscribeHeartbeats((hb) => { if (hb.instance !== bus.instance) tracker.heartbeat(hb); });
   bus.onStatus((type) => { if (type === 'reconnect') tracker.reconnected(); });

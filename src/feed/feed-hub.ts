@@ -5,13 +5,17 @@ import type { MonitorFactory } from '../online/shared-monitor.ts';
 import { LiveSample, type LiveSampleInit } from './live-sample.ts';
 import { FeedProtocolError, type ClientStopMessage, type ServerMessage, type TokensMessage } from './protocol.ts';
 import { VoteBoard } from './vote-board.ts';
+import { TickBatch } from './tick-batch.ts';
+import { TICK_BATCH_MS } from './protocol.ts';
 import { LocalStopCounter, type StopCounter } from './bus/stop-counter.ts';
 
 export interface FeedHubOptions {
   /** Delivers a message to the run's subscribers (and to `owner`, the pushing client, even if not subscribed). */
   readonly publish: (run: string, msg: ServerMessage, owner: FeedConnection | null) => void;
-  /** Whether any subscriber wants per-token ticks of a run. @default () => false */
+  /** Whether any subscriber wants per-token `token` ticks of a run. @default () => false */
   readonly wantsTicks?: (run: string) => boolean;
+  /** Whether any subscriber (or the bus) wants the ticks of a run as `token_batch` messages. @default () => false */
+  readonly wantsTickBatches?: (run: string) => boolean;
   readonly createMonitor: MonitorFactory;
   /** @default 'any-window' */
   readonly stopPolicy?: StopPolicy;
@@ -45,10 +49,13 @@ export class FeedHub {
   private readonly o: Required<Omit<FeedHubOptions, 'observe'>> & Pick<FeedHubOptions, 'observe'>;
   private totals = { started: 0, stopped: 0, finished: 0, tokens: 0 };
   private pushSeq = 0;
+  /** Batches with ticks waiting for the frame timer. */
+  private readonly waiting = new Map<TickBatch, FeedConnection | null>();
+  private frameTimer: NodeJS.Timeout | null = null;
 
   constructor(options: FeedHubOptions) {
     this.o = {
-      stopPolicy: 'any-window', maxLiveSamples: 4096, maxPushedPerClient: 256, wantsTicks: () => false,
+      stopPolicy: 'any-window', maxLiveSamples: 4096, maxPushedPerClient: 256, wantsTicks: () => false, wantsTickBatches: () => false,
       now: () => performance.timeOrigin + performance.now(), stops: new LocalStopCounter(), ...options,
     };
   }
@@ -58,7 +65,20 @@ export class FeedHub {
     if (this.live.has(init.sampleId)) throw new FeedProtocolError('sample_id_in_use', `Sample \`${init.sampleId}\` is already running`);
     if (this.live.size >= this.o.maxLiveSamples) throw new FeedProtocolError('too_many_samples', `Already monitoring ${this.live.size} samples (the limit)`);
     const owner = init.owner ?? null;
-    const publish = (run: string, msg: ServerMessage): void => this.o.publish(run, msg, owner);
+    const batch = new TickBatch(init.run, init.sampleId);
+    const publish = (run: string, msg: ServerMessage): void => {
+      if (msg.type === 'token') {
+        if (this.o.wantsTicks(run)) this.o.publish(run, msg, owner);
+        if (this.o.wantsTickBatches(run)) {
+          if (batch.add(msg)) this.flushTicks(batch, owner);
+          else if (batch.size === 1) this.awaitFrame(batch, owner);
+        }
+        return;
+      }
+      // A sample's other messages never overtake its ticks.
+      if (batch.size > 0) this.flushTicks(batch, owner);
+      this.o.publish(run, msg, owner);
+    };
     const sample = new LiveSample({
       ...init,
       onFinished: (s) => {
@@ -70,7 +90,7 @@ export class FeedHub {
         init.onFinished?.(s);
       },
     }, {
-      createMonitor: this.o.createMonitor, stopPolicy: this.o.stopPolicy, publish, wantsTicks: this.o.wantsTicks, now: this.o.now,
+      createMonitor: this.o.createMonitor, stopPolicy: this.o.stopPolicy, publish, wantsTicks: (run: string) => this.o.wantsTicks(run) || this.o.wantsTickBatches(run), now: this.o.now,
       tally: (s) => this.votes.add(s.init.run, s.init.question, s.sampleId, s.answer, s.stopped, this.o.now()),
       stops: this.o.stops,
     });
@@ -83,6 +103,24 @@ export class FeedHub {
   /** The samples being monitored now. */
   liveSamples(): IterableIterator<LiveSample> {
     return this.live.values();
+  }
+
+  /** Sends a sample's pending ticks as one `token_batch`. */
+  private flushTicks(batch: TickBatch, owner: FeedConnection | null): void {
+    this.waiting.delete(batch);
+    this.o.publish(batch.run, batch.take(), owner);
+  }
+
+  /** A batch got its first tick: it goes out at the latest one frame later. */
+  private awaitFrame(batch: TickBatch, owner: FeedConnection | null): void {
+    this.waiting.set(batch, owner);
+    if (this.frameTimer) return;
+    this.frameTimer = setTimeout(() => {
+      this.frameTimer = null;
+      for (const [b, o] of [...this.waiting]) if (b.size > 0) this.flushTicks(b, o);
+      this.waiting.clear();
+    }, TICK_BATCH_MS);
+    this.frameTimer.unref();
   }
 
   get(sampleId: string): LiveSample | undefined {

@@ -4,7 +4,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { requestToken, tokenMatches } from './check-token.ts';
 import {
   FEED_PROTOCOL_VERSION, FeedProtocolError, parseClientMessage,
-  type ClientStopMessage, type HelloMessage, type ServerMessage, type TokensMessage,
+  type ClientStopMessage, type HelloMessage, type ServerMessage, type TickMode, type TokensMessage,
 } from './protocol.ts';
 
 export interface FeedServerOptions {
@@ -44,8 +44,8 @@ export class FeedConnection {
   readonly ws: WebSocket;
   /** Subscribed run ids (`all` = every run). */
   readonly runs = new Set<string>();
-  /** Per-token ticks wanted (subscribe with `tokens: true`). */
-  ticks = false;
+  /** Per-token ticks wanted (subscribe with `tokens: true`, or `"batch"` for `token_batch` messages). */
+  ticks: TickMode = false;
   /** Messages dropped since the last `lagged` notice. */
   dropped = 0;
   sent = 0;
@@ -77,10 +77,12 @@ export interface FeedServer {
    * asked for them). `also` gets it even if not subscribed.
    */
   publish(run: string, message: ServerMessage, also?: FeedConnection | null): void;
-  /** {@link publish} of a message already encoded (`tick`: it is a `token` tick). */
-  publishText(run: string, text: string, tick: boolean, also?: FeedConnection | null): void;
+  /** {@link publish} of a message already encoded, of type `type`. */
+  publishText(run: string, text: string, type: string, also?: FeedConnection | null): void;
   /** Whether any connection would receive `token` ticks of `run` (so callers can skip building them). */
   wantsTicks(run: string): boolean;
+  /** Whether any connection would receive `token_batch` messages of `run`. */
+  wantsTickBatches(run: string): boolean;
   /** Sends to one connection, subject to its bound. Returns false when dropped or closed. */
   send(conn: FeedConnection, message: ServerMessage): boolean;
   readonly connections: ReadonlySet<FeedConnection>;
@@ -288,25 +290,30 @@ export function createFeedServer(options: FeedServerOptions): FeedServer {
     publish(run, message, also = null) {
       totals.published++;
       let text: string | null = null;
-      const tick = message.type === 'token';
+      const want = tickMode(message.type);
       for (const c of connections) {
         if (c !== also && !c.isSubscribed(run)) continue;
-        if (tick && !c.ticks) continue;
+        if (want !== null && c.ticks !== want) continue;
         text ??= JSON.stringify(message);
         sendText(c, text);
       }
     },
-    publishText(run, text, tick, also = null) {
+    publishText(run, text, type, also = null) {
       totals.published++;
+      const want = tickMode(type);
       for (const c of connections) {
         if (c !== also && !c.isSubscribed(run)) continue;
-        if (tick && !c.ticks) continue;
+        if (want !== null && c.ticks !== want) continue;
         sendText(c, text);
       }
     },
     send,
     wantsTicks(run) {
-      for (const c of connections) if (c.ticks && c.isSubscribed(run)) return true;
+      for (const c of connections) if (c.ticks === true && c.isSubscribed(run)) return true;
+      return false;
+    },
+    wantsTickBatches(run) {
+      for (const c of connections) if (c.ticks === 'batch' && c.isSubscribed(run)) return true;
       return false;
     },
     connections,
@@ -332,6 +339,11 @@ export function createFeedServer(options: FeedServerOptions): FeedServer {
       wss.close();
     },
   };
+}
+
+/** The tick mode a connection needs for a message type (null: not a tick, every subscriber gets it). */
+function tickMode(type: string): TickMode | null {
+  return type === 'token' ? true : type === 'token_batch' ? 'batch' : null;
 }
 
 function now(): number {

@@ -41,9 +41,12 @@ export interface HelloMessage {
 export interface SubscribedMessage {
   readonly type: 'subscribed';
   readonly runs: readonly string[];
-  /** Whether per-token `token` ticks are sent to this connection. */
-  readonly tokens: boolean;
+  /** Whether per-token `token` ticks are sent to this connection (`batch`: as `token_batch` messages). */
+  readonly tokens: TickMode;
 }
+
+/** How a connection gets per-token ticks: not at all, one `token` message per token, or `token_batch` messages. */
+export type TickMode = boolean | 'batch';
 
 /** Where a sample's tokens come from: the proxy's upstream request, or a client pushing `tokens`. */
 export type SampleSource = 'proxy' | 'client';
@@ -150,6 +153,30 @@ export interface TokenTickMessage {
   readonly t: number;
 }
 
+/**
+ * Ticks of consecutive tokens of one sample in one message (connections that subscribed with `tokens: "batch"`):
+ * at most {@link TICK_BATCH_TOKENS} tokens, sent when full, after at most {@link TICK_BATCH_MS} ms, and always before
+ * any other message of the sample (so the order of a sample's messages is the same as with per-token ticks).
+ * Token `from + i` has `tokens[i]`, `entropy[i]`, `nll[i]` and channel `channels[i]` (`r` reasoning, `c` content).
+ */
+export interface TokenBatchMessage {
+  readonly type: 'token_batch';
+  readonly run: string;
+  readonly sampleId: string;
+  readonly from: number;
+  readonly tokens: readonly string[];
+  readonly entropy: readonly number[];
+  readonly nll: readonly number[];
+  readonly channels: string;
+  /** Time of the last token. */
+  readonly t: number;
+}
+
+/** Most tokens in one `token_batch`. */
+export const TICK_BATCH_TOKENS = 64;
+/** Longest a tick waits in a batch (ms): a frame of a live view. */
+export const TICK_BATCH_MS = 50;
+
 /** Sent once when a subscriber that fell behind catches up: how many messages it missed. */
 export interface LaggedMessage {
   readonly type: 'lagged';
@@ -180,7 +207,7 @@ export interface WarningMessage {
 
 export type ServerMessage =
   | HelloMessage | SubscribedMessage | SampleStartedMessage | WindowMessage | RiskMessage | CommittedFailureMessage
-  | StopMessage | SampleFinishedMessage | VoteMessage | TokenTickMessage | LaggedMessage | ErrorMessage | WarningMessage;
+  | StopMessage | SampleFinishedMessage | VoteMessage | TokenTickMessage | TokenBatchMessage | LaggedMessage | ErrorMessage | WarningMessage;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Client → server
@@ -189,8 +216,8 @@ export interface SubscribeMessage {
   readonly type: 'subscribe' | 'unsubscribe';
   /** A run id, or `all`. */
   readonly run: string;
-  /** `subscribe` only: also send per-token `token` ticks (for every subscribed run). Default false. */
-  readonly tokens?: boolean;
+  /** `subscribe` only: also send per-token ticks (for every subscribed run): `true` as `token`, `"batch"` as `token_batch`. Default false. */
+  readonly tokens?: TickMode;
 }
 
 export interface ClientStopMessage {
@@ -254,8 +281,8 @@ export function parseClientMessage(text: string, limits: { readonly maxTokensPer
   switch (m.type) {
     case 'subscribe':
     case 'unsubscribe':
-      if (m.tokens !== undefined && typeof m.tokens !== 'boolean') throw new FeedProtocolError('bad_message', `Expected \`tokens\` to be a boolean, got ${kind(m.tokens)}`);
-      return { type: m.type, run: id(m, 'run'), ...(m.tokens !== undefined ? { tokens: m.tokens as boolean } : {}) };
+      if (m.tokens !== undefined && typeof m.tokens !== 'boolean' && m.tokens !== 'batch') throw new FeedProtocolError('bad_message', `Expected \`tokens\` to be a boolean or "batch", got ${kind(m.tokens)}`);
+      return { type: m.type, run: id(m, 'run'), ...(m.tokens !== undefined ? { tokens: m.tokens as TickMode } : {}) };
     case 'stop':
       return { type: 'stop', sampleId: id(m, 'sampleId') };
     case 'tokens':

@@ -55,6 +55,8 @@ export interface ServeOptions {
   readonly bus?: string | null;
   /** Heartbeat period on the bus. @default 1000 */
   readonly busHeartbeatMs?: number;
+  /** Per upstream read of the proxy: its processing time in ms until the caller's write (benchmarks). */
+  readonly onChunkProcessed?: (ms: number) => void;
 }
 
 export interface ServeHandle {
@@ -114,11 +116,13 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
     publish: (run, msg, owner) => {
       // Encoded once for the local subscribers and the bus.
       const text = JSON.stringify(msg);
-      feed?.publishText(run, text, msg.type === 'token', owner);
-      onBus?.publish(run, msg, text);
+      feed?.publishText(run, text, msg.type, owner);
+      // Ticks travel on the bus only as batches (a gateway turns them back into per-token ticks for who wants those).
+      if (msg.type !== 'token') onBus?.publish(run, msg, text);
     },
-    // Over a bus, gateways' subscribers may want ticks of any run: they are always published.
-    wantsTicks: (run) => bus !== null || (feed?.wantsTicks(run) ?? false),
+    wantsTicks: (run) => feed?.wantsTicks(run) ?? false,
+    // Over a bus, gateways' subscribers may want ticks of any run: batches are always published.
+    wantsTickBatches: (run) => bus !== null || (feed?.wantsTickBatches(run) ?? false),
     createMonitor, stopPolicy: o.stopPolicy,
     ...(onBus ? { observe: onBus.observe } : {}), ...(stops ? { stops } : {}),
   });
@@ -158,6 +162,7 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
         return handleChatCompletions(req, res, {
           upstream: o.upstream, upstreamApiKey: o.upstreamApiKey, passCallerAuth: o.token === null, hub: liveHub, topK,
           canStop: o.model !== null || o.createMonitor !== undefined, maxBodyBytes: o.maxBodyBytes, timeoutMs: o.upstreamTimeoutMs,
+          ...(o.onChunkProcessed ? { onChunkProcessed: o.onChunkProcessed } : {}),
         });
       }
       if (route === 'GET /v1/models') {

@@ -1,0 +1,57 @@
+import { TICK_BATCH_TOKENS, type TokenBatchMessage, type TokenTickMessage } from './protocol.ts';
+
+/**
+ * The pending ticks of one sample, in fixed-size columns (allocated once per sample, reused batch after batch): adding
+ * a tick copies four values, no object is built per token. {@link take} builds the one `token_batch` message.
+ */
+export class TickBatch {
+  readonly run: string;
+  readonly sampleId: string;
+  size = 0;
+  private from = 0;
+  private t = 0;
+  private readonly tokens: string[] = new Array<string>(TICK_BATCH_TOKENS);
+  private readonly entropy = new Float64Array(TICK_BATCH_TOKENS);
+  private readonly nll = new Float64Array(TICK_BATCH_TOKENS);
+  /** 1 = reasoning, 0 = content. */
+  private readonly reasoning = new Uint8Array(TICK_BATCH_TOKENS);
+
+  constructor(run: string, sampleId: string) {
+    this.run = run;
+    this.sampleId = sampleId;
+  }
+
+  /** Adds one tick; true when the batch is full (take it now). */
+  add(tick: TokenTickMessage): boolean {
+    if (this.size === 0) this.from = tick.index;
+    const i = this.size++;
+    this.tokens[i] = tick.token;
+    this.entropy[i] = tick.entropy;
+    this.nll[i] = tick.nll;
+    this.reasoning[i] = tick.channel === 'reasoning' ? 1 : 0;
+    this.t = tick.t;
+    return this.size === TICK_BATCH_TOKENS;
+  }
+
+  /** The batch as a message (NaN values travel as null), and an empty batch. */
+  take(): TokenBatchMessage {
+    const n = this.size;
+    let channels = '';
+    for (let i = 0; i < n; i++) channels += this.reasoning[i] === 1 ? 'r' : 'c';
+    const msg: TokenBatchMessage = {
+      type: 'token_batch', run: this.run, sampleId: this.sampleId, from: this.from, tokens: this.tokens.slice(0, n),
+      entropy: Array.from(this.entropy.subarray(0, n)), nll: Array.from(this.nll.subarray(0, n)), channels, t: this.t,
+    };
+    this.size = 0;
+    this.tokens.fill('');
+    return msg;
+  }
+}
+
+/** The per-token `token` messages of a batch (a gateway serving per-token subscribers from batches). */
+export function ticksOfBatch(b: TokenBatchMessage): TokenTickMessage[] {
+  return b.tokens.map((token, i) => ({
+    type: 'token', run: b.run, sampleId: b.sampleId, index: b.from + i, token,
+    entropy: b.entropy[i] ?? NaN, nll: b.nll[i] ?? NaN, channel: b.channels[i] === 'r' ? 'reasoning' : 'content', t: b.t,
+  }));
+}
