@@ -13,6 +13,7 @@ import { concatFrames, guessProfile, trainModel, type TrainResult } from '../../
 import { Frame as FrameClass } from '../../src/offline/frame.ts';
 import type { Frame } from '../../src/offline/frame.ts';
 import { loadTable } from '../../src/offline/load-table.ts';
+import { needsPaper, paperHas } from '../fixtures/requires.ts';
 
 const PAPER = new URL('../../../shared/paper/results/', import.meta.url).pathname;
 const GPT4O = join(PAPER, 'gpqa_gpt4o.final.csv');
@@ -24,6 +25,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let frame: Frame;
 let pre: TrainResult;
 before(async () => {
+  if (!paperHas('results/gpqa_gpt4o.final.csv')) return;
   frame = await loadTable(GPT4O);
   pre = trainModel(frame, { file: GPT4O, prefinal: true, nBoot: 200, now: NOW });
 });
@@ -39,7 +41,7 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
 }
 
-test('train (prefinal): every field of the model file', () => {
+test('train (prefinal): every field of the model file', needsPaper('results/gpqa_gpt4o.final.csv'), () => {
   const { model, analysis } = pre;
   assert.equal(model.format, 'failmode-model');
   assert.equal(model.version, 1);
@@ -82,7 +84,7 @@ test('train (prefinal): every field of the model file', () => {
   assert.ok(Math.abs(model.classifiers[4]!.oof.prauc! - 0.6402) < 0.005, 'published T=1024 early PR-AUC 0.6402');
 });
 
-test('train: live records score exactly as the fitted in-memory model, before and after a save/load', async () => {
+test('train: live records score exactly as the fitted in-memory model, before and after a save/load', needsPaper('results/gpqa_gpt4o.final.csv'), async () => {
   const { model } = pre;
   const validRows = [...frame.numeric('prefinal_len')!.keys()].filter((i) => frame.numeric('prefinal_len')![i]! > 0);
   const recs = records(validRows);
@@ -117,7 +119,7 @@ test('train: live records score exactly as the fitted in-memory model, before an
   assert.equal(scoreClassifier(c, rec), scoreClassifier(c, withMedian));
 });
 
-test('train: the stop threshold is the lowest OOF score with precision ≥ target (checked on the OOF scores)', () => {
+test('train: the stop threshold is the lowest OOF score with precision ≥ target (checked on the OOF scores)', needsPaper('results/gpqa_gpt4o.final.csv'), () => {
   const { model } = pre;
   // at least one window reaches 0.9 precision on this table, and whatever is recorded is consistent
   assert.ok(model.classifiers.some((c) => c.stop.threshold !== null));
@@ -134,7 +136,7 @@ test('train: the stop threshold is the lowest OOF score with precision ≥ targe
   assert.ok(lo.recall! >= hi.recall!);
 });
 
-test('train (regular): raw feature names, all rows; options override the defaults', () => {
+test('train (regular): raw feature names, all rows; options override the defaults', needsPaper('results/gpqa_gpt4o.final.csv'), () => {
   const { model, notes } = trainModel(frame, {
     file: GPT4O, nBoot: 50, windows: [128, 512], topK: 5, nucleusP: 0.9, tieDelta: 0.1, profile: null, name: 'custom', description: 'd', targetPrecision: 0.8,
   });
@@ -151,7 +153,7 @@ test('train (regular): raw feature names, all rows; options override the default
   assert.deepEqual(notes, []);
 });
 
-test('train: prefinal falls back to regular features when the prefinal subset has < 5 failures, and says so', () => {
+test('train: prefinal falls back to regular features when the prefinal subset has < 5 failures, and says so', needsPaper('results/gpqa_gpt4o.final.csv'), () => {
   // prefinal_len := hit_max_tokens (all 0 here) → no prefinal-valid row
   const noPrefinal = frame.withColumns([['prefinal_len', 'hit_max_tokens']]);
   const { model, notes } = trainModel(noPrefinal, { file: GPT4O, prefinal: true, nBoot: 50, windows: [256] });
@@ -182,7 +184,7 @@ test('profile guess from the paper file names', () => {
   assert.equal(guessProfile('my_run.csv'), null);
 });
 
-test('CLI: failmode train writes a valid model and prints its table; usage errors exit 2', async () => {
+test('CLI: failmode train writes a valid model and prints its table; usage errors exit 2', needsPaper('results/gpqa_gpt4o.final.csv'), async () => {
   const out = join(dir, 'cli.json');
   const r = spawnSync(process.execPath, [BIN, 'train', GPT4O, '--prefinal', '--windows', '128', '256', '--n-boot', '50', '--out', out], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);

@@ -10,7 +10,8 @@ const fixtureModel = fileURLToPath(new URL('../../results/models/simulator-demo.
 /** Runs `failmode demo ARGS` with stdout/stderr piped (so headless); runs in parallel when awaited together. */
 function run(args: readonly string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'demo', ...args], { cwd: tmpdir(), timeout: 30_000 });
+    // A generous outer bound (a hung demo), not a speed requirement: under load a run of the demo takes much longer.
+    const child = spawn(process.execPath, [bin, 'demo', ...args], { cwd: tmpdir(), timeout: 600_000 });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => { stdout += String(d); });
