@@ -77,7 +77,9 @@ test('Ctrl+C (SIGINT) in headless mode ends the demo cleanly', async () => {
     const check = setInterval(() => { if (out.includes('failmode demo: 8 samples from')) { clearInterval(check); resolve(); } }, 20);
   });
   child.kill('SIGINT');
-  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-  assert.equal(code, 0);
+  let err = '';
+  child.stderr.on('data', (d) => { err += String(d); });
+  const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+  assert.equal(code, 0, `exit ${code} (signal ${signal}); stdout:\n${out}\nstderr:\n${err}`);
   assert.match(out, /failmode demo: \d+ samples · /, "the summary is printed");
 });
