@@ -47,6 +47,12 @@ export interface LiveSampleContext {
   readonly stopsOf: (run: string, question: string) => number;
   readonly countStop: (run: string, question: string) => void;
   readonly now: () => number;
+  /**
+   * Shadow mode: every sample is judged by the stop policy as if early stopping were on, and none is stopped — the
+   * decision is published as a `stop` with `shadow: true` and written to `log`.
+   */
+  readonly shadow?: boolean;
+  readonly log?: (line: string) => void;
 }
 
 /**
@@ -63,6 +69,8 @@ export class LiveSample {
   /** Last risk the monitor reported (for weighted votes and the finish message). */
   lastRisk: number | null = null;
   stopInfo: StopSignal | null = null;
+  /** Shadow mode: the stop decided (and not acted on), with the tokens the sample had then. */
+  shadowStop: { readonly reason: StopReason; readonly T: number | null; readonly risk: number | null; readonly tokens: number } | null = null;
   finishReason: string | null = null;
   answer: string | null = null;
   record: Record<string, number | string | null> | null = null;
@@ -114,7 +122,10 @@ export class LiveSample {
       const signal = this.pendingSignal;
       this.pendingSignal = null;
       const keep = this.init.keep;
-      if (!keep || this.ctx.stopsOf(this.init.run, this.init.question) < keep.samples - keep.minKeep) this.stop(signal.reason, signal);
+      if (!keep || this.ctx.stopsOf(this.init.run, this.init.question) < keep.samples - keep.minKeep) {
+        if (this.ctx.shadow) this.shadowStopNow(signal);
+        else this.stop(signal.reason, signal);
+      }
     }
     if (this.endAfterMonitor) {
       this.endAfterMonitor = false;
@@ -141,6 +152,19 @@ export class LiveSample {
     if (this.inMonitor) this.endAfterMonitor = true;
     else this.push({ type: 'end', sampleId: this.monitorId, finishReason: 'failmode_stop', t: this.ctx.now() });
     return true;
+  }
+
+  /** Records (publishes, logs) the stop the policy decided, without stopping: shadow mode. Once per sample. */
+  private shadowStopNow(signal: StopSignal): void {
+    if (this.shadowStop !== null || this.stopped) return;
+    this.ctx.countStop(this.init.run, this.init.question); // the keep guard counts it as in a real run
+    this.shadowStop = { reason: signal.reason, T: signal.T, risk: signal.risk, tokens: this.tokens };
+    const msg: StopMessage = {
+      type: 'stop', run: this.init.run, sampleId: this.sampleId, reason: signal.reason,
+      T: signal.T, risk: signal.risk, tokens: this.tokens, shadow: true, t: this.ctx.now(),
+    };
+    this.ctx.publish(this.init.run, msg);
+    this.ctx.log?.(`shadow stop ${JSON.stringify({ run: this.init.run, question: this.init.question, sampleId: this.sampleId, reason: signal.reason, T: signal.T, risk: signal.risk, tokens_at_stop: this.tokens })}`);
   }
 
   /** Ends a sample whose stream stopped without an end event (dropped connection, caller gone). */
@@ -180,7 +204,7 @@ export class LiveSample {
         }
         return;
     }
-    if (this.init.earlyStop && !this.stopped && !this.ended) {
+    if ((this.init.earlyStop || this.ctx.shadow) && !this.stopped && !this.ended && this.shadowStop === null) {
       const signal = stopSignal(ev, this.ctx.stopPolicy);
       if (signal && (this.pendingSignal === null || signal.reason === 'committed_failure')) this.pendingSignal = signal;
     }
@@ -192,7 +216,8 @@ export class LiveSample {
     const { run, question } = this.init;
     this.ctx.publish(run, {
       type: 'sample_finished', run, question, sampleId: this.sampleId, finishReason: this.finishReason ?? 'unknown',
-      stopped: this.stopped, tokens: this.tokens, answer: this.answer, record: this.record, t: this.ctx.now(),
+      stopped: this.stopped, tokens: this.tokens, answer: this.answer, record: this.record,
+      ...(this.shadowStop !== null ? { shadowStop: this.shadowStop } : {}), t: this.ctx.now(),
     });
     this.ctx.publish(run, this.ctx.tally(this));
     this.init.onFinished?.(this);

@@ -46,6 +46,15 @@ export interface ServeOptions {
   readonly allowedOrigins?: readonly string[];
   /** Monitor factory override (tests); default: the live monitor with `model` and `profile`. */
   readonly createMonitor?: MonitorFactory;
+  /**
+   * Shadow mode: every monitored sample is judged by the stop policy as if early stopping were on, and none is
+   * stopped; each decision is a feed `stop` with `shadow: true` and a line in `log`. @default false
+   */
+  readonly shadow?: boolean;
+  /** The server's log, one line at a time (the CLI writes it to stderr). @default nothing */
+  readonly log?: (line: string) => void;
+  /** Confidence of the feed `vote` messages' `decided`. @default 0.95 */
+  readonly voteConfidence?: number;
 }
 
 export interface ServeHandle {
@@ -95,13 +104,14 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
   const hub = new FeedHub({
     publish: (run, msg, owner) => feed?.publish(run, msg, owner), wantsTicks: (run) => feed?.wantsTicks(run) ?? false,
     createMonitor, stopPolicy: o.stopPolicy,
+    ...(o.shadow ? { shadow: true } : {}), ...(o.log ? { log: o.log } : {}), ...(o.voteConfidence !== undefined ? { voteConfidence: o.voteConfidence } : {}),
   });
   const version = packageVersion();
   const server = createServer({ requestTimeout: 0, headersTimeout: 30_000 });
   feed = createFeedServer({
     noServer: true, token: o.token, maxPayload: o.maxMessageBytes, maxBufferedBytes: o.maxSubscriberQueueBytes,
     heartbeatMs: o.heartbeatMs, allowedOrigins: o.allowedOrigins,
-    hello: () => ({ server: { name: 'failmode', version, stopPolicy: o.stopPolicy }, model: o.model ? modelSummary(o.model, config) : null }),
+    hello: () => ({ server: { name: 'failmode', version, stopPolicy: o.stopPolicy, ...(o.shadow ? { shadow: true } : {}) }, model: o.model ? modelSummary(o.model, config) : null }),
     onStop: (conn, msg) => hub.clientStop(conn, msg),
     onTokens: (conn, msg) => hub.clientTokens(conn, msg),
     onClose: (conn) => hub.clientClosed(conn),
