@@ -1,7 +1,8 @@
-import type { StopPolicy } from '../sampler/stop-policy.ts';
+import type { StopPolicy } from '../policy/stop-policy.ts';
 import type { StreamEvent, TopLogprob } from '../stream/token-event.ts';
 import type { FeedConnection } from './feed-server.ts';
-import { LiveSample, type LiveSampleInit, type MonitorFactory } from './live-sample.ts';
+import type { MonitorFactory } from '../online/shared-monitor.ts';
+import { LiveSample, type LiveSampleInit } from './live-sample.ts';
 import { FeedProtocolError, type ClientStopMessage, type ServerMessage, type TokensMessage } from './protocol.ts';
 import { VoteBoard } from './vote-board.ts';
 

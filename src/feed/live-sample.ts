@@ -1,15 +1,9 @@
 import type { MonitorEvent } from '../online/monitor-events.ts';
-import { stopSignal, type StopPolicy, type StopSignal } from '../sampler/stop-policy.ts';
+import { stopSignal, type StopPolicy, type StopSignal } from '../policy/stop-policy.ts';
+import type { MonitorFactory, SampleMonitorHandle } from '../online/shared-monitor.ts';
+import { recordAnswer } from '../policy/record-answer.ts';
 import type { StreamEvent } from '../stream/token-event.ts';
 import type { SampleSource, ServerMessage, StopMessage, StopReason } from './protocol.ts';
-
-/** Monitors one sample: receives its stream events, reports monitor events through the callback given at creation. */
-export interface SampleMonitorHandle {
-  push(ev: StreamEvent): void;
-}
-
-/** Builds the monitor of one sample (the live monitor with the server's model, profile and top-k). */
-export type MonitorFactory = (sample: { readonly monitorId: string; readonly reference: string | null }, emit: (ev: MonitorEvent) => void) => SampleMonitorHandle;
 
 export interface LiveSampleInit {
   /** The id clients see. */
@@ -222,10 +216,4 @@ export class LiveSample {
     this.ctx.publish(run, this.ctx.tally(this));
     this.init.onFinished?.(this);
   }
-}
-
-/** The extracted answer of a final record (`predicted_answer`, the paper's column; `answer` in older records). */
-export function recordAnswer(record: Readonly<Record<string, unknown>>): string | null {
-  const a = record.predicted_answer ?? record.answer;
-  return typeof a === 'string' && a !== '' ? a : null;
 }

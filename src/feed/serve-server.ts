@@ -5,16 +5,15 @@ import { FailmodeError } from '../errors.ts';
 import type { ModelFile } from '../models/model-file.ts';
 import type { ResolvedMonitorConfig } from '../online/monitor.ts';
 import type { Profile } from '../online/profiles.ts';
-import type { StopPolicy } from '../sampler/stop-policy.ts';
+import type { StopPolicy } from '../policy/stop-policy.ts';
 import { handleChatCompletions } from './chat-proxy.ts';
 import { requestToken, tokenMatches } from './check-token.ts';
 import { FeedHub } from './feed-hub.ts';
 import { createFeedServer, type FeedServer } from './feed-server.ts';
 import { sendJsonError } from './http-body.ts';
 import { isLoopbackHost } from './is-loopback-host.ts';
-import type { MonitorFactory } from './live-sample.ts';
 import type { ModelSummary } from './protocol.ts';
-import { sharedMonitorFactory } from './shared-monitor.ts';
+import { sharedMonitorFactory, type MonitorFactory } from '../online/shared-monitor.ts';
 
 export interface ServeOptions {
   /** @default '127.0.0.1' */

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { sharedMonitorFactory } from '../feed/shared-monitor.ts';
-import type { MonitorFactory } from '../feed/live-sample.ts';
-import { recordAnswer } from '../feed/live-sample.ts';
+import { sharedMonitorFactory, type MonitorFactory } from '../online/shared-monitor.ts';
+import { recordAnswer } from '../policy/record-answer.ts';
 import type { ModelFile } from '../models/model-file.ts';
 import type { MonitorEvent } from '../online/monitor-events.ts';
 import { isCorrect } from '../online/extract-answer.ts';
@@ -13,9 +12,9 @@ import { GroupConfidence, topListConfidence } from '../features/group-confidence
 import { DeepConfThreshold, type DeepConfRule } from '../policy/deepconf-threshold.ts';
 import { votePosterior } from '../policy/vote-posterior.ts';
 import type { QuestionLine, ResultsLog, SampleLine, ShadowStop } from './results-log.ts';
-import { stopSignal, type StopPolicy, type StopSignal } from './stop-policy.ts';
+import { stopSignal, type StopPolicy, type StopSignal } from '../policy/stop-policy.ts';
 import { chatStreamEvents } from './stream-chat.ts';
-import { vote, type VoteMethod } from './vote.ts';
+import { vote, type VoteMethod } from '../policy/vote.ts';
 
 export interface SamplerOptions {
   /** OpenAI-compatible base URL (an engine, or `failmode serve`'s `…/v1`). */

@@ -2,7 +2,7 @@ import { FailmodeError } from '../errors.ts';
 import { clopperPearsonInterval, clopperPearsonLower } from '../models/clopper-pearson.ts';
 import { isCorrect } from '../online/extract-answer.ts';
 import { isProfile, type Profile } from '../online/profiles.ts';
-import { vote, type VoteMethod } from './vote.ts';
+import { vote, type VoteMethod } from '../policy/vote.ts';
 import type { CompletedRuns, SampleLine } from './results-log.ts';
 
 /**
