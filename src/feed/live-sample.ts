@@ -3,6 +3,7 @@ import { stopSignal, type StopPolicy, type StopSignal } from '../policy/stop-pol
 import type { MonitorFactory, SampleMonitorHandle } from '../online/shared-monitor.ts';
 import { recordAnswer } from '../policy/record-answer.ts';
 import type { StreamEvent } from '../stream/token-event.ts';
+import type { StopCounter } from './bus/stop-counter.ts';
 import type { SampleSource, ServerMessage, StopMessage, StopReason } from './protocol.ts';
 
 export interface LiveSampleInit {
@@ -37,9 +38,8 @@ export interface LiveSampleContext {
   readonly wantsTicks: (run: string) => boolean;
   /** A finished sample's answer goes to the vote board; returns its question's `vote`. */
   readonly tally: (sample: LiveSample) => ServerMessage;
-  /** Samples of (run, question) stopped so far, and counting one more (for the `keep` guard). */
-  readonly stopsOf: (run: string, question: string) => number;
-  readonly countStop: (run: string, question: string) => void;
+  /** Stops per (run, question) for the `keep` guard (in this process, or shared across instances over NATS). */
+  readonly stops: StopCounter;
   readonly now: () => number;
   /**
    * Shadow mode: every sample is judged by the stop policy as if early stopping were on, and none is stopped — the
@@ -79,6 +79,8 @@ export class LiveSample {
    * of the same boundary (emitted right after its `risk`) is announced first and gives the reason.
    */
   private pendingSignal: StopSignal | null = null;
+  /** A guarded stop waits for the shared counter's answer (NATS): no second request meanwhile. */
+  private reserving = false;
 
   constructor(init: LiveSampleInit, ctx: LiveSampleContext) {
     this.init = init;
@@ -115,11 +117,7 @@ export class LiveSample {
     if (this.pendingSignal) {
       const signal = this.pendingSignal;
       this.pendingSignal = null;
-      const keep = this.init.keep;
-      if (!keep || this.ctx.stopsOf(this.init.run, this.init.question) < keep.samples - keep.minKeep) {
-        if (this.ctx.shadow) this.shadowStopNow(signal);
-        else this.stop(signal.reason, signal);
-      }
+      this.policyStop(signal);
     }
     if (this.endAfterMonitor) {
       this.endAfterMonitor = false;
@@ -131,10 +129,13 @@ export class LiveSample {
    * Stops the sample: announces `stop`, calls `onStop` (which aborts the generation), and ends the monitor's sample
    * with finishReason `failmode_stop`. No-op when already stopped or ended.
    */
-  stop(reason: StopReason, signal: StopSignal | null = null): boolean {
-    if (this.stopped || this.ended) return false;
+  stop(reason: StopReason, signal: StopSignal | null = null, reserved = false): boolean {
+    if (this.stopped || this.ended) {
+      if (reserved) this.ctx.stops.release(this.init.run, this.init.question);
+      return false;
+    }
     this.stopped = true;
-    this.ctx.countStop(this.init.run, this.init.question);
+    if (!reserved) this.ctx.stops.count(this.init.run, this.init.question);
     this.stopInfo = signal;
     const msg: StopMessage = {
       type: 'stop', run: this.init.run, sampleId: this.sampleId, reason,
@@ -149,9 +150,12 @@ export class LiveSample {
   }
 
   /** Records (publishes, logs) the stop the policy decided, without stopping: shadow mode. Once per sample. */
-  private shadowStopNow(signal: StopSignal): void {
-    if (this.shadowStop !== null || this.stopped) return;
-    this.ctx.countStop(this.init.run, this.init.question); // the keep guard counts it as in a real run
+  private shadowStopNow(signal: StopSignal, reserved = false): boolean {
+    if (this.shadowStop !== null || this.stopped || this.ended) {
+      if (reserved) this.ctx.stops.release(this.init.run, this.init.question);
+      return false;
+    }
+    if (!reserved) this.ctx.stops.count(this.init.run, this.init.question); // the keep guard counts it as in a real run
     this.shadowStop = { reason: signal.reason, T: signal.T, risk: signal.risk, tokens: this.tokens };
     const msg: StopMessage = {
       type: 'stop', run: this.init.run, sampleId: this.sampleId, reason: signal.reason,
@@ -159,6 +163,37 @@ export class LiveSample {
     };
     this.ctx.publish(this.init.run, msg);
     this.ctx.log?.(`shadow stop ${JSON.stringify({ run: this.init.run, question: this.init.question, sampleId: this.sampleId, reason: signal.reason, T: signal.T, risk: signal.risk, tokens_at_stop: this.tokens })}`);
+    return true;
+  }
+
+  /**
+   * A stop the policy asked for: with a `keep` guard only if the question's counter grants it — at once in one
+   * process; over NATS the sample runs on until the grant comes back, and a refusal leaves it running. In shadow
+   * mode the same decision is recorded instead of acted on.
+   */
+  private policyStop(signal: StopSignal): void {
+    const act = (reserved: boolean): void => {
+      if (this.ctx.shadow) this.shadowStopNow(signal, reserved);
+      else this.stop(signal.reason, signal, reserved);
+    };
+    const keep = this.init.keep;
+    if (!keep) {
+      act(false);
+      return;
+    }
+    if (this.reserving) return;
+    const { run, question } = this.init;
+    const granted = this.ctx.stops.reserve(run, question, keep.samples - keep.minKeep);
+    if (granted === true) act(true);
+    if (typeof granted === 'boolean') return;
+    this.reserving = true;
+    granted.then((ok) => {
+      this.reserving = false;
+      if (ok) act(true);
+    }, () => {
+      // The shared counter is unreachable: not stopping is the side that never breaks the guard.
+      this.reserving = false;
+    });
   }
 
   /** Ends a sample whose stream stopped without an end event (dropped connection, caller gone). */
