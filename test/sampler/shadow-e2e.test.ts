@@ -163,6 +163,16 @@ describe('shadow mode end to end: simulator + serve --shadow + sample --shadow +
     assert.match(res.stdout, /\| \*\*overall\*\* \|/);
   });
 
+  it('--records-csv writes the completed runs\' sample records as a table failmode train reads', async () => {
+    const csv = join(dir, 'records.csv');
+    const res = cli(['shadow-report', shadowPath, '--records-csv', csv]);
+    assert.equal(res.status, 0, res.stderr);
+    const { loadTable } = await import('../../src/offline/load-table.ts');
+    const frame = await loadTable(csv);
+    assert.equal(frame.nRows, 48);
+    assert.match(res.stderr, /48 sample records/);
+  });
+
   it('a log without `correct` and without references: exit 2 and one line saying what is missing; --dataset fixes it', async () => {
     const stripped = join(dir, 'no-correct.jsonl');
     const lines = await readLines(shadowPath);

@@ -27,12 +27,15 @@ Options
                         (default: each record's profile)
   --json OUT            also write the report as JSON (false_kill, false_kill_ci, tokens_saved_share,
                         accuracy_full, accuracy_with_stops, samples, questions, windows[], guarantee …)
+  --records-csv OUT     also write the completed runs' sample records (every feature column, \`correct\`) as a
+                        CSV that \`failmode train\` reads: a shadow run is a training set
   -h, --help            show this help
 
 Examples
   failmode sample --n 8 --dataset math.jsonl --base-url http://127.0.0.1:8787/v1 --model m --profile boxed \\
       --shadow --model-file model.json --out shadow.jsonl
   failmode shadow-report shadow.jsonl --model-file model.json --json shadow-report.json
+  failmode shadow-report shadow.jsonl --records-csv shadow.csv && failmode train shadow.csv --prefinal --out m2.json
 `;
 
 const PROFILES = ['final-answer', 'boxed', 'final-boxed', 'code', 'none'] as const;
@@ -45,6 +48,7 @@ export const command: Command = {
       dataset: { type: 'string' },
       profile: { type: 'string' },
       json: { type: 'string' },
+      'records-csv': { type: 'string' },
     });
     if (values.help) {
       process.stdout.write(HELP);
@@ -82,6 +86,18 @@ export const command: Command = {
       } catch (err) {
         throw new FailmodeError(`cannot write ${values.json}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'FAILMODE_ERR_OUTPUT', 1);
       }
+    }
+    if (values['records-csv'] !== undefined) {
+      const { recordsToCsv } = await import('../../online/record-writers.ts');
+      const records = [];
+      for (const run of runs.runs.values()) for (const s of run.samples) if (s.record !== null && !s.stopped) records.push(s.record);
+      if (records.length === 0) throw new FailmodeError(`${file}: no sample has a feature record to write to --records-csv`);
+      try {
+        await writeFile(values['records-csv'], recordsToCsv(records));
+      } catch (err) {
+        throw new FailmodeError(`cannot write ${values['records-csv']}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'FAILMODE_ERR_OUTPUT', 1);
+      }
+      process.stderr.write(`failmode shadow-report: ${records.length} sample records → ${values['records-csv']} (a training set for failmode train)\n`);
     }
     return 0;
   },
