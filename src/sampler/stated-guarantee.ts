@@ -5,14 +5,13 @@ export interface StatedGuarantee {
   readonly control: 'false-kill' | 'precision';
   readonly alpha: number;
   readonly delta: number;
+  /** The rule's common threshold; null = the model never stops (then nothing can be falsely killed). */
+  readonly threshold: number | null;
 }
 
-/** The model file's stated guarantee, or null when it states none. */
+/** The model file's stated guarantee (docs/model-format.md, `guarantee`), or null for a file without one. */
 export function statedGuarantee(model: ModelFile): StatedGuarantee | null {
-  const m = model as unknown as Record<string, unknown>;
-  const raw = (m.guarantee ?? (m.stopRule as Record<string, unknown> | undefined)?.guarantee ?? (m.riskControl as Record<string, unknown> | undefined)?.guarantee) as Record<string, unknown> | undefined;
-  if (!raw || typeof raw !== 'object') return null;
-  const control = raw.control === 'precision' ? 'precision' : raw.control === 'false-kill' ? 'false-kill' : null;
-  if (control === null || typeof raw.alpha !== 'number' || typeof raw.delta !== 'number') return null;
-  return { control, alpha: raw.alpha, delta: raw.delta };
+  const g = model.guarantee;
+  if (!g) return null;
+  return { control: g.control, alpha: g.alpha, delta: g.delta, threshold: g.threshold };
 }
