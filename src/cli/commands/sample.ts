@@ -164,7 +164,7 @@ export const command: Command = {
     if (log.skippedLines.length > 0) process.stderr.write(`failmode sample: ${values.out}: skipped ${log.skippedLines.length} unreadable line(s) (${log.skippedLines.slice(0, 5).join(', ')}${log.skippedLines.length > 5 ? ', …' : ''})\n`);
     if (riskRule && model !== null) {
       const { stopRuleShort } = await import('../../models/describe-stop-rule.ts');
-      process.stderr.write(`failmode sample: ${values.shadow ? "risk rule (shadow: recorded, not applied)" : "early stop"} with ${model.training.name} · stop rule: ${stopRuleShort(model)}\n`);
+      process.stderr.write(`failmode sample: ${values.shadow ? 'risk rule (shadow: recorded, not applied)' : 'early stop'} with ${model.training.name} · stop rule: ${stopRuleShort(model)}\n`);
     }
     if (riskRule && model === null) {
       process.stderr.write('failmode sample: --early-stop without --model-file: asking the server to stop flagged samples (works through failmode serve with a model)\n');
