@@ -4,6 +4,7 @@ import { Frame } from '../../src/offline/frame.ts';
 import {
   bestAtPrecision, crossFittedAtPrecision, earlyStopEval, percentile, stopAt, stopCurve, type OofScorer, type StopRows,
 } from '../../src/offline/early-stop-eval.ts';
+import { needsPaper } from '../fixtures/requires.ts';
 
 const close = (a: number, b: number, eps = 1e-12) => assert.ok(Math.abs(a - b) <= eps, `${a} ≉ ${b}`);
 
@@ -159,7 +160,7 @@ describe('earlyStopEval on a tiny frame', () => {
   });
 });
 
-describe('earlyStopEval on a paper table (real out-of-fold scores)', () => {
+describe('earlyStopEval on a paper table (real out-of-fold scores)', needsPaper('results/gpqa_gpt4o.final.csv'), () => {
   it('reports points that meet the target, shares in [0, 1], and the same rows for every method', async () => {
     const { loadTable } = await import('../../src/offline/load-table.ts');
     const { crossValidatedScores } = await import('../../src/offline/cv-lr.ts');
