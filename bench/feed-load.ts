@@ -31,6 +31,8 @@ export interface FeedLoadOptions {
   readonly baseline?: boolean;
   /** How subscribers take ticks: `batch` (`tokens: "batch"`, token_batch messages) or `each` (`tokens: true`). @default 'batch' */
   readonly tickMode?: 'batch' | 'each';
+  /** Told each phase's result as soon as it is measured. */
+  readonly progress?: (line: string) => void;
   /** NATS URL: a second serve instance on the bus shares the load (half the samples each). */
   readonly bus?: string | null;
 }
@@ -91,6 +93,8 @@ export async function runFeedLoad(o: FeedLoadOptions): Promise<FeedLoadResult> {
       await Promise.all(Array.from({ length: o.samples }, (_, i) => drain(target(i), i, { 'x-failmode-run': 'warm' })));
       s = (performance.now() - t0) / 1000;
       proxyOnly = { seconds: s, tokensPerSecond: (o.samples * o.tokens) / s };
+      const np = percentiles(chunkTimes);
+      o.progress?.(`direct ${baseline.tokensPerSecond.toFixed(0)} tok/s; serve without subscribers ${proxyOnly.tokensPerSecond.toFixed(0)} tok/s (${(100 * proxyOnly.tokensPerSecond / baseline.tokensPerSecond).toFixed(1)} %), processing per read p50 ${np.p50.toFixed(3)} ms p99 ${np.p99.toFixed(3)} ms`);
     }
 
     if (o.bus) {
@@ -309,7 +313,7 @@ async function main(): Promise<void> {
     },
   });
   const tickMode = values.ticks === 'each' ? 'each' as const : 'batch' as const;
-  const o = { samples: Number(values.samples), tokens: Number(values.tokens), subscribers: Number(values.subscribers), queueBytes: Number(values['queue-bytes']), baseline: true, tickMode, bus: values.bus ?? null };
+  const o = { samples: Number(values.samples), tokens: Number(values.tokens), subscribers: Number(values.subscribers), queueBytes: Number(values['queue-bytes']), baseline: true, tickMode, bus: values.bus ?? null, progress: (l: string) => console.log(`  … ${l}`) };
   console.log(`feed-load: ${o.samples} concurrent samples × ${o.tokens} tokens through ${o.bus ? 'two failmode serve instances on NATS' : 'failmode serve'}, ${o.subscribers} subscribers (ticks ${tickMode === 'batch' ? 'as token_batch' : 'one message per token'}, last one slow), queue bound ${o.queueBytes} B`);
   const r = await runFeedLoad(o);
   const f = (x: number, d = 0) => x.toFixed(d);

@@ -82,7 +82,7 @@ export class SseLineParser {
     }
   }
 
-  /** End of input: a last line without its line end is still read (the caller then feeds a blank line). */
+  /** Characters held for the event being read (its data lines and an unfinished line). */
   get buffered(): number {
     return this.rest.length + this.dataChars;
   }
