@@ -194,3 +194,32 @@ function fitStandardised(X: Float64Array, n: number, p: number, y: Uint8Array): 
   }
   return { coef, intercept };
 }
+
+/** A fitted model's scorer at one window in the model file's form (`WindowClassifier` minus `oof`/`stop`/`n`). */
+export interface ExportedScorer {
+  readonly window: number;
+  readonly featureNames: string[];
+  readonly fill: number[];
+  readonly mean: number[];
+  readonly scale: number[];
+  readonly coef: number[];
+  readonly intercept: number;
+}
+
+/**
+ * The model's per-window scorers as model-file classifiers: coefficients on the raw columns (mean 0, scale 1), the
+ * columns named by `columnName(window T, base feature)` — the live record's names. Windows without a scorer are left
+ * out. `scoreClassifier` on these reproduces {@link stopModelRisks} exactly (up to float rounding).
+ */
+export function exportStopModel(model: FittedStopModel, data: StopData, columnName: (T: number, feature: string) => string): ExportedScorer[] {
+  const out: ExportedScorer[] = [];
+  model.scorers.forEach((s, w) => {
+    if (!s) return;
+    const names = s.coef.map((_, t) => columnName(data.windows[s.w[t]!]!, data.featureNames[s.j[t]!]!));
+    out.push({
+      window: data.windows[w]!, featureNames: names, fill: [...s.fill], mean: names.map(() => 0), scale: names.map(() => 1),
+      coef: [...s.coef], intercept: s.intercept,
+    });
+  });
+  return out;
+}

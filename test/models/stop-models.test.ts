@@ -104,3 +104,28 @@ describe('fitted stop models', () => {
     assert.notDeepEqual(again.scorers[2], model.scorers[2]);
   });
 });
+
+describe('exportStopModel', () => {
+  it('gives model-file classifiers whose scoreClassifier equals the model\'s risks (hazard: previous window\'s columns too)', async () => {
+    const { exportStopModel } = await import('../../src/models/stop-models.ts');
+    const { scoreClassifier } = await import('../../src/models/score-classifier.ts');
+    const data = drifting(120, 5);
+    const rows = Array.from({ length: 120 }, (_, i) => i);
+    for (const kind of ['window', 'hazard'] as const) {
+      const model = fitStopModel(kind, data, rows)!;
+      const risks = stopModelRisks(model, data, rows);
+      const cls = exportStopModel(model, data, (T, f) => `${f}_prefinal_w${T}`);
+      assert.equal(cls.length, 4);
+      assert.deepEqual(cls[1]!.featureNames.slice(0, 3), ['f0_prefinal_w256', 'f1_prefinal_w256', 'f2_prefinal_w256']);
+      assert.equal(cls[1]!.featureNames.length, kind === 'hazard' ? 6 : 3);
+      for (const i of rows) {
+        const record: Record<string, number> = {};
+        data.windows.forEach((T, w) => data.featureNames.forEach((f, j) => { record[`${f}_prefinal_w${T}`] = data.features[w]![i * 3 + j]!; }));
+        cls.forEach((c, w) => {
+          if (!(data.stopLen[i]! > c.window)) return;
+          close(scoreClassifier({ ...c, oof: { prauc: null, auroc: null }, stop: { threshold: null, precision: null, recall: null } } as never, record), risks[w]![i]!, 1e-12, `${kind} row ${i} T ${c.window}`);
+        });
+      }
+    }
+  });
+});
