@@ -97,8 +97,21 @@ export function tableStopData(input: Frame, opts: { prefinal?: boolean; windows?
   const lengthColumn = fullLengthColumn(frame);
   if (!lengthColumn) throw new FailmodeError(`${input.source} has neither \`generated_len\` nor \`full_len\`: the tokens a generation took are needed to count tokens saved`);
   const stopLengthColumn = runningLengthColumn(frame, active)!;
-  const windows = (opts.windows ?? detectWindows(frame)).filter((T) => windowColumns(frame, T).length > 0);
-  if (windows.length === 0) throw new FailmodeError(`${input.source}: no window feature columns (expected e.g. \`entropy_mean_w128\`)`);
+  const data = stopDataOfWorkingFrame(frame, work.y, frame.numeric(stopLengthColumn)!, frame.numeric(lengthColumn)!, opts.windows);
+  return {
+    data,
+    prefinal: { requested: opts.prefinal === true, active, fallback: work.prefinal?.fallback ?? null },
+    lengthColumn, stopLengthColumn, excludedMissingCorrect: labelled.excluded,
+  };
+}
+
+/**
+ * Stop data of an analysis working frame (prefinal columns already under their primary names): the 11 base features
+ * `{f}_w{T}` of each window that has any (a missing column is all NaN). Throws when no window has feature columns.
+ */
+export function stopDataOfWorkingFrame(frame: Frame, y: Uint8Array, stopLen: ArrayLike<number>, fullLen: ArrayLike<number>, windowsWanted?: readonly number[]): StopData {
+  const windows = (windowsWanted ?? detectWindows(frame)).filter((T) => windowColumns(frame, T).length > 0);
+  if (windows.length === 0) throw new FailmodeError(`${frame.source}: no window feature columns (expected e.g. \`entropy_mean_w128\`)`);
   const n = frame.nRows;
   const p = BASE_FEATURES.length;
   const features = windows.map((T) => {
@@ -109,16 +122,9 @@ export function tableStopData(input: Frame, opts: { prefinal?: boolean; windows?
     });
     return X;
   });
-  const data: StopData = {
-    windows, featureNames: BASE_FEATURES, features, y: work.y,
-    stopLen: Float64Array.from(frame.numeric(stopLengthColumn)!), fullLen: Float64Array.from(frame.numeric(lengthColumn)!),
-  };
+  const data: StopData = { windows, featureNames: BASE_FEATURES, features, y, stopLen: Float64Array.from(stopLen), fullLen: Float64Array.from(fullLen) };
   stopDataRows(data);
-  return {
-    data,
-    prefinal: { requested: opts.prefinal === true, active, fallback: work.prefinal?.fallback ?? null },
-    lengthColumn, stopLengthColumn, excludedMissingCorrect: labelled.excluded,
-  };
+  return data;
 }
 
 /** Risks of the baseline: the raw window feature for running rows, NaN otherwise. */

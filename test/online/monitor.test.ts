@@ -200,8 +200,8 @@ test('a hazard-model classifier reads the previous window\'s features too (docs/
   // from 0.1 (tokens 0–3) to 2.1 (tokens 4–7), so nll_mean_w4 = 0.1, nll_mean_w8 = 1.1: risk σ(10) at T = 8.
   const hazard8: WindowClassifier = {
     window: 8, featureNames: ['nll_mean_w8', 'nll_mean_w4'], fill: [0, 0], mean: [0, 0], scale: [1, 1], coef: [10, -10], intercept: 0,
-    oof: { prauc: null, auroc: null }, stop: { threshold: 0.5, precision: null, recall: null },
-  } as WindowClassifier;
+    oof: { prauc: null, auroc: null }, stop: { threshold: 0.5, targetPrecision: 0.9, precision: null, recall: null },
+  };
   const m: ModelFile = { ...model('committed', { commitmentPoint: 8 }), classifiers: [classifier(4, 'nll_mean_w4', null), hazard8, classifier(16, 'nll_mean_w16'), classifier('full', 'nll_mean')] };
   const events = tokens('s', 10, 0.1).map((e) => (e.type === 'token' && e.index >= 4 ? { ...e, logprob: -2.1 } : e));
   const out = run(events, { model: m });
