@@ -3,7 +3,7 @@
  * one JSON text frame holding one object with a string `type`. Numbers that are undefined (NaN) travel as `null`.
  */
 import type { FeatureRecord } from '../online/monitor-events.ts';
-import type { Regime } from '../models/model-file.ts';
+import type { Regime, StopRuleGuarantee } from '../models/model-file.ts';
 
 export const FEED_PROTOCOL_VERSION = 1;
 
@@ -20,6 +20,13 @@ export interface ModelSummary {
   readonly profile: string | null;
   /** Stop threshold on P(failure) per classifier window (null where none reaches the target precision). */
   readonly thresholds: ReadonlyArray<{ readonly window: number | 'full'; readonly threshold: number | null }>;
+  /**
+   * Added within v1: the stop rule's risk-control guarantee as the model file records it (docs/model-format.md), or
+   * null for a model with per-window precision thresholds and no whole-rule guarantee.
+   */
+  readonly guarantee?: StopRuleGuarantee | null;
+  /** Added within v1: the stop rule in words, e.g. `false kills ≤ 5% @90% conf. (n=312)`. */
+  readonly stopRule?: string;
 }
 
 export interface HelloMessage {

@@ -13,6 +13,7 @@ import { createFeedServer, type FeedServer } from './feed-server.ts';
 import { sendJsonError } from './http-body.ts';
 import { isLoopbackHost } from './is-loopback-host.ts';
 import type { ModelSummary } from './protocol.ts';
+import { stopRuleShort } from '../models/describe-stop-rule.ts';
 import { sharedMonitorFactory, type MonitorFactory } from '../online/shared-monitor.ts';
 import { instanceOnBus } from './bus/instance-on-bus.ts';
 import { NatsBus } from './bus/nats-bus.ts';
@@ -146,7 +147,7 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
     const handle = async (): Promise<void> => {
       if (route === 'GET /health') {
         const body: Record<string, unknown> = { status: 'ok', protocol: 1, uptimeSeconds: Math.round((Date.now() - started) / 1000) };
-        if (authorized(req)) Object.assign(body, { version, upstream: o.upstream !== null, model: o.model?.training.name ?? null, samples: liveHub.stats(), feed: feed!.stats(), ...(bus ? { bus: { instance: bus.instance } } : {}) });
+        if (authorized(req)) Object.assign(body, { version, upstream: o.upstream !== null, model: o.model?.training.name ?? null, stopRule: o.model ? stopRuleShort(o.model) : null, samples: liveHub.stats(), feed: feed!.stats(), ...(bus ? { bus: { instance: bus.instance } } : {}) });
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));
         return;
@@ -208,6 +209,8 @@ export function modelSummary(m: ModelFile, config: ResolvedMonitorConfig | null)
     name: m.training.name, regime: m.regime, commitmentPoint: m.commitmentPoint, windows: [...m.windows], topK: m.signal.topK,
     prefinal: m.prefinal, profile: config?.profile ?? m.profile,
     thresholds: m.classifiers.map((c) => ({ window: c.window, threshold: c.stop.threshold })),
+    guarantee: m.guarantee ?? null,
+    stopRule: stopRuleShort(m),
   };
 }
 

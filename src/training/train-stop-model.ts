@@ -65,7 +65,7 @@ export function trainStopModel(
     classifiers.push({
       ...e, n: Math.max(1, running),
       oof: { prauc: Number.isFinite(prauc) ? prauc : null, auroc: Number.isFinite(auroc) ? auroc : null },
-      stop: { threshold: null, targetPrecision: 1, precision: null, recall: null },
+      stop: { threshold: null, precision: null, recall: null },
     });
     oofRisk.push(risk);
   }

@@ -2,6 +2,7 @@ import type { Command } from '../main.ts';
 import { choiceOption, numberOption, parseCommandArgs } from '../args.ts';
 import { usageError } from '../../errors.ts';
 import type { ModelFile } from '../../models/model-file.ts';
+import { stopRuleShort } from '../../models/describe-stop-rule.ts';
 import { untilSignal } from '../until-signal.ts';
 
 const HELP = `failmode serve — OpenAI-compatible monitoring proxy with early stopping, and a live WebSocket feed
@@ -113,6 +114,7 @@ export const command: Command = {
     err.write(`  feed   ${feedUrl} (protocol 1)${token ? ', token required' : ''}\n`);
     if (handle.bus) err.write(`  bus    ${redactUrl(values.bus!)} as ${handle.bus.instance}\n`);
     err.write(`  model  ${model ? `${model.training.name} (${model.regime}${model.commitmentPoint !== null ? `, T*=${model.commitmentPoint}` : ''}, top-k ${model.signal.topK})` : 'none: monitoring without risk scores; early stop unavailable'}\n`);
+    if (model) err.write(`  stop   ${stopRuleShort(model)}\n`);
     err.write('  Ctrl-C to stop\n');
 
     await untilSignal();

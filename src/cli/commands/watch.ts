@@ -1,5 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { open as openFile, readFile, stat } from 'node:fs/promises';
+import { stopRuleShort } from '../../models/describe-stop-rule.ts';
 import { EMPTY, Observable, Subject, defer, from, mergeMap, takeUntil, filter, tap, type Subscription } from 'rxjs';
 import type { Command } from '../main.ts';
 import { choiceOption, expandNumericListFlags, numberListOption, numberOption, parseCommandArgs } from '../args.ts';
@@ -216,6 +217,8 @@ export const command: Command = {
     }
     outputs = out;
     const stats = { samples: 0, flagged: 0, errors: 0, fatal: null as string | null };
+    // headless: say once what the stop rule guarantees (the TUI shows it in its header)
+    if (!useTui && model) process.stderr.write(`failmode watch: model ${model.training.name} · stop rule: ${stopRuleShort(model)}\n`);
 
     // ---- the monitored stream: per-sample stop (user key or --early-stop) ends the sample and, once every choice of
     // its request has ended, aborts the request.
@@ -277,7 +280,7 @@ export const command: Command = {
       if (useTui && runWatchTui) {
         await runWatchTui({
           events$,
-          header: { endpoint: source.endpoint, model: source.modelName, classifier: model ? { name: model.training.name, regime: model.regime, commitmentPoint: model.commitmentPoint } : null },
+          header: { endpoint: source.endpoint, model: source.modelName, classifier: model ? { name: model.training.name, regime: model.regime, commitmentPoint: model.commitmentPoint, stopRule: stopRuleShort(model) } : null },
           onStopSample: (id: string) => stopSample(id),
           earlyStop: values['early-stop'] === true,
         });
