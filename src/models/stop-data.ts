@@ -21,9 +21,17 @@ export interface StopData {
   readonly fullLen: Float64Array;
 }
 
-/** Whether sample i is running at window T (one definition with src/offline/running-at.ts: length > T). */
+/**
+ * Whether a sample of this (stop) length is still running at window T: length > T — the one definition, re-exported
+ * by src/offline/running-at.ts for the offline tools and `train --fit-on running`.
+ */
+export function isRunningAt(length: number, T: number): boolean {
+  return length > T;
+}
+
+/** Whether sample i of `data` is running at window T. */
 export function runningAt(data: StopData, i: number, T: number): boolean {
-  return data.stopLen[i]! > T;
+  return isRunningAt(data.stopLen[i]!, T);
 }
 
 /** Number of rows of a StopData, with its arrays checked against each other. */
