@@ -5,6 +5,7 @@ import { EMPTY, Observable, Subject, defer, from, mergeMap, takeUntil, filter, t
 import type { Command } from '../main.ts';
 import { choiceOption, expandNumericListFlags, numberListOption, numberOption, parseCommandArgs } from '../args.ts';
 import { FailmodeError, usageError } from '../../errors.ts';
+import { unreadableInput } from '../../read-input-file.ts';
 import { DEFAULT_SIGNAL_PARAMS, type SignalParams } from '../../features/token-signals.ts';
 import type { ModelFile } from '../../models/model-file.ts';
 import type { MonitorEvent, FeatureRecord } from '../../online/monitor-events.ts';
@@ -396,8 +397,7 @@ async function checkReadable(path: string, flag: string): Promise<void> {
     await (await openFile(path, 'r')).close();
   } catch (err) {
     if (err instanceof FailmodeError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new FailmodeError(`cannot read ${flag} ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code ?? (err as Error).message}`);
+    throw unreadableInput(path, err, { what: flag });
   }
 }
 

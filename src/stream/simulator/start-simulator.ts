@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { readBody } from '../../read-body.ts';
 import { loadCalibration, type Calibration } from './calibration.ts';
 import { SamplePlan, type SimOverrides } from './sample-plan.ts';
 import { SIM_KINDS, type SimKind } from './trace-model.ts';
@@ -106,15 +107,16 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
       stats.requests++;
       const requestNo = stats.requests - 1;
-      const raw = await readBody(req, o.maxBodyBytes);
-      if (raw === null) {
+      const read = await readBody(req, o.maxBodyBytes);
+      if (read.kind === 'closed') return; // the client went away: nothing to answer
+      if (read.kind === 'too-large') {
         stats.rejected++;
         res.setHeader('connection', 'close');
         return sendError(res, 413, `Request body larger than ${o.maxBodyBytes} bytes`, 'invalid_request_error');
       }
       let body: Record<string, unknown>;
       try {
-        body = JSON.parse(raw) as Record<string, unknown>;
+        body = JSON.parse(read.text) as Record<string, unknown>;
         if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new Error('not an object');
       } catch (err) {
         stats.rejected++;
@@ -370,40 +372,6 @@ function parseOverrides(field: unknown, header: string | undefined): SimOverride
 
 function usageJson(prompt: number, completion: number): string {
   return `{"prompt_tokens":${prompt},"completion_tokens":${completion},"total_tokens":${prompt + completion}}`;
-}
-
-/** Reads the body up to `limit` bytes; null if it is larger (the rest is not buffered). */
-function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      req.resume();
-      resolve(null);
-      return;
-    }
-    const parts: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (c: Buffer) => {
-      if (over) return;
-      size += c.length;
-      if (size > limit) {
-        over = true;
-        parts.length = 0;
-        resolve(null);
-        return;
-      }
-      parts.push(c);
-    });
-    let ended = false;
-    req.on('end', () => {
-      ended = true;
-      if (!over) resolve(Buffer.concat(parts).toString('utf8'));
-    });
-    req.on('error', reject);
-    // A client gone before the body ended: nothing to answer (the rejection only ends this handler).
-    req.on('close', () => { if (!ended && !over) reject(new Error('client closed the connection while sending the body')); });
-  });
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
