@@ -64,27 +64,41 @@ function alphasJson(alphas: readonly AlphaOutcome[], oracle: number): unknown[] 
   return alphas.map((a) => ({ alpha: a.alpha, learned: methodJson(a.learned, oracle), baseline: methodJson(a.baseline, oracle) }));
 }
 
+/** Means over tables at one α: tokens saved, realised false-kill rates, and tables whose false-kill ≤ α. */
+export interface MeanFigures {
+  readonly alpha: number;
+  readonly learned: number;
+  readonly baseline: number;
+  readonly oracle: number;
+  readonly learnedValid: number;
+  readonly baselineValid: number;
+  readonly learnedFalseKill: number;
+  readonly baselineFalseKill: number;
+}
+
 /** Means over tables at each α, validity share, and the goal check. */
 export interface SummaryFigures {
-  readonly perAlpha: ReadonlyArray<{ alpha: number; learned: number; baseline: number; oracle: number; learnedValid: number; baselineValid: number }>;
-  readonly transferPerAlpha: ReadonlyArray<{ alpha: number; learned: number; baseline: number; oracle: number; learnedValid: number; baselineValid: number }>;
+  readonly perAlpha: readonly MeanFigures[];
+  readonly transferPerAlpha: readonly MeanFigures[];
   /** Cells (table × α) where the learned rule's realised false-kill ≤ α, and all cells. */
   readonly validity: { readonly within: number; readonly cells: number; readonly baselineWithin: number };
 }
 
-function means(rows: ReadonlyArray<{ oracle: StopCounts; alphas: readonly AlphaOutcome[] }>, alphas: readonly number[]) {
+function means(rows: ReadonlyArray<{ oracle: StopCounts; alphas: readonly AlphaOutcome[] }>, alphas: readonly number[]): MeanFigures[] {
   return alphas.map((alpha, a) => {
     const k = rows.length || 1;
-    let L = 0, B = 0, O = 0, lv = 0, bv = 0;
+    let L = 0, B = 0, O = 0, lv = 0, bv = 0, lfk = 0, bfk = 0;
     for (const r of rows) {
       const x = r.alphas[a]!;
       L += x.learned.rates.saved || 0;
       B += x.baseline.rates.saved || 0;
       O += oracleSaved(r.oracle) || 0;
+      lfk += x.learned.rates.falseKill || 0;
+      bfk += x.baseline.rates.falseKill || 0;
       if (!(x.learned.rates.falseKill > alpha)) lv++;
       if (!(x.baseline.rates.falseKill > alpha)) bv++;
     }
-    return { alpha, learned: L / k, baseline: B / k, oracle: O / k, learnedValid: lv, baselineValid: bv };
+    return { alpha, learned: L / k, baseline: B / k, oracle: O / k, learnedValid: lv, baselineValid: bv, learnedFalseKill: lfk / k, baselineFalseKill: bfk / k };
   });
 }
 
@@ -113,9 +127,9 @@ export function summaryJson(s: EarlyStopSummary): unknown {
         const o = oracleSaved(r.oracle);
         return { table: r.table, oracle_saved: round(o), alphas: alphasJson(r.alphas, o) };
       }),
-      means: f.transferPerAlpha.map((m) => ({ alpha: m.alpha, learned_saved: round(m.learned), baseline_saved: round(m.baseline), oracle_saved: round(m.oracle), learned_within_alpha: m.learnedValid, baseline_within_alpha: m.baselineValid, tables: s.transfer.length })),
+      means: f.transferPerAlpha.map((m) => ({ alpha: m.alpha, learned_saved: round(m.learned), baseline_saved: round(m.baseline), oracle_saved: round(m.oracle), learned_false_kill: round(m.learnedFalseKill), baseline_false_kill: round(m.baselineFalseKill), learned_within_alpha: m.learnedValid, baseline_within_alpha: m.baselineValid, tables: s.transfer.length })),
     },
-    means: f.perAlpha.map((m) => ({ alpha: m.alpha, learned_saved: round(m.learned), baseline_saved: round(m.baseline), oracle_saved: round(m.oracle), learned_within_alpha: m.learnedValid, baseline_within_alpha: m.baselineValid, tables: s.tables.length })),
+    means: f.perAlpha.map((m) => ({ alpha: m.alpha, learned_saved: round(m.learned), baseline_saved: round(m.baseline), oracle_saved: round(m.oracle), learned_false_kill: round(m.learnedFalseKill), baseline_false_kill: round(m.baselineFalseKill), learned_within_alpha: m.learnedValid, baseline_within_alpha: m.baselineValid, tables: s.tables.length })),
     validity: { cells: f.validity.cells, learned_within_alpha: f.validity.within, share: round(f.validity.within / f.validity.cells), baseline_within_alpha: f.validity.baselineWithin },
   };
 }
@@ -172,10 +186,10 @@ export function summaryMarkdown(s: EarlyStopSummary): string {
   for (const r of s.transfer) lines.push(`| ${r.table} | ${pct(oracleSaved(r.oracle))} | ${r.alphas.map((a) => `${cell(a.learned)} | ${cell(a.baseline)}`).join(' | ')} |`);
   lines.push('', '## Summary', '');
   for (const m of f.perAlpha) {
-    lines.push(`- α = ${m.alpha}: mean tokens saved, cross-fitted: learned ${pct(m.learned, 2)}, baseline ${pct(m.baseline, 2)}, oracle ${pct(m.oracle, 2)}; realised false-kill ≤ α on ${m.learnedValid}/${s.tables.length} tables (learned), ${m.baselineValid}/${s.tables.length} (baseline).`);
+    lines.push(`- α = ${m.alpha}: mean tokens saved, cross-fitted: learned ${pct(m.learned, 2)}, baseline ${pct(m.baseline, 2)}, oracle ${pct(m.oracle, 2)}; mean realised false-kill learned ${pct(m.learnedFalseKill, 2)}, baseline ${pct(m.baselineFalseKill, 2)}; ≤ α on ${m.learnedValid}/${s.tables.length} tables (learned), ${m.baselineValid}/${s.tables.length} (baseline).`);
   }
   for (const m of f.transferPerAlpha) {
-    lines.push(`- transfer, α = ${m.alpha}: mean tokens saved on the held-out table: learned ${pct(m.learned, 2)}, baseline ${pct(m.baseline, 2)}, oracle ${pct(m.oracle, 2)}; false-kill ≤ α on ${m.learnedValid}/${s.transfer.length} tables (learned), ${m.baselineValid}/${s.transfer.length} (baseline).`);
+    lines.push(`- transfer, α = ${m.alpha}: mean tokens saved on the held-out table: learned ${pct(m.learned, 2)}, baseline ${pct(m.baseline, 2)}, oracle ${pct(m.oracle, 2)}; mean realised false-kill learned ${pct(m.learnedFalseKill, 2)}, baseline ${pct(m.baselineFalseKill, 2)}; ≤ α on ${m.learnedValid}/${s.transfer.length} tables (learned), ${m.baselineValid}/${s.transfer.length} (baseline).`);
   }
   const m5 = at05 >= 0 ? f.perAlpha[at05]! : null;
   const t5 = at05 >= 0 ? f.transferPerAlpha[at05] : undefined;
@@ -184,7 +198,7 @@ export function summaryMarkdown(s: EarlyStopSummary): string {
     const ratio = m5.baseline > 0 ? m5.learned / m5.baseline : Infinity;
     const ofOracle = m5.oracle > 0 ? m5.learned / m5.oracle : NaN;
     lines.push(`Mean cross-fitted tokens saved at α = 0.05: learned ${pct(m5.learned, 2)} vs baseline ${pct(m5.baseline, 2)} vs oracle ${pct(m5.oracle, 2)} (learned = ${Number.isFinite(ratio) ? ratio.toFixed(2) : '∞'} × baseline, ${pct(ofOracle)} of the oracle).`);
-    if (t5) lines.push(`Transfer (pooled model, leave one table out) at α = 0.05: learned ${pct(t5.learned, 2)} vs baseline ${pct(t5.baseline, 2)} vs oracle ${pct(t5.oracle, 2)}; false-kill ≤ α on ${t5.learnedValid}/${s.transfer.length} held-out tables.`);
+    if (t5) lines.push(`Transfer (pooled model, leave one table out) at α = 0.05: learned ${pct(t5.learned, 2)} vs baseline ${pct(t5.baseline, 2)} vs oracle ${pct(t5.oracle, 2)}; mean realised false-kill learned ${pct(t5.learnedFalseKill, 2)}, baseline ${pct(t5.baselineFalseKill, 2)}; false-kill ≤ α on ${t5.learnedValid}/${s.transfer.length} held-out tables (learned), ${t5.baselineValid}/${s.transfer.length} (baseline) — across models the guarantee does not carry over, and a saving bought with false kills above α is not comparable.`);
     lines.push(`Validity: the learned rule's realised false-kill rate is ≤ α in ${f.validity.within}/${f.validity.cells} table × α cells (${pct(f.validity.within / f.validity.cells)}; target ≥ ${pct(1 - s.delta, 0)}); baseline ${f.validity.baselineWithin}/${f.validity.cells}.`);
     const goal = ratio >= 1.5 && ofOracle >= 0.3;
     lines.push(goal
