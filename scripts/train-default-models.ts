@@ -11,7 +11,9 @@
  * rate ≤ 0.05 at 90 % confidence. The README quotes the cross-fitted figures of results/early-stop/summary.json (run
  * `failmode early-stop-eval --all ../shared/paper/results` first).
  *
- *   node --import tsx scripts/train-default-models.ts [--paper DIR] [--out DIR] [--only NAME]
+ *   node --import tsx scripts/train-default-models.ts [--paper DIR] [--out DIR] [--only NAME] [--readme-only]
+ *
+ * `--readme-only` rewrites README.md from the model files already in DIR (no training).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -19,11 +21,14 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ModelFile } from '../src/models/model-file.ts';
 import { loadModelFile, saveModelFile } from '../src/models/model-io.ts';
+import { tableStopData } from '../src/offline/early-stop-eval.ts';
 import { loadTable } from '../src/offline/load-table.ts';
 import { isDuplicateTable, PAPER_TABLES, type TableEntry } from '../src/offline/reproduce/manifest.ts';
 import { concatFrames, trainModel } from '../src/training/train.ts';
 
 const MIN_FAILURES = 20;
+/** Fewest rows (running at T) a window's classifier needs to be quoted as the "best window" in the README. */
+const BEST_WINDOW_MIN_ROWS = 100;
 const ALPHA = 0.05;
 const CONFIDENCE = 0.9;
 
@@ -98,19 +103,26 @@ const POOLED: Entry = {
   key: 'general-pooled', table: `all ${TABLES.length} tables pooled`, inputs: TABLES.map((e) => e.inputs[0]!), prefinal: true, nBoot: 1000,
   profile: null, topK: 200,
   description: `Pooled model for models outside the paper's tables: every paper table (${TABLES.length}, each once), prefinal features`,
-  caveat: 'mixes top-k 200 (vLLM) and top-k 20 (API) runs and nine models; rows without a prefinal trace (e.g. all of lcb_llama3.1-8b) are left out; profile unset (use the task\'s own); its realised false-kill rate on a new model can exceed α — see its leave-one-table-out figures',
+  caveat: 'mixes top-k 200 (vLLM) and top-k 20 (API) runs and eight models; rows without a prefinal trace (e.g. all of lcb_llama3.1-8b) are left out; profile unset (use the task\'s own); its realised false-kill rate on a new model can exceed α — see its leave-one-table-out figures',
 };
 
 interface Row { entry: Entry; model: ModelFile | null; skipped?: string; notes: readonly string[]; neverStops: string | null }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { paper: { type: 'string' }, out: { type: 'string' }, only: { type: 'string' } } });
+  const { values } = parseArgs({ options: { paper: { type: 'string' }, out: { type: 'string' }, only: { type: 'string' }, 'readme-only': { type: 'boolean' } } });
   const paperDir = values.paper ?? new URL('../../shared/paper/results/', import.meta.url).pathname;
   const outDir = values.out ?? new URL('../results/models/', import.meta.url).pathname;
   await mkdir(outDir, { recursive: true });
   const rows: Row[] = [];
   for (const entry of [...TABLES, GENERAL, POOLED]) {
     if (values.only !== undefined && entry.key !== values.only) continue;
+    if (values['readme-only']) {
+      const path = join(outDir, `${entry.key}.json`);
+      rows.push(existsSync(path)
+        ? { entry, model: await loadModelFile(path), notes: [], neverStops: null }
+        : { entry, model: null, skipped: `${await workingFailures(paperDir, entry)} failures in the training frame (< ${MIN_FAILURES})`, notes: [], neverStops: null });
+      continue;
+    }
     const t0 = performance.now();
     const frames = [];
     for (const f of entry.inputs) frames.push(await loadTable(join(paperDir, f)));
@@ -145,6 +157,14 @@ async function main(): Promise<void> {
   }
 }
 
+/** Failures in an entry's training (working) frame, without training (for --readme-only). */
+async function workingFailures(paperDir: string, entry: Entry): Promise<number> {
+  const frames = [];
+  for (const f of entry.inputs) frames.push(await loadTable(join(paperDir, f)));
+  const { data } = tableStopData(concatFrames(frames), { prefinal: entry.prefinal });
+  return data.y.reduce((a, b) => a + b, 0);
+}
+
 /** results/early-stop/summary.json, if present: the cross-fitted and transfer figures quoted in the README. */
 interface SummaryFigures { tables: Map<string, { saved: number | null; falseKill: number | null; oracle: number | null }>; transfer: { learned: number | null; baseline: number | null; oracle: number | null; within: number; tables: number } | null }
 function earlyStopSummary(): SummaryFigures | null {
@@ -175,7 +195,8 @@ function readme(rows: readonly Row[], demo: ModelFile | null, summary: SummaryFi
   const line = (r: Row, figures: string) => {
     const m = r.model!;
     const full = m.classifiers.find((c) => c.window === 'full')!;
-    const early = m.classifiers.filter((c) => c.window !== 'full' && c.oof.prauc !== null);
+    // Windows fitted on few running rows (late windows) have meaningless PR-AUCs: the best among those with ≥ 100 rows.
+    const early = m.classifiers.filter((c) => c.window !== 'full' && c.oof.prauc !== null && (c.n ?? m.training.n) >= BEST_WINDOW_MIN_ROWS);
     const best = early.reduce<typeof early[number] | null>((b, c) => (b === null || c.oof.prauc! > b.oof.prauc! ? c : b), null);
     return `| \`${r.entry.key}.json\` | ${r.entry.table} | ${m.prefinal ? 'prefinal' : 'regular'} | ${m.signal.topK} | ${m.training.n} | ${m.training.failures} (${(100 * m.training.failureRate).toFixed(1)}%) | ${f3(full.oof.prauc)} / ${best ? `${f3(best.oof.prauc)} (T=${best.window})` : 'N/A'} | ${m.regime} | ${m.commitmentPoint ?? '—'} | ${m.training.stopModel ?? 'window'} | ${rule(m)} | ${figures} |`;
   };
@@ -213,7 +234,8 @@ function readme(rows: readonly Row[], demo: ModelFile | null, summary: SummaryFi
     'separation). The last column is the cross-fitted figure of `failmode early-stop-eval --all` (results/early-stop/',
     'summary.md: model choice, fit and λ on training folds only, held-out folds pooled): the share of all tokens saved,',
     'the realised false-kill rate, and the oracle\'s saving (every failure stopped at its first running window).',
-    'The OOF PR-AUCs are the full-trace classifier\'s and the best early window\'s out-of-fold estimates.',
+    `The OOF PR-AUCs are the full-trace classifier's and the best early window's out-of-fold estimates (among windows`,
+    `whose classifier was fitted on ≥ ${BEST_WINDOW_MIN_ROWS} rows; under the running-row stop models a late window has few).`,
     '',
     ...header,
     ...kept.map((r) => line(r, tableFigures(r))),
