@@ -49,6 +49,15 @@ export interface ServeOptions {
   /** Monitor factory override (tests); default: the live monitor with `model` and `profile`. */
   readonly createMonitor?: MonitorFactory;
   /**
+   * Shadow mode: every monitored sample is judged by the stop policy as if early stopping were on, and none is
+   * stopped; each decision is a feed `stop` with `shadow: true` and a line in `log`. @default false
+   */
+  readonly shadow?: boolean;
+  /** The server's log, one line at a time (the CLI writes it to stderr). @default nothing */
+  readonly log?: (line: string) => void;
+  /** Confidence of the feed `vote` messages' `decided`. @default 0.95 */
+  readonly voteConfidence?: number;
+  /**
    * `nats://HOST:PORT`: publish every feed message of this instance's samples on NATS, answer stops for them, keep
    * the min-keep counts in a NATS KV bucket (docs/scale-out.md). null = everything in this process. @default null
    */
@@ -120,6 +129,7 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
     // Over a bus, gateways' subscribers may want ticks of any run: they are always published.
     wantsTicks: (run) => bus !== null || (feed?.wantsTicks(run) ?? false),
     createMonitor, stopPolicy: o.stopPolicy,
+    ...(o.shadow ? { shadow: true } : {}), ...(o.log ? { log: o.log } : {}), ...(o.voteConfidence !== undefined ? { voteConfidence: o.voteConfidence } : {}),
     ...(onBus ? { observe: onBus.observe } : {}), ...(stops ? { stops } : {}),
   });
   const liveHub = hub;
@@ -128,7 +138,7 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
   feed = createFeedServer({
     noServer: true, token: o.token, maxPayload: o.maxMessageBytes, maxBufferedBytes: o.maxSubscriberQueueBytes,
     heartbeatMs: o.heartbeatMs, allowedOrigins: o.allowedOrigins,
-    hello: () => ({ server: { name: 'failmode', version, stopPolicy: o.stopPolicy }, model: o.model ? modelSummary(o.model, config) : null }),
+    hello: () => ({ server: { name: 'failmode', version, stopPolicy: o.stopPolicy, ...(o.shadow ? { shadow: true } : {}) }, model: o.model ? modelSummary(o.model, config) : null }),
     // A sample of another instance on the bus is stopped there.
     onStop: (conn, msg) => (bus && !liveHub.get(msg.sampleId) ? bus.requestStop(msg.sampleId) : liveHub.clientStop(conn, msg)),
     onTokens: (conn, msg) => liveHub.clientTokens(conn, msg),
