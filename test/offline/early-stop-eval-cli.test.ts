@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { needsPaper } from '../fixtures/requires.ts';
 
 const BIN = new URL('../../bin/failmode', import.meta.url).pathname;
 const GPT4O = new URL('../../../shared/paper/results/gpqa_gpt4o.final.csv', import.meta.url).pathname;
@@ -17,14 +18,14 @@ test('early-stop-eval --help has Usage / Options / Examples', () => {
   for (const part of ['Usage', 'Options', 'Examples', '--alphas', '--confidence', '--all']) assert.ok(r.stdout.includes(part), part);
 });
 
-test('early-stop-eval: a bad --alphas value is one line and exit 2', () => {
+test('early-stop-eval: a bad --alphas value is one line and exit 2', needsPaper('results/gpqa_gpt4o.final.csv'), () => {
   const r = run([GPT4O, '--alphas', '1.5', '--out', dir]);
   assert.equal(r.status, 2);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /alphas/);
 });
 
-test('early-stop-eval FILE writes the cross-fitted false-kill / tokens-saved table and its JSON', () => {
+test('early-stop-eval FILE writes the cross-fitted false-kill / tokens-saved table and its JSON', needsPaper('results/gpqa_gpt4o.final.csv'), () => {
   const r = run([GPT4O, '--prefinal', '--alphas', '0.05', '0.1', '--out', dir]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^# Early stopping — gpqa_gpt4o\.final/);

@@ -8,12 +8,13 @@ import { stratifiedKFold } from '../../src/offline/folds.ts';
 import type { Frame } from '../../src/offline/frame.ts';
 import { loadTable } from '../../src/offline/load-table.ts';
 import { trainModel } from '../../src/training/train.ts';
+import { needsPaper, paperHas } from '../fixtures/requires.ts';
 
 const GPT4O = new URL('../../../shared/paper/results/gpqa_gpt4o.final.csv', import.meta.url).pathname;
 let paper: Frame;
-before(async () => { paper = await loadTable(GPT4O); });
+before(async () => { if (paperHas('results/gpqa_gpt4o.final.csv')) paper = await loadTable(GPT4O); });
 
-test('train --stop-model hazard: one model over windows, stored per window, calibrated on its own out-of-fold risks', () => {
+test('train --stop-model hazard: one model over windows, stored per window, calibrated on its own out-of-fold risks', needsPaper('results/gpqa_gpt4o.final.csv'), () => {
   const { model } = trainModel(paper, { file: GPT4O, prefinal: true, nBoot: 50, stopModel: 'hazard', maxFalseKill: 0.1 });
   assert.equal(model.training.stopModel, 'hazard');
   assert.equal(model.training.fitOn, 'running');
@@ -47,7 +48,7 @@ test('train --stop-model hazard: one model over windows, stored per window, cali
   }
 });
 
-test('train --stop-model auto records the kind it chose and why', () => {
+test('train --stop-model auto records the kind it chose and why', needsPaper('results/gpqa_gpt4o.final.csv'), () => {
   const { model, notes } = trainModel(paper, { file: GPT4O, prefinal: true, nBoot: 50, stopModel: 'auto' });
   assert.ok(model.training.stopModel === 'window' || model.training.stopModel === 'hazard');
   assert.ok(notes.some((n) => /^stop model: (window|hazard) \(tokens saved on out-of-fold risks at false-kill ≤ 0\.05: window [\d.]+%, hazard [\d.]+%\)$/.test(n)), notes.join('\n'));

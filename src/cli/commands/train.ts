@@ -8,7 +8,7 @@ const HELP = `failmode train — fit a model file for the live monitor from one 
 
 Usage
   failmode train FILE … --out MODEL.json [options]
-  failmode train --show MODEL.json        validate a model file and print its summary
+  failmode train --show MODEL.json        validate a model file and print its summary and stop-rule guarantee
 
   FILE is a .csv or .xlsx results table (a \`correct\` column and the feature columns, as \`failmode analyze\` reads).
   Fits one classifier per early window T and one for the full trace — the analysis's estimator: median fill →
@@ -19,9 +19,10 @@ Usage
   (correct samples stopped / correct samples) is ≤ α with confidence 1 − δ — a Clopper–Pearson bound, scanned from
   the most conservative threshold down (fixed-sequence testing); the model file records the guarantee. When no
   threshold meets it, the model never stops (one line on stderr). Assumes the live samples are exchangeable with the
-  training ones; see docs/early-stopping.md. By default every classifier is fitted on ALL rows; --fit-on running fits each window T's on
-  the rows still running at T (the samples the live stop rule scores there; see docs/early-stopping.md). Several FILEs are trained on as one table (their common columns, rows appended).
-  Format: docs/model-format.md.
+  training ones; see docs/early-stopping.md.
+  By default every classifier is fitted on ALL rows; --fit-on running fits each window T's on the rows still running
+  at T (the samples the live stop rule scores there). Several FILEs are trained on as one table (their common
+  columns, rows appended). Format: docs/model-format.md.
 
 Options
   --out MODEL.json        where to write the model (required)
@@ -40,7 +41,7 @@ Options
   --name NAME             training data name recorded in the model (default: the file name(s), joined by +)
   --description TEXT      free text recorded in the model
   --n-boot N              bootstrap resamples of the verdict (default 10000)
-  --fit-on all|running    rows of each early window's classifier (fill, scaler, LR, OOF figures, threshold):
+  --fit-on all|running    rows of each early window's classifier (fill, scaler, LR, OOF figures):
                           all rows (default), or those still running at T — length > T; under --prefinal, prefinal
                           length > T (not yet at the final-answer line). Windows with < 5 running failures get no
                           classifier. The full-trace classifier always uses all rows.
