@@ -2,6 +2,7 @@ import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai'
 import { Observable, type Subscription } from 'rxjs';
 import { FailmodeError } from '../errors.ts';
 import { tokenEventsFromSse } from './sse-source.ts';
+import { streamRequest, type StreamApi } from './stream-request.ts';
 import type { StreamEvent } from './token-event.ts';
 
 /** A streaming chat-completion request to an OpenAI-compatible endpoint (vLLM, OpenAI, the simulator). */
@@ -12,6 +13,11 @@ export interface OpenAIStreamOptions {
   apiKey?: string;
   model: string;
   messages: { role: string; content: string }[];
+  /**
+   * The API: `chat` (default, `/chat/completions`), `completions` (`/completions`: the system messages, a blank line and
+   * the user messages make the prompt) or `responses` (`/responses`: system → `instructions`, user → `input`).
+   */
+  api?: StreamApi;
   /** Choices per request; each is one sample `${requestId}:${index}`. Default 1. */
   n?: number;
   maxTokens?: number;
@@ -50,17 +56,21 @@ export interface OpenAIStreamOptions {
  */
 export function tokenEventsFromOpenAI(opts: OpenAIStreamOptions): Observable<StreamEvent> {
   validate(opts);
-  const body: Record<string, unknown> = {
-    model: opts.model,
-    messages: opts.messages,
-    stream: true,
-    stream_options: { include_usage: true },
-    ...((opts.topLogprobs ?? 20) > 0 ? { logprobs: true, top_logprobs: opts.topLogprobs ?? 20 } : { logprobs: true }),
-    ...(opts.n !== undefined ? { n: opts.n } : {}),
-    ...(opts.maxTokens !== undefined ? { max_tokens: opts.maxTokens } : {}),
-    ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
-    ...opts.extraBody,
-  };
+  const api = opts.api ?? 'chat';
+  const k = opts.topLogprobs ?? 20;
+  let path: string;
+  let body: Record<string, unknown>;
+  if (api === 'chat') {
+    // The caller's messages as they are (several turns are fine).
+    ({ path, body } = streamRequest('chat', { model: opts.model, prompt: '', topLogprobs: k, n: opts.n, maxTokens: opts.maxTokens, temperature: opts.temperature, extraBody: opts.extraBody }));
+    body.messages = opts.messages;
+  } else {
+    const join = (role: (r: string) => boolean) => opts.messages.filter((m) => role(m.role)).map((m) => m.content).join('\n\n');
+    ({ path, body } = streamRequest(api, {
+      model: opts.model, prompt: join((r) => r !== 'system'), system: join((r) => r === 'system') || null, topLogprobs: k,
+      n: opts.n, maxTokens: opts.maxTokens, temperature: opts.temperature, extraBody: opts.extraBody,
+    }));
+  }
   return new Observable<StreamEvent>((subscriber) => {
     const abort = new AbortController();
     let inner: Subscription | undefined;
@@ -71,7 +81,7 @@ export function tokenEventsFromOpenAI(opts: OpenAIStreamOptions): Observable<Str
       maxRetries: opts.maxRetries ?? 2,
       timeout: opts.timeoutMs ?? 20 * 60_000,
     });
-    const request = client.chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsStreaming, { signal: abort.signal });
+    const request = client.post(path, { body, signal: abort.signal, stream: true });
     request.asResponse().then(
       (res) => {
         if (closed) {
@@ -86,6 +96,7 @@ export function tokenEventsFromOpenAI(opts: OpenAIStreamOptions): Observable<Str
         inner = tokenEventsFromSse(res.body as unknown as AsyncIterable<Uint8Array>, {
           ...(opts.requestId !== undefined ? { requestId: opts.requestId } : {}),
           ...(opts.now !== undefined ? { now: opts.now } : {}),
+          ...(api === 'completions' && k > 0 ? { maxTopLogprobs: k } : {}),
           ...(record ? { onData: (data: string) => record(data.includes('\n') ? data.split('\n').map((l) => `data: ${l}`).join('\n') : `data: ${data}`) } : {}),
         }).subscribe(subscriber);
       },
