@@ -6,6 +6,7 @@ import type { ModelFile } from '../models/model-file.ts';
 import type { MonitorEvent } from '../online/monitor-events.ts';
 import { isCorrect } from '../online/extract-answer.ts';
 import type { Profile } from '../online/profiles.ts';
+import { streamRequest, type StreamApi } from '../stream/stream-request.ts';
 import type { StreamEvent } from '../stream/token-event.ts';
 import type { Question } from './load-questions.ts';
 import type { QuestionLine, ResultsLog, SampleLine } from './results-log.ts';
@@ -19,6 +20,8 @@ export interface SamplerOptions {
   readonly apiKey?: string | null;
   /** Model name sent in the request. */
   readonly model: string;
+  /** The API the samples are requested with. @default 'chat' */
+  readonly api?: StreamApi;
   /** Samples per question. */
   readonly n: number;
   /**
@@ -188,14 +191,10 @@ export async function runSelfConsistency(questions: readonly Question[], log: Re
       monitor.push({ type: 'end', sampleId, finishReason: reason, t: Date.now() });
       settle(null); // the monitor's final normally settled it already
     };
-    const messages = [...(o.system ? [{ role: 'system', content: o.system }] : []), { role: 'user', content: st.q.prompt }];
-    const body: Record<string, unknown> = {
-      model: o.model, messages, n: 1, logprobs: true, top_logprobs: topLogprobs, stream_options: { include_usage: true },
-      ...(o.maxTokens !== undefined ? { max_tokens: o.maxTokens } : {}),
-      ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
-      ...(o.seed !== undefined ? { seed: o.seed + k } : {}),
-      ...o.extraBody,
-    };
+    const { path, body } = streamRequest(o.api ?? 'chat', {
+      model: o.model, prompt: st.q.prompt, system: o.system ?? null, n: 1, topLogprobs, maxTokens: o.maxTokens, temperature: o.temperature,
+      extraBody: { ...(o.seed !== undefined ? { seed: o.seed + k } : {}), ...o.extraBody },
+    });
     const headers: Record<string, string> = { 'x-failmode-run': o.runTag ?? runId, 'x-failmode-question': st.q.id };
     if (o.earlyStop && !localStop) {
       headers['x-failmode-early-stop'] = '1';
@@ -206,7 +205,7 @@ export async function runSelfConsistency(questions: readonly Question[], log: Re
     // The reference lets failmode serve's feed report correctness; only plain ASCII fits a header unchanged.
     if (st.q.answer !== null && st.q.answer.length <= 1000 && /^[\x20-\x7e]*$/.test(st.q.answer)) headers['x-failmode-reference'] = st.q.answer;
 
-    const sub = chatStreamEvents({ baseURL: o.baseURL, apiKey: o.apiKey ?? null, body, headers, requestId }).subscribe({
+    const sub = chatStreamEvents({ baseURL: o.baseURL, path, apiKey: o.apiKey ?? null, body, headers, requestId, ...(o.api === 'completions' ? { maxTopLogprobs: topLogprobs } : {}) }).subscribe({
       next: (ev: StreamEvent) => {
         if (finishReason !== null) return;
         if (ev.type === 'token') { tokens++; progress.tokens++; }

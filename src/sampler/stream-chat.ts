@@ -1,11 +1,16 @@
 import { Observable, type Subscription } from 'rxjs';
 import { FailmodeError } from '../errors.ts';
+import { redactUrl } from '../stream/redact-url.ts';
 import { tokenEventsFromSse } from '../stream/sse-source.ts';
 import type { StreamEvent } from '../stream/token-event.ts';
 
 export interface ChatStreamRequest {
   /** OpenAI-compatible base URL, e.g. `http://127.0.0.1:8000/v1`. */
   readonly baseURL: string;
+  /** Path of the API under the base URL. @default '/chat/completions' */
+  readonly path?: string;
+  /** The k asked for with the completions API (its top lists are cut to it; see ChunkDecoderOptions). */
+  readonly maxTopLogprobs?: number;
   /** Bearer key; never logged. */
   readonly apiKey?: string | null;
   /** The request body; `stream: true` is forced. */
@@ -27,7 +32,8 @@ export interface ChatStreamRequest {
  * the Observable with a FailmodeError (`FAILMODE_ERR_HTTP`, exit 1) saying what the server answered.
  */
 export function chatStreamEvents(req: ChatStreamRequest): Observable<StreamEvent> {
-  const url = `${req.baseURL.replace(/\/+$/, '')}/chat/completions`;
+  const url = `${req.baseURL.replace(/\/+$/, '')}${req.path ?? '/chat/completions'}`;
+  const shown = redactUrl(req.baseURL);
   const maxRetries = req.maxRetries ?? 2;
   return new Observable<StreamEvent>((subscriber) => {
     const abort = new AbortController();
@@ -46,16 +52,16 @@ export function chatStreamEvents(req: ChatStreamRequest): Observable<StreamEvent
         } catch (err) {
           if (abort.signal.aborted) return;
           if (a < maxRetries) { await sleep(1000 * (a + 1), abort.signal); continue; }
-          throw new FailmodeError(`cannot reach ${req.baseURL}: ${(err as Error).message}${(err as Error).cause ? ` (${((err as Error).cause as Error).message})` : ''}`, 'FAILMODE_ERR_HTTP', 1);
+          throw new FailmodeError(`cannot reach ${shown}: ${(err as Error).message}${(err as Error).cause ? ` (${((err as Error).cause as Error).message})` : ''}`, 'FAILMODE_ERR_HTTP', 1);
         }
         if (!res.ok) {
           const text = await res.text().catch(() => '');
           if ((res.status === 429 || res.status >= 500) && a < maxRetries) { await sleep(1000 * (a + 1), abort.signal); continue; }
-          throw new FailmodeError(`${req.baseURL} answered HTTP ${res.status}: ${serverMessage(text)}`, 'FAILMODE_ERR_HTTP', 1);
+          throw new FailmodeError(`${shown} answered HTTP ${res.status}: ${serverMessage(text)}`, 'FAILMODE_ERR_HTTP', 1);
         }
-        if (!res.body) throw new FailmodeError(`${req.baseURL}: the response to a streaming request had no body`, 'FAILMODE_ERR_HTTP', 1);
+        if (!res.body) throw new FailmodeError(`${shown}: the response to a streaming request had no body`, 'FAILMODE_ERR_HTTP', 1);
         if (subscriber.closed) return;
-        inner = tokenEventsFromSse(res.body as unknown as AsyncIterable<Uint8Array>, { requestId: req.requestId }).subscribe(subscriber);
+        inner = tokenEventsFromSse(res.body as unknown as AsyncIterable<Uint8Array>, { requestId: req.requestId, ...(req.maxTopLogprobs !== undefined ? { maxTopLogprobs: req.maxTopLogprobs } : {}) }).subscribe(subscriber);
         return;
       }
     };

@@ -1,7 +1,7 @@
 import type { Command } from '../main.ts';
 import { choiceOption, numberOption, parseCommandArgs } from '../args.ts';
+import { ENDPOINT_HELP, ENDPOINT_OPTIONS, MODEL_OPTIONS, readEndpoint, readGeneration, readModelFile, readProfile } from '../endpoint-options.ts';
 import { FailmodeError, usageError } from '../../errors.ts';
-import type { ModelFile } from '../../models/model-file.ts';
 
 const HELP = `failmode sample — self-consistency with early stopping: N samples per question, failing ones stopped, a vote
 
@@ -23,8 +23,10 @@ Options
   --prompt TEXT          one question (id "prompt")
   --dataset FILE.jsonl   questions to run
   --base-url URL         OpenAI-compatible base URL, e.g. http://127.0.0.1:8787/v1 (failmode serve) or a vLLM server
+                         (default: OPENAI_BASE_URL)
   --model M              model name sent in the requests
   --api-key-env NAME     environment variable holding the API key (default OPENAI_API_KEY; never printed)
+${ENDPOINT_HELP.api.slice(1)}
   --early-stop           stop samples flagged as failing
   --model-file M.json    failure model for local monitoring (from \`failmode train\`)
   --stop-on POLICY       any-window (default: the first early window whose risk ≥ its threshold, or a committed
@@ -57,22 +59,17 @@ export const command: Command = {
   summary: 'self-consistency sampler that stops failing samples early and votes',
   async run(argv) {
     const { values } = parseCommandArgs(argv, {
+      ...ENDPOINT_OPTIONS,
+      ...MODEL_OPTIONS,
       n: { type: 'string' },
       prompt: { type: 'string' },
       dataset: { type: 'string' },
-      'base-url': { type: 'string' },
-      model: { type: 'string' },
-      'api-key-env': { type: 'string' },
       'early-stop': { type: 'boolean' },
-      'model-file': { type: 'string' },
       'stop-on': { type: 'string' },
       'min-keep': { type: 'string' },
       vote: { type: 'string' },
       concurrency: { type: 'string' },
-      profile: { type: 'string' },
       system: { type: 'string' },
-      'max-tokens': { type: 'string' },
-      temperature: { type: 'string' },
       'top-logprobs': { type: 'string' },
       seed: { type: 'string' },
       out: { type: 'string' },
@@ -85,36 +82,21 @@ export const command: Command = {
     const n = numberOption('n', values.n, { integer: true, min: 1, max: 1000 });
     if (n === undefined) throw usageError('Expected --n N: samples per question');
     if ((values.prompt === undefined) === (values.dataset === undefined)) throw usageError('Expected exactly one of --prompt TEXT or --dataset FILE.jsonl');
-    if (!values['base-url']) throw usageError('Expected --base-url URL, e.g. http://127.0.0.1:8787/v1');
-    try {
-      const u = new URL(values['base-url']);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
-    } catch {
-      throw usageError(`Expected --base-url to be an http(s) URL, got \`${values['base-url']}\``);
-    }
-    if (!values.model) throw usageError('Expected --model M: the model name to request');
+    const endpoint = readEndpoint(values);
     const voteMethod = choiceOption('vote', values.vote, ['majority', 'weighted'] as const) ?? 'majority';
     const stopPolicy = choiceOption('stop-on', values['stop-on'], ['any-window', 'commitment'] as const) ?? 'any-window';
     const concurrency = numberOption('concurrency', values.concurrency, { integer: true, min: 1, max: 1024 }) ?? 8;
     const minKeep = numberOption('min-keep', values['min-keep'], { integer: true, min: 0 }) ?? 1;
-    const maxTokens = numberOption('max-tokens', values['max-tokens'], { integer: true, min: 1 });
-    const temperature = numberOption('temperature', values.temperature, { min: 0, max: 2 });
+    const { maxTokens, temperature } = readGeneration(values);
     const topLogprobs = numberOption('top-logprobs', values['top-logprobs'], { integer: true, min: 0, max: 1000 });
     const seed = numberOption('seed', values.seed, { integer: true, min: 0 });
-    let profile = choiceOption('profile', values.profile, PROFILES);
-
-    let model: ModelFile | null = null;
-    if (values['model-file'] !== undefined) {
-      const { loadModelFile } = await import('../../models/model-io.ts');
-      model = await loadModelFile(values['model-file']);
-    }
+    let profile = readProfile(values);
+    const model = await readModelFile(values);
     if (profile === undefined) {
       if (model?.profile && (PROFILES as readonly string[]).includes(model.profile)) profile = model.profile as (typeof PROFILES)[number];
       else throw usageError(`Expected --profile (${PROFILES.join(', ')}): how to read each sample's answer${model ? ' (the model file names none)' : ''}`);
     }
     if (voteMethod === 'weighted' && model === null) throw usageError('--vote weighted needs --model-file (each vote counts 1 − the sample\'s failure risk)');
-    const apiKeyEnv = values['api-key-env'] ?? 'OPENAI_API_KEY';
-    const apiKey = process.env[apiKeyEnv] ?? null;
 
     const { loadQuestions } = await import('../../sampler/load-questions.ts');
     const { ResultsLog } = await import('../../sampler/results-log.ts');
@@ -140,7 +122,7 @@ export const command: Command = {
     let summary;
     try {
       summary = await runSelfConsistency(questions, log, {
-        baseURL: values['base-url'], apiKey, model: values.model, n, earlyStop: values['early-stop'] === true, monitorModel: model,
+        baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, model: endpoint.model, api: endpoint.api, n, earlyStop: values['early-stop'] === true, monitorModel: model,
         profile, vote: voteMethod, concurrency, stopPolicy, minKeep, system: values.system ?? null,
         ...(maxTokens !== undefined ? { maxTokens } : {}), ...(temperature !== undefined ? { temperature } : {}),
         ...(topLogprobs !== undefined ? { topLogprobs } : {}), ...(seed !== undefined ? { seed } : {}),
