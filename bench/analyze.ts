@@ -14,7 +14,7 @@ import { runAnalysis } from '../src/offline/analyze.ts';
 import { renderReport } from '../src/offline/report-text.ts';
 import { crossValidatedScores } from '../src/offline/cv-lr.ts';
 import { naiveBootstrap } from './lib/naive-bootstrap.ts';
-import { workingFrame } from '../src/models/train.ts';
+import { workingFrame } from '../src/training/train.ts';
 import type { Frame } from '../src/offline/frame.ts';
 
 const FILE = fileURLToPath(new URL('../../shared/paper/results/gpqa_gpt4o.final.csv', import.meta.url));

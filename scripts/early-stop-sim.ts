@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { trainModel } from '../src/models/train.ts';
+import { trainModel } from '../src/training/train.ts';
 import { serializeModelFile } from '../src/models/model-io.ts';
 import { loadTable } from '../src/offline/load-table.ts';
 import { recordsToCsv } from '../src/online/record-writers.ts';

@@ -11,7 +11,7 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ModelFile } from '../src/models/model-file.ts';
 import { saveModelFile } from '../src/models/model-io.ts';
-import { concatFrames, trainModel } from '../src/models/train.ts';
+import { concatFrames, trainModel } from '../src/training/train.ts';
 import { loadTable } from '../src/offline/load-table.ts';
 
 const MIN_FAILURES = 20;

@@ -1,9 +1,11 @@
-import type { StopPolicy } from '../sampler/stop-policy.ts';
+import type { StopPolicy } from '../policy/stop-policy.ts';
 import type { StreamEvent, TopLogprob } from '../stream/token-event.ts';
 import type { FeedConnection } from './feed-server.ts';
-import { LiveSample, type LiveSampleInit, type MonitorFactory } from './live-sample.ts';
+import type { MonitorFactory } from '../online/shared-monitor.ts';
+import { LiveSample, type LiveSampleInit } from './live-sample.ts';
 import { FeedProtocolError, type ClientStopMessage, type ServerMessage, type TokensMessage } from './protocol.ts';
 import { VoteBoard } from './vote-board.ts';
+import { LocalStopCounter, type StopCounter } from './bus/stop-counter.ts';
 
 export interface FeedHubOptions {
   /** Delivers a message to the run's subscribers (and to `owner`, the pushing client, even if not subscribed). */
@@ -18,6 +20,10 @@ export interface FeedHubOptions {
   /** Most samples one WebSocket client may push at once. @default 256 */
   readonly maxPushedPerClient?: number;
   readonly now?: () => number;
+  /** Told when a sample starts and when it has finished (the bus answers stops for it meanwhile). */
+  readonly observe?: { started(sample: LiveSample): void; finished(sample: LiveSample): void };
+  /** Stops per (run, question) for the min-keep guard. @default an in-process {@link LocalStopCounter} */
+  readonly stops?: StopCounter;
 }
 
 /** Per-connection bookkeeping of pushed samples. */
@@ -36,16 +42,14 @@ export class FeedHub {
   readonly votes = new VoteBoard();
   private readonly live = new Map<string, LiveSample>();
   private readonly pushed = new WeakMap<FeedConnection, PushState>();
-  private readonly o: Required<FeedHubOptions>;
+  private readonly o: Required<Omit<FeedHubOptions, 'observe'>> & Pick<FeedHubOptions, 'observe'>;
   private totals = { started: 0, stopped: 0, finished: 0, tokens: 0 };
   private pushSeq = 0;
-  /** Stops per (run, question), for the self-consistency keep guard; bounded like the vote board. */
-  private readonly stops = new Map<string, number>();
 
   constructor(options: FeedHubOptions) {
     this.o = {
       stopPolicy: 'any-window', maxLiveSamples: 4096, maxPushedPerClient: 256, wantsTicks: () => false,
-      now: () => performance.timeOrigin + performance.now(), ...options,
+      now: () => performance.timeOrigin + performance.now(), stops: new LocalStopCounter(), ...options,
     };
   }
 
@@ -62,23 +66,23 @@ export class FeedHub {
         this.totals.finished++;
         this.totals.tokens += s.tokens;
         if (s.stopped) this.totals.stopped++;
+        this.o.observe?.finished(s);
         init.onFinished?.(s);
       },
     }, {
       createMonitor: this.o.createMonitor, stopPolicy: this.o.stopPolicy, publish, wantsTicks: this.o.wantsTicks, now: this.o.now,
       tally: (s) => this.votes.add(s.init.run, s.init.question, s.sampleId, s.answer, s.stopped, this.o.now()),
-      stopsOf: (run, question) => this.stops.get(JSON.stringify([run, question])) ?? 0,
-      countStop: (run, question) => {
-        const key = JSON.stringify([run, question]);
-        const n = (this.stops.get(key) ?? 0) + 1;
-        this.stops.delete(key);
-        this.stops.set(key, n);
-        if (this.stops.size > 10_000) this.stops.delete(this.stops.keys().next().value!);
-      },
+      stops: this.o.stops,
     });
     this.live.set(init.sampleId, sample);
     this.totals.started++;
+    this.o.observe?.started(sample);
     return sample;
+  }
+
+  /** The samples being monitored now. */
+  liveSamples(): IterableIterator<LiveSample> {
+    return this.live.values();
   }
 
   get(sampleId: string): LiveSample | undefined {

@@ -30,8 +30,8 @@ export interface FeedServerOptions {
   readonly allowedOrigins?: readonly string[];
   /** Server and model part of the `hello` message. */
   readonly hello: () => Pick<HelloMessage, 'server' | 'model'>;
-  /** A client's `stop`; throw FeedProtocolError to reply with an `error`. */
-  readonly onStop?: (conn: FeedConnection, msg: ClientStopMessage) => void;
+  /** A client's `stop`; throw (or reject with) FeedProtocolError to reply with an `error`. */
+  readonly onStop?: (conn: FeedConnection, msg: ClientStopMessage) => void | Promise<void>;
   /** A client's `tokens`; throw FeedProtocolError to reply with an `error`. */
   readonly onTokens?: (conn: FeedConnection, msg: TokensMessage) => void;
   /** The connection closed (its pushed samples should end). */
@@ -77,6 +77,8 @@ export interface FeedServer {
    * asked for them). `also` gets it even if not subscribed.
    */
   publish(run: string, message: ServerMessage, also?: FeedConnection | null): void;
+  /** {@link publish} of a message already encoded (`tick`: it is a `token` tick). */
+  publishText(run: string, text: string, tick: boolean, also?: FeedConnection | null): void;
   /** Whether any connection would receive `token` ticks of `run` (so callers can skip building them). */
   wantsTicks(run: string): boolean;
   /** Sends to one connection, subject to its bound. Returns false when dropped or closed. */
@@ -216,7 +218,17 @@ export function createFeedServer(options: FeedServerOptions): FeedServer {
           break;
         case 'stop':
           if (!o.onStop) throw new FeedProtocolError('unknown_sample', `No sample \`${msg.sampleId}\` is running`);
-          o.onStop(c, msg);
+          {
+            const pending = o.onStop(c, msg);
+            // A stop routed to another process answers later: its error reply then.
+            if (pending) {
+              const sampleId = msg.sampleId;
+              pending.catch((err: unknown) => {
+                if (err instanceof FeedProtocolError) replyError(c, err, sampleId);
+                else replyError(c, new FeedProtocolError('bad_message', `Internal error handling the stop: ${(err as Error).message}`), sampleId);
+              });
+            }
+          }
           break;
         case 'tokens':
           if (!o.onTokens) throw new FeedProtocolError('bad_message', 'This server does not accept pushed tokens');
@@ -281,6 +293,14 @@ export function createFeedServer(options: FeedServerOptions): FeedServer {
         if (c !== also && !c.isSubscribed(run)) continue;
         if (tick && !c.ticks) continue;
         text ??= JSON.stringify(message);
+        sendText(c, text);
+      }
+    },
+    publishText(run, text, tick, also = null) {
+      totals.published++;
+      for (const c of connections) {
+        if (c !== also && !c.isSubscribed(run)) continue;
+        if (tick && !c.ticks) continue;
         sendText(c, text);
       }
     },

@@ -1,15 +1,10 @@
 import type { MonitorEvent } from '../online/monitor-events.ts';
-import { stopSignal, type StopPolicy, type StopSignal } from '../sampler/stop-policy.ts';
+import { stopSignal, type StopPolicy, type StopSignal } from '../policy/stop-policy.ts';
+import type { MonitorFactory, SampleMonitorHandle } from '../online/shared-monitor.ts';
+import { recordAnswer } from '../policy/record-answer.ts';
 import type { StreamEvent } from '../stream/token-event.ts';
+import type { StopCounter } from './bus/stop-counter.ts';
 import type { SampleSource, ServerMessage, StopMessage, StopReason } from './protocol.ts';
-
-/** Monitors one sample: receives its stream events, reports monitor events through the callback given at creation. */
-export interface SampleMonitorHandle {
-  push(ev: StreamEvent): void;
-}
-
-/** Builds the monitor of one sample (the live monitor with the server's model, profile and top-k). */
-export type MonitorFactory = (sample: { readonly monitorId: string; readonly reference: string | null }, emit: (ev: MonitorEvent) => void) => SampleMonitorHandle;
 
 export interface LiveSampleInit {
   /** The id clients see. */
@@ -43,9 +38,8 @@ export interface LiveSampleContext {
   readonly wantsTicks: (run: string) => boolean;
   /** A finished sample's answer goes to the vote board; returns its question's `vote`. */
   readonly tally: (sample: LiveSample) => ServerMessage;
-  /** Samples of (run, question) stopped so far, and counting one more (for the `keep` guard). */
-  readonly stopsOf: (run: string, question: string) => number;
-  readonly countStop: (run: string, question: string) => void;
+  /** Stops per (run, question) for the `keep` guard (in this process, or shared across instances over NATS). */
+  readonly stops: StopCounter;
   readonly now: () => number;
 }
 
@@ -77,6 +71,8 @@ export class LiveSample {
    * of the same boundary (emitted right after its `risk`) is announced first and gives the reason.
    */
   private pendingSignal: StopSignal | null = null;
+  /** A guarded stop waits for the shared counter's answer (NATS): no second request meanwhile. */
+  private reserving = false;
 
   constructor(init: LiveSampleInit, ctx: LiveSampleContext) {
     this.init = init;
@@ -113,8 +109,7 @@ export class LiveSample {
     if (this.pendingSignal) {
       const signal = this.pendingSignal;
       this.pendingSignal = null;
-      const keep = this.init.keep;
-      if (!keep || this.ctx.stopsOf(this.init.run, this.init.question) < keep.samples - keep.minKeep) this.stop(signal.reason, signal);
+      this.policyStop(signal);
     }
     if (this.endAfterMonitor) {
       this.endAfterMonitor = false;
@@ -126,10 +121,13 @@ export class LiveSample {
    * Stops the sample: announces `stop`, calls `onStop` (which aborts the generation), and ends the monitor's sample
    * with finishReason `failmode_stop`. No-op when already stopped or ended.
    */
-  stop(reason: StopReason, signal: StopSignal | null = null): boolean {
-    if (this.stopped || this.ended) return false;
+  stop(reason: StopReason, signal: StopSignal | null = null, reserved = false): boolean {
+    if (this.stopped || this.ended) {
+      if (reserved) this.ctx.stops.release(this.init.run, this.init.question);
+      return false;
+    }
     this.stopped = true;
-    this.ctx.countStop(this.init.run, this.init.question);
+    if (!reserved) this.ctx.stops.count(this.init.run, this.init.question);
     this.stopInfo = signal;
     const msg: StopMessage = {
       type: 'stop', run: this.init.run, sampleId: this.sampleId, reason,
@@ -141,6 +139,31 @@ export class LiveSample {
     if (this.inMonitor) this.endAfterMonitor = true;
     else this.push({ type: 'end', sampleId: this.monitorId, finishReason: 'failmode_stop', t: this.ctx.now() });
     return true;
+  }
+
+  /**
+   * A stop the policy asked for: with a `keep` guard only if the question's counter grants it — at once in one
+   * process; over NATS the sample runs on until the grant comes back, and a refusal leaves it running.
+   */
+  private policyStop(signal: StopSignal): void {
+    const keep = this.init.keep;
+    if (!keep) {
+      this.stop(signal.reason, signal);
+      return;
+    }
+    if (this.reserving) return;
+    const { run, question } = this.init;
+    const granted = this.ctx.stops.reserve(run, question, keep.samples - keep.minKeep);
+    if (granted === true) this.stop(signal.reason, signal, true);
+    if (typeof granted === 'boolean') return;
+    this.reserving = true;
+    granted.then((ok) => {
+      this.reserving = false;
+      if (ok) this.stop(signal.reason, signal, true);
+    }, () => {
+      // The shared counter is unreachable: not stopping is the side that never breaks the guard.
+      this.reserving = false;
+    });
   }
 
   /** Ends a sample whose stream stopped without an end event (dropped connection, caller gone). */
@@ -197,10 +220,4 @@ export class LiveSample {
     this.ctx.publish(run, this.ctx.tally(this));
     this.init.onFinished?.(this);
   }
-}
-
-/** The extracted answer of a final record (`predicted_answer`, the paper's column; `answer` in older records). */
-export function recordAnswer(record: Readonly<Record<string, unknown>>): string | null {
-  const a = record.predicted_answer ?? record.answer;
-  return typeof a === 'string' && a !== '' ? a : null;
 }

@@ -5,16 +5,17 @@ import { FailmodeError } from '../errors.ts';
 import type { ModelFile } from '../models/model-file.ts';
 import type { ResolvedMonitorConfig } from '../online/monitor.ts';
 import type { Profile } from '../online/profiles.ts';
-import type { StopPolicy } from '../sampler/stop-policy.ts';
+import type { StopPolicy } from '../policy/stop-policy.ts';
 import { handleChatCompletions } from './chat-proxy.ts';
 import { requestToken, tokenMatches } from './check-token.ts';
 import { FeedHub } from './feed-hub.ts';
 import { createFeedServer, type FeedServer } from './feed-server.ts';
 import { sendJsonError } from './http-body.ts';
 import { isLoopbackHost } from './is-loopback-host.ts';
-import type { MonitorFactory } from './live-sample.ts';
 import type { ModelSummary } from './protocol.ts';
-import { sharedMonitorFactory } from './shared-monitor.ts';
+import { sharedMonitorFactory, type MonitorFactory } from '../online/shared-monitor.ts';
+import { instanceOnBus } from './bus/instance-on-bus.ts';
+import { NatsBus } from './bus/nats-bus.ts';
 
 export interface ServeOptions {
   /** @default '127.0.0.1' */
@@ -46,6 +47,13 @@ export interface ServeOptions {
   readonly allowedOrigins?: readonly string[];
   /** Monitor factory override (tests); default: the live monitor with `model` and `profile`. */
   readonly createMonitor?: MonitorFactory;
+  /**
+   * `nats://HOST:PORT`: publish every feed message of this instance's samples on NATS, answer stops for them, keep
+   * the min-keep counts in a NATS KV bucket (docs/scale-out.md). null = everything in this process. @default null
+   */
+  readonly bus?: string | null;
+  /** Heartbeat period on the bus. @default 1000 */
+  readonly busHeartbeatMs?: number;
 }
 
 export interface ServeHandle {
@@ -55,6 +63,8 @@ export interface ServeHandle {
   readonly server: Server;
   readonly hub: FeedHub;
   readonly feed: FeedServer;
+  /** The NATS connection with `--bus`, else null. */
+  readonly bus: NatsBus | null;
   close(): Promise<void>;
 }
 
@@ -92,19 +102,36 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
     createMonitor = shared.factory;
     config = shared.config;
   }
-  const hub = new FeedHub({
-    publish: (run, msg, owner) => feed?.publish(run, msg, owner), wantsTicks: (run) => feed?.wantsTicks(run) ?? false,
+  const bus = o.bus ? await NatsBus.connect({ url: o.bus, name: 'failmode-serve' }) : null;
+  let hub: FeedHub | null = null;
+  const onBus = bus ? instanceOnBus(bus, () => hub) : null;
+  const stops = bus ? await bus.stopCounter().catch(async (err: unknown) => {
+    await bus.close();
+    throw new FailmodeError(`Cannot open the NATS KV bucket for the min-keep counts (is JetStream on? nats-server -js): ${(err as Error).message}`, 'FAILMODE_ERR_BUS', 1);
+  }) : undefined;
+  hub = new FeedHub({
+    publish: (run, msg, owner) => {
+      // Encoded once for the local subscribers and the bus.
+      const text = JSON.stringify(msg);
+      feed?.publishText(run, text, msg.type === 'token', owner);
+      onBus?.publish(run, msg, text);
+    },
+    // Over a bus, gateways' subscribers may want ticks of any run: they are always published.
+    wantsTicks: (run) => bus !== null || (feed?.wantsTicks(run) ?? false),
     createMonitor, stopPolicy: o.stopPolicy,
+    ...(onBus ? { observe: onBus.observe } : {}), ...(stops ? { stops } : {}),
   });
+  const liveHub = hub;
   const version = packageVersion();
   const server = createServer({ requestTimeout: 0, headersTimeout: 30_000 });
   feed = createFeedServer({
     noServer: true, token: o.token, maxPayload: o.maxMessageBytes, maxBufferedBytes: o.maxSubscriberQueueBytes,
     heartbeatMs: o.heartbeatMs, allowedOrigins: o.allowedOrigins,
     hello: () => ({ server: { name: 'failmode', version, stopPolicy: o.stopPolicy }, model: o.model ? modelSummary(o.model, config) : null }),
-    onStop: (conn, msg) => hub.clientStop(conn, msg),
-    onTokens: (conn, msg) => hub.clientTokens(conn, msg),
-    onClose: (conn) => hub.clientClosed(conn),
+    // A sample of another instance on the bus is stopped there.
+    onStop: (conn, msg) => (bus && !liveHub.get(msg.sampleId) ? bus.requestStop(msg.sampleId) : liveHub.clientStop(conn, msg)),
+    onTokens: (conn, msg) => liveHub.clientTokens(conn, msg),
+    onClose: (conn) => liveHub.clientClosed(conn),
   });
   // Every upgrade goes to the feed, which answers 404 for any path but /feed.
   server.on('upgrade', (req, socket, head) => feed!.handleUpgrade(req, socket, head));
@@ -119,7 +146,7 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
     const handle = async (): Promise<void> => {
       if (route === 'GET /health') {
         const body: Record<string, unknown> = { status: 'ok', protocol: 1, uptimeSeconds: Math.round((Date.now() - started) / 1000) };
-        if (authorized(req)) Object.assign(body, { version, upstream: o.upstream !== null, model: o.model?.training.name ?? null, samples: hub.stats(), feed: feed!.stats() });
+        if (authorized(req)) Object.assign(body, { version, upstream: o.upstream !== null, model: o.model?.training.name ?? null, samples: liveHub.stats(), feed: feed!.stats(), ...(bus ? { bus: { instance: bus.instance } } : {}) });
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));
         return;
@@ -128,7 +155,7 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
       if (route === 'POST /v1/chat/completions') {
         if (o.upstream === null) return sendJsonError(res, 503, 'No upstream configured (start failmode serve with --upstream URL)', 'upstream_error');
         return handleChatCompletions(req, res, {
-          upstream: o.upstream, upstreamApiKey: o.upstreamApiKey, passCallerAuth: o.token === null, hub, topK,
+          upstream: o.upstream, upstreamApiKey: o.upstreamApiKey, passCallerAuth: o.token === null, hub: liveHub, topK,
           canStop: o.model !== null || o.createMonitor !== undefined, maxBodyBytes: o.maxBodyBytes, timeoutMs: o.upstreamTimeoutMs,
         });
       }
@@ -150,7 +177,11 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
       ? new FailmodeError(`Port ${o.port} on ${o.host} is already in use (choose another with --port)`, 'FAILMODE_ERR_LISTEN', 1)
       : err));
     server.listen(o.port, o.host, () => resolve());
+  }).catch(async (err: unknown) => {
+    await bus?.close();
+    throw err;
   });
+  onBus?.startHeartbeat(o.busHeartbeatMs);
   const port = (server.address() as AddressInfo).port;
   const hostInUrl = o.host.includes(':') ? `[${o.host}]` : o.host;
   const f = feed;
@@ -158,12 +189,15 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
     url: `http://${hostInUrl}:${port}`,
     port,
     server,
-    hub,
+    hub: liveHub,
     feed: f,
+    bus,
     async close() {
       await f.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      // After the HTTP side: the samples it cut off have published their ends.
+      await bus?.close();
     },
   };
 }
@@ -191,7 +225,7 @@ async function passthroughModels(req: IncomingMessage, res: ServerResponse, upst
   }
 }
 
-function packageVersion(): string {
+export function packageVersion(): string {
   try {
     return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
   } catch {

@@ -1,4 +1,4 @@
-import { vote } from '../sampler/vote.ts';
+import { vote } from '../policy/vote.ts';
 import type { VoteMessage } from './protocol.ts';
 
 interface Entry {

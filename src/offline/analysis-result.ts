@@ -3,6 +3,7 @@
  * writes it as is, the plot and `failmode train` / `reproduce` read it. `null` stands for the report's `N/A` (NaN).
  * Documented in docs/analysis-json.md. Schema version 1.
  */
+import type { CommitmentPlotData } from '../plots/commitment-plot.ts';
 import type { LrSolver } from './cv-lr.ts';
 
 export type Verdict = '✓ Committed' | '✗ Full better' | '~ Near-committed' | '? Ambiguous' | 'N/A';
@@ -140,16 +141,5 @@ export interface AnalysisResult {
   };
 
   /** What the plot shows (SPEC §3.7), present unless no data. */
-  readonly plot: null | {
-    readonly source: 'prefinal' | 'regular (prefinal not available)';
-    readonly windows: readonly number[];
-    readonly early: readonly (number | null)[];
-    readonly lo: readonly (number | null)[];
-    readonly hi: readonly (number | null)[];
-    readonly full: number | null;
-    readonly chance: number;
-    /** Best window marked as the commitment point when it is below the median trace length. */
-    readonly marker: { readonly T: number; readonly prauc: number } | null;
-    readonly medianLength: number | null;
-  };
+  readonly plot: null | CommitmentPlotData;
 }

@@ -14,6 +14,7 @@
  * and the tail (the answer is at the end, and the primary methods read from the first marker).
  */
 import { signalBlockColumns, STAT_NAMES, DEFAULT_WINDOWS, fullLenColumn, windowLenColumn, type ListSuffix } from '../features/columns.ts';
+import { GroupConfidence, tokenConfidence, writeConfidenceColumns, DEFAULT_CONF_GROUP_SIZE } from '../features/group-confidence.ts';
 import { SignalAccumulator } from '../features/signal-accumulator.ts';
 import { computeTopKSignals, DEFAULT_SIGNAL_PARAMS, type SignalParams, type TopKSignals } from '../features/token-signals.ts';
 import type { TokenEvent } from '../stream/token-event.ts';
@@ -41,6 +42,8 @@ export interface SampleFeaturesOptions {
   readonly letters?: string;
   /** Keep a bounded text tail for answer extraction (default true). */
   readonly keepText?: boolean;
+  /** G of the DeepConf group confidence columns (`conf_*`, default 128). */
+  readonly confGroupSize?: number;
 }
 
 /** Metadata columns of the sample record, in file order (signal blocks follow). */
@@ -60,6 +63,8 @@ export class SampleFeatures {
   private readonly keepText: boolean;
 
   private readonly full = new SignalAccumulator();
+  /** DeepConf token / group confidence over the whole trace (`conf_*` columns). */
+  readonly confidence: GroupConfidence;
   /** Window states in ascending T order (`sortedWindows`). */
   private readonly sortedWindows: number[];
   private readonly winStates: SignalAccumulator[];
@@ -95,6 +100,7 @@ export class SampleFeatures {
     this.reference = opts.reference;
     this.letters = opts.letters;
     this.keepText = opts.keepText ?? true;
+    this.confidence = new GroupConfidence(opts.confGroupSize ?? DEFAULT_CONF_GROUP_SIZE);
     this.tracker = new PrefinalTracker(profileSpec(this.profile));
     this.text = this.keepText ? new TextWindow(this.tracker.spec.markers.length, TAIL_CHARS, REGION_CHARS) : null;
   }
@@ -154,6 +160,7 @@ export class SampleFeatures {
       if (k > this.logprobs.length) { this.logprobs = new Float64Array(k); this.scratch = new Float64Array(k); }
       for (let j = 0; j < k; j++) this.logprobs[j] = top[j]!.logprob;
       signals = computeTopKSignals(this.logprobs, k, this.params, this.scratch, this.sig);
+      this.confidence.push(tokenConfidence(this.logprobs, k));
       if (k > this.maxK) this.maxK = k;
       this.lastEntropy = signals.entropy;
     } else {
@@ -232,6 +239,7 @@ export class SampleFeatures {
     rec.top_logprobs_k = this.maxK;
     rec.tokens_without_top_logprobs = this.withoutTop;
     rec.prefinal_marker = this.tracker.marker ?? '';
+    writeConfidenceColumns(rec, this.confidence);
 
     // Full block in the paper's order.
     writeStats(rec, this.full, '');

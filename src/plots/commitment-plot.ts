@@ -1,8 +1,19 @@
-import type { AnalysisResult } from '../offline/analysis-result.ts';
 import { renderLineChart, type LineChartSpec } from './line-chart.ts';
 import type { RenderedFigure, RenderOptions } from './render-vega-lite.ts';
 
-export type CommitmentPlotData = NonNullable<AnalysisResult['plot']>;
+/** What the commitment plot shows (SPEC §3.7): `AnalysisResult.plot`, present unless no data. */
+export interface CommitmentPlotData {
+  readonly source: 'prefinal' | 'regular (prefinal not available)';
+  readonly windows: readonly number[];
+  readonly early: readonly (number | null)[];
+  readonly lo: readonly (number | null)[];
+  readonly hi: readonly (number | null)[];
+  readonly full: number | null;
+  readonly chance: number;
+  /** Best window marked as the commitment point when it is below the median trace length. */
+  readonly marker: { readonly T: number; readonly prauc: number } | null;
+  readonly medianLength: number | null;
+}
 
 export interface CommitmentPlotOptions extends RenderOptions {
   /** The paper's figure has no title; give one to label a figure outside a report. */

@@ -108,3 +108,89 @@ export class ResultsLog {
     });
   }
 }
+
+/** One question's completed run in a results log: its question line and the sample lines of the same run. */
+export interface CompletedRun {
+  readonly question: QuestionLine;
+  /** The samples of that run (same `run_id` and `question_id`), by completion index. */
+  readonly samples: readonly SampleLine[];
+}
+
+export interface CompletedRuns {
+  /** Per question id, in the order the questions were completed. */
+  readonly runs: ReadonlyMap<string, CompletedRun>;
+  /** Sample lines left out: their (run, question) has no question line — a killed or failed run, redone later. */
+  readonly discardedSamples: number;
+  /** Question lines superseded by a later completed run of the same question (logs appended to one another). */
+  readonly supersededRuns: number;
+  /** 1-based numbers of lines that are not JSON objects with a known `kind` (a torn last line, say). */
+  readonly skippedLines: readonly number[];
+}
+
+/**
+ * The "completed run per question" view of a `failmode sample --out` log — the one reader every consumer uses
+ * (shadow-report, and sc-triage / analyze / train on sample logs).
+ *
+ * A log keeps the lines of killed runs by design: a question interrupted mid-way has sample lines but no question
+ * line under that `run_id`, and a rerun redoes it under a new `run_id`. Only a question's completed run counts: the
+ * sample lines whose (`run_id`, `question_id`) has a question line. When a question was completed more than once
+ * (several logs appended together), the last completed run in the file wins.
+ *
+ * ## Example
+ * lines: sample(run a, q1, #0), sample(run b, q1, #0), sample(run b, q1, #1), question(run b, q1)
+ * → q1: question of run b with its two samples; 1 discarded sample (run a was killed).
+ */
+export function completedRuns(text: string): CompletedRuns {
+  const questions = new Map<string, QuestionLine>();
+  const samplesByRun = new Map<string, SampleLine[]>();
+  const skippedLines: number[] = [];
+  let superseded = 0;
+  let totalSamples = 0;
+  const key = (run: unknown, question: string): string => `${typeof run === 'string' ? run : ''}\u0000${question}`;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!.trim();
+    if (raw === '') continue;
+    let j: unknown;
+    try {
+      j = JSON.parse(raw);
+    } catch {
+      skippedLines.push(i + 1);
+      continue;
+    }
+    const line = j as Partial<ResultLine> | null;
+    if (line === null || typeof line !== 'object' || typeof line.question_id !== 'string') { skippedLines.push(i + 1); continue; }
+    if (line.kind === 'question') {
+      if (questions.has(line.question_id)) { superseded++; questions.delete(line.question_id); }
+      questions.set(line.question_id, line as QuestionLine);
+    } else if (line.kind === 'sample') {
+      totalSamples++;
+      const k = key(line.run_id, line.question_id);
+      let list = samplesByRun.get(k);
+      if (!list) samplesByRun.set(k, (list = []));
+      list.push(line as SampleLine);
+    } else {
+      skippedLines.push(i + 1);
+    }
+  }
+  const runs = new Map<string, CompletedRun>();
+  let kept = 0;
+  for (const [id, q] of questions) {
+    const samples = [...(samplesByRun.get(key(q.run_id, id)) ?? [])].sort((a, b) => a.completion_idx - b.completion_idx);
+    kept += samples.length;
+    runs.set(id, { question: q, samples });
+  }
+  return { runs, discardedSamples: totalSamples - kept, supersededRuns: superseded, skippedLines };
+}
+
+/** {@link completedRuns} of a file; a missing or unreadable file is a FailmodeError saying which. */
+export async function readCompletedRuns(path: string): Promise<CompletedRuns> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new FailmodeError(code === 'ENOENT' ? `${path}: no such file` : `cannot read ${path}: ${code ?? (err as Error).message}`, 'FAILMODE_ERR_INPUT', 2);
+  }
+  return completedRuns(text);
+}

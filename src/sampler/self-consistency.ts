@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { sharedMonitorFactory } from '../feed/shared-monitor.ts';
-import type { MonitorFactory } from '../feed/live-sample.ts';
-import { recordAnswer } from '../feed/live-sample.ts';
+import { sharedMonitorFactory, type MonitorFactory } from '../online/shared-monitor.ts';
+import { recordAnswer } from '../policy/record-answer.ts';
 import type { ModelFile } from '../models/model-file.ts';
 import type { MonitorEvent } from '../online/monitor-events.ts';
 import { isCorrect } from '../online/extract-answer.ts';
@@ -10,9 +9,9 @@ import { streamRequest, type StreamApi } from '../stream/stream-request.ts';
 import type { StreamEvent } from '../stream/token-event.ts';
 import type { Question } from './load-questions.ts';
 import type { QuestionLine, ResultsLog, SampleLine } from './results-log.ts';
-import { stopSignal, type StopPolicy, type StopSignal } from './stop-policy.ts';
+import { stopSignal, type StopPolicy, type StopSignal } from '../policy/stop-policy.ts';
 import { chatStreamEvents } from './stream-chat.ts';
-import { vote, type VoteMethod } from './vote.ts';
+import { vote, type VoteMethod } from '../policy/vote.ts';
 
 export interface SamplerOptions {
   /** OpenAI-compatible base URL (an engine, or `failmode serve`'s `…/v1`). */

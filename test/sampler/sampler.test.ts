@@ -7,7 +7,7 @@ import { startServe, type ServeHandle } from '../../src/feed/serve-server.ts';
 import type { Question } from '../../src/sampler/load-questions.ts';
 import { ResultsLog, type QuestionLine, type ResultLine, type SampleLine } from '../../src/sampler/results-log.ts';
 import { runSelfConsistency, type SamplerOptions } from '../../src/sampler/self-consistency.ts';
-import { vote } from '../../src/sampler/vote.ts';
+import { vote } from '../../src/policy/vote.ts';
 import { startSimulator, type Simulator } from '../../src/stream/simulator/index.ts';
 import { constantRiskModel } from '../feed/feed-helpers.ts';
 

@@ -247,7 +247,7 @@ async function loadDemoModel(modelFile: string | undefined, note: (line: string)
   const table = fileURLToPath(new URL(`../shared/paper/results/${FALLBACK_TABLE}`, REPO));
   try {
     const { loadTable } = await import('../../offline/load-table.ts');
-    const { trainModel } = await import('../../models/train.ts');
+    const { trainModel } = await import('../../training/train.ts');
     note(`failmode demo: no model in ${dir}; training one on ${table} (${FALLBACK_NBOOT} bootstrap resamples)…`);
     const { model } = trainModel(await loadTable(table), { file: table, prefinal: true, nBoot: FALLBACK_NBOOT });
     return { model, source: 'trained' };

@@ -36,11 +36,15 @@ Options
   --max-message-bytes B        largest WebSocket message from a client (default 262144)
   --max-body-bytes B           largest proxy request body (default 4194304)
   --allow-origin ORIGIN        browser origin allowed on the feed (repeatable; default none)
+  --bus nats://HOST:PORT       scale out over NATS: publish this instance's feed on the bus, answer stops for its
+                               samples, keep --min-keep counts in a NATS KV bucket (needs nats-server -js);
+                               clients then connect to \`failmode feed --bus\` gateways (docs/scale-out.md)
   -h, --help                   show this help
 
 Examples
   failmode serve --upstream http://127.0.0.1:8000/v1 --model-file gpqa-model.json
   FAILMODE_TOKEN=s3cret failmode serve --host 0.0.0.0 --token-env FAILMODE_TOKEN --upstream http://127.0.0.1:8000/v1
+  failmode serve --upstream http://gpu-node-1:8000/v1 --model-file m.json --bus nats://10.0.0.5:4222 --port 8787
   curl -N localhost:8787/v1/chat/completions -H 'content-type: application/json' -H 'x-failmode-early-stop: 1' \\
        -d '{"model":"m","stream":true,"messages":[{"role":"user","content":"…"}]}'
 `;
@@ -64,6 +68,7 @@ export const command: Command = {
       'max-message-bytes': { type: 'string' },
       'max-body-bytes': { type: 'string' },
       'allow-origin': { type: 'string', multiple: true },
+      bus: { type: 'string' },
     }, false);
     if (values.help) {
       process.stdout.write(HELP);
@@ -99,12 +104,14 @@ export const command: Command = {
       ...(maxMessageBytes !== undefined ? { maxMessageBytes } : {}),
       ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
       allowedOrigins: values['allow-origin'] ?? [],
+      bus: values.bus ?? null,
     });
     const feedUrl = `${handle.url.replace(/^http/, 'ws')}/feed`;
     const err = process.stderr;
     err.write(`failmode serve listening on ${handle.url}\n`);
     err.write(`  proxy  ${values.upstream ? `POST ${handle.url}/v1/chat/completions → ${redactUrl(values.upstream)}` : 'off (no --upstream): feed only'}\n`);
     err.write(`  feed   ${feedUrl} (protocol 1)${token ? ', token required' : ''}\n`);
+    if (handle.bus) err.write(`  bus    ${redactUrl(values.bus!)} as ${handle.bus.instance}\n`);
     err.write(`  model  ${model ? `${model.training.name} (${model.regime}${model.commitmentPoint !== null ? `, T*=${model.commitmentPoint}` : ''}, top-k ${model.signal.topK})` : 'none: monitoring without risk scores; early stop unavailable'}\n`);
     err.write('  Ctrl-C to stop\n');
 

@@ -93,7 +93,7 @@ export const command: Command = {
     const fitOn = choiceOption('fit-on', values['fit-on'], ['all', 'running'] as const);
 
     const { loadTable } = await import('../../offline/load-table.ts');
-    const { concatFrames, guessProfile, trainModel } = await import('../../models/train.ts');
+    const { concatFrames, guessProfile, trainModel } = await import('../../training/train.ts');
     const { saveModelFile } = await import('../../models/model-io.ts');
     const { basename, extname } = await import('node:path');
 

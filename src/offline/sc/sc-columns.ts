@@ -1,6 +1,6 @@
 import type { Frame } from '../frame.ts';
 import type { ScInputColumns } from './sc-input.ts';
-import { vote } from '../../sampler/vote.ts';
+import { vote } from '../../policy/vote.ts';
 
 /**
  * How a question's SC verdict is decided (SPEC-SC §1.2, SPEC §2.2–§2.4):

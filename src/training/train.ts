@@ -10,10 +10,10 @@ import { prefinalWorkingFrame } from '../offline/analysis/prefinal-working-frame
 import { runningLengthColumn, runningRows } from '../offline/running-at.ts';
 import type { AnalysisMode, AnalysisResult } from '../offline/analysis-result.ts';
 import { Frame } from '../offline/frame.ts';
-import { fitLogisticRegression } from './logistic-regression.ts';
-import { MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelFile, type WindowClassifier } from './model-file.ts';
-import { applyStandardizer, fitStandardizer } from './standardizer.ts';
-import { chooseStopThreshold } from './stop-threshold.ts';
+import { fitLogisticRegression } from '../models/logistic-regression.ts';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelFile, type WindowClassifier } from '../models/model-file.ts';
+import { applyStandardizer, fitStandardizer } from '../models/standardizer.ts';
+import { chooseStopThreshold } from '../models/stop-threshold.ts';
 
 export interface TrainOptions {
   /** The input path as given (used for messages, the default name and the profile guess). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { vote } from '../../src/sampler/vote.ts';
-import { stopSignal } from '../../src/sampler/stop-policy.ts';
+import { vote } from '../../src/policy/vote.ts';
+import { stopSignal } from '../../src/policy/stop-policy.ts';
 import { parseQuestions } from '../../src/sampler/load-questions.ts';
 
 describe('vote', () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadModelFile, parseModelFile, saveModelFile, serializeModelFile } from '../../src/models/model-io.ts';
-import { trainModel } from '../../src/models/train.ts';
+import { trainModel } from '../../src/training/train.ts';
 import { Frame } from '../../src/offline/frame.ts';
 import { loadTable } from '../../src/offline/load-table.ts';
 import { failureLabels } from '../../src/offline/table/failure-labels.ts';

@@ -9,7 +9,7 @@ import { fitLogisticRegression, predictProba } from '../../src/models/logistic-r
 import { loadModelFile, saveModelFile } from '../../src/models/model-io.ts';
 import { scoreClassifier } from '../../src/models/score-classifier.ts';
 import { applyStandardizer, fitStandardizer } from '../../src/models/standardizer.ts';
-import { concatFrames, guessProfile, trainModel, type TrainResult } from '../../src/models/train.ts';
+import { concatFrames, guessProfile, trainModel, type TrainResult } from '../../src/training/train.ts';
 import { Frame as FrameClass } from '../../src/offline/frame.ts';
 import type { Frame } from '../../src/offline/frame.ts';
 import { loadTable } from '../../src/offline/load-table.ts';

@@ -1,6 +1,14 @@
-import { createSampleMonitor, type MonitorOptions, type ResolvedMonitorConfig } from '../online/monitor.ts';
-import type { MonitorEvent } from '../online/monitor-events.ts';
-import type { MonitorFactory } from './live-sample.ts';
+import { createSampleMonitor, type MonitorOptions, type ResolvedMonitorConfig } from './monitor.ts';
+import type { MonitorEvent } from './monitor-events.ts';
+import type { StreamEvent } from '../stream/token-event.ts';
+
+/** Monitors one sample: receives its stream events, reports monitor events through the callback given at creation. */
+export interface SampleMonitorHandle {
+  push(ev: StreamEvent): void;
+}
+
+/** Builds the monitor of one sample (the live monitor with the server's model, profile and top-k). */
+export type MonitorFactory = (sample: { readonly monitorId: string; readonly reference: string | null }, emit: (ev: MonitorEvent) => void) => SampleMonitorHandle;
 
 /**
  * One live monitor for every sample the server watches (one model, one set of warnings), with its events routed back

@@ -1,0 +1,303 @@
+/**
+ * End to end over NATS: nats-server, two `failmode serve --bus` processes in front of the simulator, one
+ * `failmode feed --bus` gateway. Every wait is for an event (with a generous outer timeout), never for a time.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { startFeedGateway, type FeedGatewayHandle } from '../../src/feed/feed-gateway.ts';
+import type { SampleFinishedMessage, ServerMessage, TokenTickMessage } from '../../src/feed/protocol.ts';
+import { startSimulator, type Simulator } from '../../src/stream/simulator/index.ts';
+import { WebSocket } from 'ws';
+import { constantRiskModel } from './feed-helpers.ts';
+import { skipWithoutNats, startNatsServer, type NatsServer } from './nats-server.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/failmode', import.meta.url));
+const LONG = 60_000;
+const MCQ = 'Which option is right?\n(A) one\n(B) two\n(C) three\n(D) four';
+
+/** A `failmode serve --bus` child process. */
+class ServeProcess {
+  readonly proc: ChildProcess;
+  url = '';
+  private log = '';
+  private constructor(proc: ChildProcess) {
+    this.proc = proc;
+  }
+  static async start(args: string[]): Promise<ServeProcess> {
+    const p = new ServeProcess(spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] }));
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`serve did not start: ${p.log}`)), LONG);
+      p.proc.stderr!.on('data', (d: Buffer) => {
+        p.log = (p.log + d.toString()).slice(-4000);
+        const m = /listening on (http:\/\/\S+)/.exec(p.log);
+        // Ready once it has printed its whole banner (the bus line comes after the URL).
+        if (m && p.log.includes('Ctrl-C')) {
+          clearTimeout(t);
+          p.url = m[1]!;
+          resolve();
+        }
+      });
+      p.proc.once('exit', (code) => { clearTimeout(t); reject(new Error(`serve exited (${code}): ${p.log}`)); });
+    });
+    return p;
+  }
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      this.proc.once('exit', () => resolve());
+      this.proc.kill(signal);
+    });
+  }
+}
+
+/** Starts a streaming request and reads it to the end; resolves with the request id and the finish reasons seen. */
+async function request(base: string, headers: Record<string, string>, opts: { length: number; n?: number; i: number }): Promise<{ requestId: string; finish: string[] }> {
+  const res = await fetch(`${base}/v1/chat/completions`, {
+    method: 'POST', headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ model: 'sim', stream: true, n: opts.n ?? 1, messages: [{ role: 'user', content: `${MCQ} #${opts.i}` }], failmode_sim: { length: opts.length } }),
+  });
+  assert.equal(res.status, 200);
+  const text = await res.text();
+  const finish = [...text.matchAll(/"finish_reason":"([a-z_]+)"/g)].map((m) => m[1]!);
+  return { requestId: res.headers.get('x-failmode-request-id')!, finish };
+}
+
+/**
+ * A feed subscriber that files every message as it arrives (per sample, per run), so each wait checks a counter
+ * instead of scanning everything received: the test process also runs the simulator and the gateway.
+ */
+class FeedRecorder {
+  readonly perSample = new Map<string, ServerMessage[]>();
+  readonly started = new Map<string, string[]>();
+  readonly finished = new Map<string, SampleFinishedMessage[]>();
+  readonly stops = new Map<string, ServerMessage[]>();
+  readonly errors: Array<Extract<ServerMessage, { type: 'error' }>> = [];
+  messages = 0;
+  private readonly ws: WebSocket;
+  private waiters: Array<() => void> = [];
+  private constructor(ws: WebSocket) {
+    this.ws = ws;
+  }
+  static async connect(url: string): Promise<FeedRecorder> {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    const r = new FeedRecorder(ws);
+    ws.on('message', (d: Buffer) => r.file(JSON.parse(d.toString()) as ServerMessage));
+    await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+    ws.send(JSON.stringify({ type: 'subscribe', run: 'all', tokens: true }));
+    return r;
+  }
+  send(obj: unknown): void {
+    this.ws.send(JSON.stringify(obj));
+  }
+  sample(id: string): ServerMessage[] {
+    return this.perSample.get(id) ?? [];
+  }
+  ticks(id: string): number {
+    let n = 0;
+    for (const m of this.sample(id)) if (m.type === 'token') n++;
+    return n;
+  }
+  startedOf(run: string): string[] {
+    return this.started.get(run) ?? [];
+  }
+  finishedOf(run: string): SampleFinishedMessage[] {
+    return this.finished.get(run) ?? [];
+  }
+  async waitFor(cond: () => boolean, what: string, ms = LONG): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!cond()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what} (${this.messages} messages received)`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 250));
+        this.waiters.push(() => { clearTimeout(t); resolve(); });
+      });
+    }
+  }
+  close(): void {
+    this.ws.terminate();
+  }
+  private file(m: ServerMessage): void {
+    this.messages++;
+    const push = <T>(map: Map<string, T[]>, key: string, v: T) => { let l = map.get(key); if (!l) map.set(key, (l = [])); l.push(v); };
+    if ('sampleId' in m && typeof m.sampleId === 'string') push(this.perSample, m.sampleId, m);
+    if (m.type === 'sample_started') push(this.started, m.run, m.sampleId);
+    if (m.type === 'sample_finished') push(this.finished, m.run, m);
+    if (m.type === 'stop') push(this.stops, m.run, m);
+    if (m.type === 'error') this.errors.push(m);
+    // Wake the waiters at most once per message burst.
+    if (this.waiters.length > 0 && (m.type !== 'token' || this.messages % 64 === 0)) {
+      const w = this.waiters;
+      this.waiters = [];
+      for (const f of w) f();
+    }
+  }
+}
+
+/** Waits until `n` samples of `run` have finished. */
+async function finishedCount(c: FeedRecorder, run: string, n: number): Promise<SampleFinishedMessage[]> {
+  await c.waitFor(() => c.finishedOf(run).length >= n, `${n} sample_finished of ${run}`);
+  return c.finishedOf(run);
+}
+
+/** Per sample: sample_started first, ticks 0…k−1 with no gap, sample_finished last (and nothing after it). */
+function assertInOrder(c: FeedRecorder, run: string, sampleId: string, opts: { complete: boolean }): void {
+  const ms = c.sample(sampleId);
+  assert.equal(ms[0]?.type, 'sample_started', `${sampleId}: first message`);
+  const fin = ms.findIndex((m) => m.type === 'sample_finished');
+  assert.equal(fin, ms.length - 1, `${sampleId}: sample_finished is last`);
+  let next = 0;
+  for (const m of ms) {
+    if (m.type !== 'token') continue;
+    assert.equal((m as TokenTickMessage).index, next, `${sampleId}: tick ${next} in order`);
+    next++;
+  }
+  if (opts.complete) assert.equal(next, (ms[fin] as SampleFinishedMessage).tokens, `${sampleId}: every tick`);
+  for (const m of ms) if ('run' in m) assert.equal(m.run, run);
+}
+
+describe('scale-out: two serve instances and a feed gateway over NATS', { skip: skipWithoutNats(), timeout: 10 * LONG }, () => {
+  let nats: NatsServer;
+  let sim: Simulator;
+  let a: ServeProcess;
+  let b: ServeProcess;
+  let gw: FeedGatewayHandle;
+  let dir: string;
+  let sub: FeedRecorder;
+
+  before(async () => {
+    nats = await startNatsServer();
+    // Paced so a long sample is still running when it is stopped or its instance is killed.
+    sim = await startSimulator({ seed: 11, tokensPerSecond: 1500 });
+    dir = mkdtempSync(join(tmpdir(), 'failmode-scale-'));
+    const model = join(dir, 'model.json');
+    writeFileSync(model, JSON.stringify(constantRiskModel({ T: 128, intercept: 5 })));
+    const args = ['--upstream', sim.url, '--model-file', model, '--bus', nats.url];
+    [a, b] = await Promise.all([ServeProcess.start(args), ServeProcess.start(args)]);
+    gw = await startFeedGateway({ bus: nats.url, port: 0 });
+    sub = await FeedRecorder.connect(`${gw.url.replace('http', 'ws')}/feed`);
+  });
+  after(async () => {
+    sub?.close();
+    await gw?.close();
+    await Promise.all([a?.kill(), b?.kill()]);
+    await sim?.close();
+    await nats?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the gateway sees every sample of both instances, in order per sample', async () => {
+    const h = { 'x-failmode-run': 'both' };
+    const [ra, rb] = await Promise.all([request(a.url, h, { length: 300, n: 2, i: 1 }), request(b.url, h, { length: 300, n: 2, i: 2 })]);
+    const done = await finishedCount(sub, 'both', 4);
+    const ids = [0, 1].flatMap((k) => [`${ra.requestId}:${k}`, `${rb.requestId}:${k}`]).sort();
+    assert.deepEqual(done.map((m) => m.sampleId).sort(), ids);
+    for (const m of done) {
+      assert.equal(m.finishReason, 'stop');
+      assert.equal(m.tokens, 300);
+      assertInOrder(sub, 'both', m.sampleId, { complete: true });
+    }
+  });
+
+  it('a stop sent to the gateway stops a sample running on an instance (its upstream request is aborted)', async () => {
+    const abortedBefore = sim.stats().aborted;
+    const pending = request(b.url, { 'x-failmode-run': 'stopme' }, { length: 100_000, i: 3 });
+    await sub.waitFor(() => sub.startedOf('stopme').length > 0, 'sample_started');
+    const sampleId = sub.startedOf('stopme')[0]!;
+    await sub.waitFor(() => sub.ticks(sampleId) >= 20, 'ticks');
+    sub.send({ type: 'stop', sampleId });
+    const fin = (await finishedCount(sub, 'stopme', 1))[0]!;
+    assert.equal(fin.stopped, true);
+    assert.equal(fin.finishReason, 'failmode_stop');
+    assert.ok((sub.stops.get('stopme') ?? []).some((m) => m.type === 'stop' && m.reason === 'client'));
+    const r = await pending;
+    assert.deepEqual(r.finish, ['failmode_stop']);
+    await sub.waitFor(() => sim.stats().aborted > abortedBefore, 'the simulator seeing the abort');
+    assert.ok(fin.tokens < 100_000);
+    // A sample nobody runs: `unknown_sample` at once (NATS has no responder for it).
+    sub.send({ type: 'stop', sampleId: 'no-such-sample' });
+    await sub.waitFor(() => sub.errors.some((m) => m.sampleId === 'no-such-sample'), 'error');
+    assert.equal(sub.errors.find((m) => m.sampleId === 'no-such-sample')!.code, 'unknown_sample');
+  });
+
+  it('--min-keep holds across instances (the count lives in NATS KV)', async () => {
+    // 4 samples of one question, 2 on each instance, all flagged at T=128: only 4 − 2 = 2 may be stopped.
+    const h = { 'x-failmode-run': 'keep', 'x-failmode-question': 'q-keep', 'x-failmode-samples': '4', 'x-failmode-min-keep': '2', 'x-failmode-early-stop': '1' };
+    await Promise.all([
+      request(a.url, h, { length: 400, i: 10 }), request(a.url, h, { length: 400, i: 11 }),
+      request(b.url, h, { length: 400, i: 12 }), request(b.url, h, { length: 400, i: 13 }),
+    ]);
+    const done = await finishedCount(sub, 'keep', 4);
+    assert.equal(done.filter((m) => m.stopped).length, 2, done.map((m) => `${m.sampleId} ${m.finishReason}`).join(', '));
+    for (const m of done.filter((x) => !x.stopped)) assert.equal(m.tokens, 400);
+  });
+
+  it('after nats-server restarts mid-run, the instances reconnect and the feed continues', async () => {
+    const h = { 'x-failmode-run': 'restart' };
+    const inFlight = Promise.all([request(a.url, h, { length: 6000, i: 20 }), request(b.url, h, { length: 6000, i: 21 })]);
+    await sub.waitFor(() => sub.startedOf('restart').length === 2 && sub.startedOf('restart').every((id) => sub.ticks(id) >= 100), 'ticks before the restart');
+    await nats.kill();
+    const seenAtRestart = sub.messages;
+    await nats.restart();
+    // The in-flight samples go on through the outage (the proxy does not need NATS to serve).
+    await inFlight;
+    await sub.waitFor(() => sub.messages > seenAtRestart, 'messages after the restart');
+    // New samples after the restart reach the gateway complete and in order.
+    const h2 = { 'x-failmode-run': 'after-restart' };
+    // The first request may start before an instance is back on NATS: wait until both are (their heartbeats).
+    await waitUntil(async () => (await gatewayInstances(gw)) >= 2, LONG, 'both instances back on the bus');
+    await Promise.all([request(a.url, h2, { length: 300, i: 22 }), request(b.url, h2, { length: 300, i: 23 })]);
+    const done = await finishedCount(sub, 'after-restart', 2);
+    for (const m of done) {
+      assert.equal(m.finishReason, 'stop');
+      assertInOrder(sub, 'after-restart', m.sampleId, { complete: true });
+    }
+    // Nobody was declared dead for the outage.
+    for (const run of ['restart', 'after-restart']) assert.equal(sub.finishedOf(run).filter((m) => m.finishReason === 'error').length, 0);
+  });
+
+  it('killing one instance mid-run ends its samples with `error` and leaves the other\'s intact', async () => {
+    const h = { 'x-failmode-run': 'kill' };
+    const onA = request(a.url, h, { length: 100_000, n: 2, i: 30 }).catch(() => null);
+    const onB = request(b.url, h, { length: 3000, i: 31 });
+    await sub.waitFor(() => sub.startedOf('kill').length >= 3, 'three samples started');
+    // A's request has n = 2 (ids …:0 and …:1), B's one sample is the only one of its request.
+    const reqOf = (id: string) => id.slice(0, id.lastIndexOf(':'));
+    const ids = sub.startedOf('kill');
+    const bSample = ids.find((id) => ids.filter((x) => reqOf(x) === reqOf(id)).length === 1)!;
+    const aSamples = ids.filter((id) => id !== bSample);
+    assert.equal(aSamples.length, 2);
+    await sub.waitFor(() => aSamples.every((id) => sub.ticks(id) >= 20), 'A streaming');
+    await a.kill('SIGKILL');
+    const done = await finishedCount(sub, 'kill', 3);
+    await onA;
+    await onB;
+    for (const id of aSamples) {
+      const fin = done.find((m) => m.sampleId === id)!;
+      assert.equal(fin.finishReason, 'error', `${id} of the killed instance`);
+      assertInOrder(sub, 'kill', id, { complete: false });
+    }
+    const finB = done.find((m) => m.sampleId === bSample)!;
+    assert.equal(finB.finishReason, 'stop');
+    assert.equal(finB.tokens, 3000);
+    assertInOrder(sub, 'kill', bSample, { complete: true });
+  });
+});
+
+async function gatewayInstances(gw: FeedGatewayHandle): Promise<number> {
+  const h = await (await fetch(`${gw.url}/health`)).json() as { bus: { instances: number } };
+  return h.bus.instances;
+}
+
+async function waitUntil(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
