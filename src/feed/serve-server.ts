@@ -7,6 +7,8 @@ import type { ResolvedMonitorConfig } from '../online/monitor.ts';
 import type { Profile } from '../online/profiles.ts';
 import type { StopPolicy } from '../policy/stop-policy.ts';
 import { handleChatCompletions } from './chat-proxy.ts';
+import { CHAT_SHAPE, COMPLETIONS_SHAPE } from './proxy-shape.ts';
+import { redactUrl } from '../stream/redact-url.ts';
 import { requestToken, tokenMatches } from './check-token.ts';
 import { FeedHub } from './feed-hub.ts';
 import { createFeedServer, type FeedServer } from './feed-server.ts';
@@ -69,7 +71,7 @@ export interface ServeHandle {
 }
 
 /**
- * Starts `failmode serve`: the monitoring proxy (`POST /v1/chat/completions`, `GET /v1/models`), `GET /health` and
+ * Starts `failmode serve`: the monitoring proxy (`POST /v1/chat/completions`, `POST /v1/completions`, `GET /v1/models`), `GET /health` and
  * the WebSocket feed at `/feed`. Safe by default: binds 127.0.0.1; any other host needs a token (refused otherwise).
  */
 export async function startServe(options: ServeOptions = {}): Promise<ServeHandle> {
@@ -87,7 +89,7 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
     try {
       u = new URL(o.upstream);
     } catch {
-      throw new FailmodeError(`Expected --upstream to be an http(s) URL like http://127.0.0.1:8000/v1, got \`${o.upstream}\``, 'FAILMODE_ERR_USAGE', 2);
+      throw new FailmodeError(`Expected --upstream to be an http(s) URL like http://127.0.0.1:8000/v1, got \`${redactUrl(o.upstream)}\``, 'FAILMODE_ERR_USAGE', 2);
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new FailmodeError(`Expected --upstream to be an http(s) URL, got \`${u.protocol}\``, 'FAILMODE_ERR_USAGE', 2);
   }
@@ -152,18 +154,19 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
         return;
       }
       if (!authorized(req)) return sendJsonError(res, 401, 'Missing or wrong token (send `Authorization: Bearer <token>`)', 'authentication_error');
-      if (route === 'POST /v1/chat/completions') {
+      if (route === 'POST /v1/chat/completions' || route === 'POST /v1/completions') {
         if (o.upstream === null) return sendJsonError(res, 503, 'No upstream configured (start failmode serve with --upstream URL)', 'upstream_error');
         return handleChatCompletions(req, res, {
           upstream: o.upstream, upstreamApiKey: o.upstreamApiKey, passCallerAuth: o.token === null, hub: liveHub, topK,
           canStop: o.model !== null || o.createMonitor !== undefined, maxBodyBytes: o.maxBodyBytes, timeoutMs: o.upstreamTimeoutMs,
+          shape: route === 'POST /v1/completions' ? COMPLETIONS_SHAPE : CHAT_SHAPE,
         });
       }
       if (route === 'GET /v1/models') {
         if (o.upstream === null) return sendJsonError(res, 503, 'No upstream configured (start failmode serve with --upstream URL)', 'upstream_error');
         return passthroughModels(req, res, o.upstream, o.upstreamApiKey, o.token === null);
       }
-      sendJsonError(res, 404, `No route ${route.slice(0, 120)}; failmode serve answers POST /v1/chat/completions, GET /v1/models, GET /health and WebSocket /feed`, 'not_found');
+      sendJsonError(res, 404, `No route ${route.slice(0, 120)}; failmode serve answers POST /v1/chat/completions, POST /v1/completions, GET /v1/models, GET /health and WebSocket /feed`, 'not_found');
     };
     handle().catch((err: unknown) => sendJsonError(res, 500, `Internal error: ${(err as Error).message}`, 'server_error'));
   });

@@ -101,4 +101,36 @@ describe('failmode serve: what the caller sees when the upstream fails or a stop
       await sim.close();
     }
   });
+
+  it('proxies /v1/completions: monitored, stopped with a text_completion failmode_stop chunk, assembled for a non-streaming caller', async () => {
+    const sim = await startSimulator({ seed: 3 });
+    const serve = await startServe({ port: 0, upstream: sim.url, model: constantRiskModel({ T: 128, intercept: 5 }), heartbeatMs: 60_000 });
+    const post = async (body: Record<string, unknown>) => {
+      const res = await fetch(`${serve.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: res.status, text: await res.text() };
+    };
+    try {
+      const streamed = await post({ model: 'sim', prompt: MCQ, stream: true, logprobs: 2, failmode: { early_stop: true }, failmode_sim: { kind: 'committed', length: 8000 } });
+      assert.equal(streamed.status, 200);
+      const events = streamed.text.split('\n\n').filter((e) => e.startsWith('data: ')).map((e) => e.slice(6));
+      assert.equal(events.at(-1), '[DONE]');
+      const chunks = events.slice(0, -1).map((e) => JSON.parse(e) as { object: string; choices: { text: string; finish_reason: string | null; logprobs: { top_logprobs: Record<string, number>[] } | null }[] });
+      assert.ok(chunks.every((c) => c.object === 'text_completion'));
+      const stop = chunks.at(-1)!;
+      assert.equal(stop.choices[0]!.finish_reason, 'failmode_stop');
+      const withLp = chunks.filter((c) => c.choices[0]?.logprobs);
+      assert.ok(withLp.length >= 128 && withLp.every((c) => Object.keys(c.choices[0]!.logprobs!.top_logprobs[0]!).length <= 2), 'top lists cut to the caller\'s k');
+      const whole = await post({ model: 'sim', prompt: MCQ, failmode_sim: { kind: 'correct', length: 60 } });
+      assert.equal(whole.status, 200);
+      const body = JSON.parse(whole.text) as { object: string; choices: { text: string; logprobs: unknown; finish_reason: string }[]; usage: { completion_tokens: number } };
+      assert.equal(body.object, 'text_completion');
+      assert.equal(body.choices[0]!.finish_reason, 'stop');
+      assert.equal(body.choices[0]!.logprobs, null);
+      assert.ok(body.choices[0]!.text.length > 0);
+      assert.equal(body.usage.completion_tokens, 60);
+    } finally {
+      await serve.close();
+      await sim.close();
+    }
+  });
 });

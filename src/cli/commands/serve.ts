@@ -1,7 +1,8 @@
 import type { Command } from '../main.ts';
 import { choiceOption, numberOption, parseCommandArgs } from '../args.ts';
 import { usageError } from '../../errors.ts';
-import type { ModelFile } from '../../models/model-file.ts';
+import { MODEL_OPTIONS, readModelFile, readProfile } from '../endpoint-options.ts';
+import { redactUrl } from '../../stream/redact-url.ts';
 import { untilSignal } from '../until-signal.ts';
 
 const HELP = `failmode serve — OpenAI-compatible monitoring proxy with early stopping, and a live WebSocket feed
@@ -9,7 +10,7 @@ const HELP = `failmode serve — OpenAI-compatible monitoring proxy with early s
 Usage
   failmode serve [--upstream URL] [--model-file M.json] [options]
 
-  POST /v1/chat/completions is forwarded to the upstream with logprobs on; every choice is monitored and the answer
+  POST /v1/chat/completions (and the legacy POST /v1/completions) is forwarded to the upstream with logprobs on; every choice is monitored and the answer
   streams back in the shape the caller asked for. A caller asks for early stopping with the header
   \`x-failmode-early-stop: 1\` or the body field \`"failmode": {"early_stop": true}\`: a flagged sample then ends with
   \`finish_reason: "failmode_stop"\` and the upstream request is aborted. GET /v1/models is passed through,
@@ -49,7 +50,6 @@ Examples
        -d '{"model":"m","stream":true,"messages":[{"role":"user","content":"…"}]}'
 `;
 
-const PROFILES = ['final-answer', 'boxed', 'final-boxed', 'code', 'none'] as const;
 
 export const command: Command = {
   summary: 'OpenAI-compatible monitoring proxy with early stopping and a WebSocket feed',
@@ -59,8 +59,7 @@ export const command: Command = {
       port: { type: 'string' },
       upstream: { type: 'string' },
       'upstream-api-key-env': { type: 'string' },
-      'model-file': { type: 'string' },
-      profile: { type: 'string' },
+      ...MODEL_OPTIONS,
       'stop-on': { type: 'string' },
       token: { type: 'string' },
       'token-env': { type: 'string' },
@@ -78,7 +77,7 @@ export const command: Command = {
     const maxSubscriberQueueBytes = numberOption('max-subscriber-queue', values['max-subscriber-queue'], { integer: true, min: 1024 });
     const maxMessageBytes = numberOption('max-message-bytes', values['max-message-bytes'], { integer: true, min: 256 });
     const maxBodyBytes = numberOption('max-body-bytes', values['max-body-bytes'], { integer: true, min: 1024 });
-    const profile = choiceOption('profile', values.profile, PROFILES);
+    const profile = readProfile(values);
     const stopPolicy = choiceOption('stop-on', values['stop-on'], ['any-window', 'commitment'] as const);
     if (values.token !== undefined && values['token-env'] !== undefined) throw usageError('Give the token once: --token or --token-env, not both');
     let token: string | null = values.token ?? null;
@@ -91,11 +90,7 @@ export const command: Command = {
     const upstreamApiKey = process.env[keyEnv] || null;
     if (values['upstream-api-key-env'] !== undefined && upstreamApiKey === null) throw usageError(`Expected the environment variable ${keyEnv} (--upstream-api-key-env) to hold the upstream API key, but it is empty or unset`);
 
-    let model: ModelFile | null = null;
-    if (values['model-file'] !== undefined) {
-      const { loadModelFile } = await import('../../models/model-io.ts');
-      model = await loadModelFile(values['model-file']);
-    }
+    const model = await readModelFile(values);
     const { startServe } = await import('../../feed/serve-server.ts');
     const handle = await startServe({
       host: values.host ?? '127.0.0.1', port, upstream: values.upstream ?? null, upstreamApiKey, model, token,
@@ -109,7 +104,7 @@ export const command: Command = {
     const feedUrl = `${handle.url.replace(/^http/, 'ws')}/feed`;
     const err = process.stderr;
     err.write(`failmode serve listening on ${handle.url}\n`);
-    err.write(`  proxy  ${values.upstream ? `POST ${handle.url}/v1/chat/completions → ${redactUrl(values.upstream)}` : 'off (no --upstream): feed only'}\n`);
+    err.write(`  proxy  ${values.upstream ? `POST ${handle.url}/v1/chat/completions and /v1/completions → ${redactUrl(values.upstream)}` : 'off (no --upstream): feed only'}\n`);
     err.write(`  feed   ${feedUrl} (protocol 1)${token ? ', token required' : ''}\n`);
     if (handle.bus) err.write(`  bus    ${redactUrl(values.bus!)} as ${handle.bus.instance}\n`);
     err.write(`  model  ${model ? `${model.training.name} (${model.regime}${model.commitmentPoint !== null ? `, T*=${model.commitmentPoint}` : ''}, top-k ${model.signal.topK})` : 'none: monitoring without risk scores; early stop unavailable'}\n`);
@@ -121,15 +116,3 @@ export const command: Command = {
     return 0;
   },
 };
-
-/** A URL for display: user name and password removed. */
-function redactUrl(raw: string): string {
-  try {
-    const u = new URL(raw);
-    u.username = '';
-    u.password = '';
-    return u.toString();
-  } catch {
-    return '(invalid URL)';
-  }
-}
