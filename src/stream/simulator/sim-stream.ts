@@ -15,7 +15,7 @@ export interface SimStreamContext {
   readonly zombie: boolean;
   /** Counts one generated token of a sample of `kind`. */
   readonly onToken: (kind: SimKind) => void;
-  /** The client closed the connection before the end. */
+  /** The client closed the connection before the end (a zombie: when it left; otherwise once generation stopped). */
   readonly onClientGone: () => void;
   /** Registers the explicit abort of this generation (SGLang's /abort_request); returns the unregister. */
   readonly registerAbort: (abort: () => void) => () => void;
@@ -38,7 +38,8 @@ export async function streamPlans(res: ServerResponse, plans: SamplePlan[], k: n
   res.on('close', () => {
     if (!finished && !clientGone) {
       clientGone = true;
-      ctx.onClientGone();
+      // A zombie is counted as aborted at once (it runs on); a normal stream once its generation has stopped.
+      if (ctx.zombie) ctx.onClientGone();
     }
     wake();
   });
@@ -93,10 +94,14 @@ export async function streamPlans(res: ServerResponse, plans: SamplePlan[], k: n
       }
     }
     if (aborted) {
+      if (clientGone && !ctx.zombie) ctx.onClientGone();
       res.destroy();
       return 'aborted';
     }
-    if (clientGone) return 'client_gone';
+    if (clientGone) {
+      if (!ctx.zombie) ctx.onClientGone();
+      return 'client_gone';
+    }
     buf += format.close(produced);
     finished = true;
     res.end(buf);
