@@ -13,6 +13,7 @@ import type { ModelFile } from '../src/models/model-file.ts';
 import { saveModelFile } from '../src/models/model-io.ts';
 import { concatFrames, trainModel } from '../src/training/train.ts';
 import { loadTable } from '../src/offline/load-table.ts';
+import { PAPER_TABLES } from '../src/offline/reproduce/manifest.ts';
 
 const MIN_FAILURES = 20;
 
@@ -34,34 +35,46 @@ const MATH = 'MATH-500 correctness is string matching (SPEC §6.1.1): some "fail
 const LCB = 'LiveCodeBench LeetCode problems are run as stdin scripts and always fail (SPEC §6.1.2): failure partly means "LeetCode"';
 const QWEN_PREFIX = 'its prefinal trace is an early reasoning prefix, not the pre-answer text (SPEC §6.2.6d)';
 
-/** The paper's tables (shared/paper/README.md), one per benchmark × model; `easy`/`hard` are splits of lcb_gpt-oss-20b and
- * `gpqa_gemini2.5pro_final` an unfixed duplicate of gpqa_gemini2.5, so they are left out. */
-const ENTRIES: readonly Entry[] = [
-  { key: 'arlsat_gemma4-31b', table: 'arlsat_gemma4-31b.final', inputs: ['arlsat_gemma4-31b.final.xlsx'], prefinal: true, nBoot: 10000, description: 'AR-LSAT / Gemma-4-31B' },
-  { key: 'arlsat_gpt-oss-20b', table: 'arlsat_gpt-oss-20b.final', inputs: ['arlsat_gptoss20b.final.xlsx'], prefinal: true, nBoot: 10000, description: 'AR-LSAT / gpt-oss-20b' },
-  { key: 'arlsat_llama3.1-8b', table: 'arlsat_llama3.1-8b.final', inputs: ['arlsat_llama3.1-8B.final.xlsx'], prefinal: true, nBoot: 10000, description: 'AR-LSAT / Llama-3.1-8B' },
-  { key: 'arlsat_qwen3.5-2b', table: 'arlsat_qwen3.5-2b.final', inputs: ['arlsat_qwen3.5-2b.final.xlsx'], prefinal: true, nBoot: 10000, description: 'AR-LSAT / Qwen3.5-2B' },
-  { key: 'gpqa_gemini2.5', table: 'gpqa_gemini2.5.final', inputs: ['gpqa_gemini_2_5_pro_final.csv'], prefinal: true, nBoot: 10000, description: 'GPQA-Diamond / Gemini-2.5-Pro (API, top-k 20)', caveat: '180/198 generations hit the token limit: failure mostly means truncation (SPEC §6.4.25); prefinal columns of rows without an answer line are full-trace copies (§6.2.9)' },
-  { key: 'gpqa_gemma4-31b', table: 'gpqa_gemma4-31b.final', inputs: ['gpqa_gemma4-31b.final.xlsx'], prefinal: true, nBoot: 10000, description: 'GPQA-Diamond / Gemma-4-31B' },
-  { key: 'gpqa_gpt-oss-20b', table: 'gpqa_gpt-oss-20b.final', inputs: ['gpqa_gptoss20b.final.xlsx'], prefinal: true, nBoot: 10000, description: 'GPQA-Diamond / gpt-oss-20b' },
-  { key: 'gpqa_gpt4o', table: 'gpqa_gpt4o.final', inputs: ['gpqa_gpt4o.final.csv'], prefinal: true, nBoot: 10000, description: 'GPQA-Diamond / GPT-4o (API, top-k 20)' },
-  { key: 'gpqa_llama3.1-8b', table: 'gpqa_llama3.1-8b.final', inputs: ['gpqa_llama3.1-8B.final.xlsx'], prefinal: true, nBoot: 10000, description: 'GPQA-Diamond / Llama-3.1-8B' },
-  { key: 'gpqa_qwen3.5-2b', table: 'gpqa_qwen3.5-2b.final', inputs: ['gpqa_qwen3.5-2b.final.xlsx'], prefinal: true, nBoot: 10000, description: 'GPQA-Diamond / Qwen3.5-2B' },
-  { key: 'lcb_gemma4-31b', table: 'lcb_gemma4-31b.final', inputs: ['lcb_gemma4-31B.final.xlsx'], prefinal: true, nBoot: 10000, description: 'LiveCodeBench / Gemma-4-31B', caveat: LCB },
-  { key: 'lcb_gpt-oss-20b', table: 'lcb_gpt-oss-20b.final', inputs: ['lcb_gpt-oss-20b_v2.final.xlsx'], prefinal: true, nBoot: 10000, description: 'LiveCodeBench / gpt-oss-20b', caveat: LCB },
-  { key: 'lcb_llama3.1-8b', table: 'lcb_llama3.1-8b.final', inputs: ['lcb_llama3.1-8b.final.xlsx'], prefinal: true, nBoot: 10000, description: 'LiveCodeBench / Llama-3.1-8B', caveat: `no row has a prefinal trace, so the model uses full-list features (as the paper's analysis fell back); ${LCB}` },
-  { key: 'lcb_qwen3.5-122b', table: 'lcb_qwen3.5-122b.final', inputs: ['lcb_qwen3_5-122b_fixed.xlsx'], prefinal: true, nBoot: 10000, description: 'LiveCodeBench / Qwen3.5-122B', caveat: `${QWEN_PREFIX}; ${LCB}` },
-  { key: 'lcb_qwen3.5-2b', table: 'lcb_qwen3.5-2b.final', inputs: ['lcb_qwen3.5-2b.final.xlsx'], prefinal: true, nBoot: 10000, description: 'LiveCodeBench / Qwen3.5-2B', caveat: LCB },
-  { key: 'lcb_qwen3.5-9b', table: 'lcb_qwen3.5-9b.final', inputs: ['lcb_qwen3_5-9b_sc15_final_prefinal_fixed.csv'], prefinal: false, nBoot: 10000, description: 'LiveCodeBench / Qwen3.5-9B (regular features, as the paper\'s table)', caveat: `some questions have several completions; ${LCB}` },
-  { key: 'math500_gemini2.5', table: 'math500_gemini2.5.final', inputs: ['math500_gemini2.5.final.csv'], prefinal: true, nBoot: 10000, description: 'MATH-500 / Gemini-2.5-Pro (API, top-k 20)', caveat: `189/500 generations hit the token limit; ${MATH}` },
-  { key: 'math500_gemma4-31b', table: 'math500_gemma4-31b.final', inputs: ['math500_gemma4-31b.final.xlsx'], prefinal: true, nBoot: 1000, description: 'MATH-500 / Gemma-4-31B', caveat: MATH },
-  { key: 'math500_gpt-oss-20b', table: 'math500_gpt-oss-20b.final', inputs: ['gpt-oss-20b_math500_updated.final.xlsx'], prefinal: true, nBoot: 10000, description: 'MATH-500 / gpt-oss-20b', caveat: MATH },
-  { key: 'math500_gpt4o', table: 'math500_gpt4o.final', inputs: ['math500_gpt4o.final.csv'], prefinal: true, nBoot: 10000, description: 'MATH-500 / GPT-4o (API, top-k 20)', caveat: `only 226/497 rows have a prefinal trace; ${MATH}` },
-  { key: 'math500_llama3.1-8b', table: 'math500_llama3.1-8b.final', inputs: ['math500_llama3.1-8B.final.xlsx'], prefinal: true, nBoot: 10000, description: 'MATH-500 / Llama-3.1-8B', caveat: MATH },
-  { key: 'math500_qwen3.5-122b', table: 'math500_qwen3.5-122b.final', inputs: ['math500_qwen3.5-122b.final.xlsx'], prefinal: true, nBoot: 10000, description: 'MATH-500 / Qwen3.5-122B', caveat: `${QWEN_PREFIX}; ${MATH}` },
-  { key: 'math500_qwen3.5-2b', table: 'math500_qwen3.5-2b.final', inputs: ['math500_qwen3.5-2b.final.xlsx'], prefinal: true, nBoot: 10000, description: 'MATH-500 / Qwen3.5-2B', caveat: MATH },
-  { key: 'math500_qwen3.5-9b', table: 'math500_qwen3.5-9b.final', inputs: ['math500_qwen3-9b.final.xlsx'], prefinal: true, nBoot: 10000, description: 'MATH-500 / Qwen3.5-9B (file math500_qwen3-9b)', caveat: `${QWEN_PREFIX}; ${MATH}` },
-];
+/** What each default model's file says about it (key = the paper's table name without `.final`); inputs, mode and
+ * bootstrap count come from the reproduce manifest, the one list of the paper's tables. */
+const ABOUT: Readonly<Record<string, { readonly description: string; readonly caveat?: string }>> = {
+  'arlsat_gemma4-31b': { description: 'AR-LSAT / Gemma-4-31B' },
+  'arlsat_gpt-oss-20b': { description: 'AR-LSAT / gpt-oss-20b' },
+  'arlsat_llama3.1-8b': { description: 'AR-LSAT / Llama-3.1-8B' },
+  'arlsat_qwen3.5-2b': { description: 'AR-LSAT / Qwen3.5-2B' },
+  'gpqa_gemini2.5': { description: 'GPQA-Diamond / Gemini-2.5-Pro (API, top-k 20)', caveat: '180/198 generations hit the token limit: failure mostly means truncation (SPEC §6.4.25); prefinal columns of rows without an answer line are full-trace copies (§6.2.9)' },
+  'gpqa_gemma4-31b': { description: 'GPQA-Diamond / Gemma-4-31B' },
+  'gpqa_gpt-oss-20b': { description: 'GPQA-Diamond / gpt-oss-20b' },
+  'gpqa_gpt4o': { description: 'GPQA-Diamond / GPT-4o (API, top-k 20)' },
+  'gpqa_llama3.1-8b': { description: 'GPQA-Diamond / Llama-3.1-8B' },
+  'gpqa_qwen3.5-2b': { description: 'GPQA-Diamond / Qwen3.5-2B' },
+  'lcb_gemma4-31b': { description: 'LiveCodeBench / Gemma-4-31B', caveat: LCB },
+  'lcb_gpt-oss-20b': { description: 'LiveCodeBench / gpt-oss-20b', caveat: LCB },
+  'lcb_llama3.1-8b': { description: 'LiveCodeBench / Llama-3.1-8B', caveat: `no row has a prefinal trace, so the model uses full-list features (as the paper's analysis fell back); ${LCB}` },
+  'lcb_qwen3.5-122b': { description: 'LiveCodeBench / Qwen3.5-122B', caveat: `${QWEN_PREFIX}; ${LCB}` },
+  'lcb_qwen3.5-2b': { description: 'LiveCodeBench / Qwen3.5-2B', caveat: LCB },
+  'lcb_qwen3.5-9b': { description: 'LiveCodeBench / Qwen3.5-9B (regular features, as the paper\'s table)', caveat: `some questions have several completions; ${LCB}` },
+  'math500_gemini2.5': { description: 'MATH-500 / Gemini-2.5-Pro (API, top-k 20)', caveat: `189/500 generations hit the token limit; ${MATH}` },
+  'math500_gemma4-31b': { description: 'MATH-500 / Gemma-4-31B', caveat: MATH },
+  'math500_gpt-oss-20b': { description: 'MATH-500 / gpt-oss-20b', caveat: MATH },
+  'math500_gpt4o': { description: 'MATH-500 / GPT-4o (API, top-k 20)', caveat: `only 226/497 rows have a prefinal trace; ${MATH}` },
+  'math500_llama3.1-8b': { description: 'MATH-500 / Llama-3.1-8B', caveat: MATH },
+  'math500_qwen3.5-122b': { description: 'MATH-500 / Qwen3.5-122B', caveat: `${QWEN_PREFIX}; ${MATH}` },
+  'math500_qwen3.5-2b': { description: 'MATH-500 / Qwen3.5-2B', caveat: MATH },
+  'math500_qwen3.5-9b': { description: 'MATH-500 / Qwen3.5-9B (file math500_qwen3-9b)', caveat: `${QWEN_PREFIX}; ${MATH}` },
+};
+
+/** `easy`/`hard` are splits of lcb_gpt-oss-20b and `gpqa_gemini2.5pro_final` an unfixed duplicate of gpqa_gemini2.5,
+ * so they get no model of their own. */
+const LEFT_OUT: ReadonlySet<string> = new Set(['easy', 'hard', 'gpqa_gemini2.5pro_final']);
+
+/** The paper's tables (shared/paper/README.md), one per benchmark × model. */
+const ENTRIES: readonly Entry[] = PAPER_TABLES.filter((t) => !LEFT_OUT.has(t.table)).map((t) => {
+  const key = t.table.replace(/\.final$/, '');
+  const about = ABOUT[key];
+  if (!about) throw new Error(`scripts/train-default-models.ts: no description for the paper's table ${t.table} (add it to ABOUT or LEFT_OUT)`);
+  return { key, table: t.table, inputs: [t.input], prefinal: t.mode === 'prefinal', nBoot: t.nBoot, ...about };
+});
 
 /**
  * The general model for top-k-20 streams: the two GPT-4o API runs (GPQA + MATH-500), prefinal. Why these: they are the

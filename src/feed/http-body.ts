@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody } from '../read-body.ts';
 
 /**
  * Reads a JSON request body of at most `maxBytes` (413 above it, before buffering more), requiring a JSON content
@@ -12,30 +13,16 @@ export async function readJsonBody(req: IncomingMessage, res: ServerResponse, ma
     req.resume();
     return null;
   }
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    sendJsonError(res, 413, `Request body of ${declared} bytes is over the limit of ${maxBytes} bytes`, 'invalid_request_error');
+  const body = await readBody(req, maxBytes);
+  if (body.kind === 'closed') return null; // the client went away
+  if (body.kind === 'too-large') {
+    sendJsonError(res, 413, body.declared !== null ? `Request body of ${body.declared} bytes is over the limit of ${maxBytes} bytes` : `Request body is over the limit of ${maxBytes} bytes`, 'invalid_request_error');
     req.destroy();
     return null;
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > maxBytes) {
-        sendJsonError(res, 413, `Request body is over the limit of ${maxBytes} bytes`, 'invalid_request_error');
-        req.destroy();
-        return null;
-      }
-      chunks.push(chunk);
-    }
-  } catch {
-    return null; // the client went away
-  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    parsed = JSON.parse(body.text);
   } catch (err) {
     sendJsonError(res, 400, `Expected a JSON body, got unparsable text (${(err as Error).message})`, 'invalid_request_error');
     return null;

@@ -1,5 +1,6 @@
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { rename, unlink, writeFile } from 'node:fs/promises';
 import { FailmodeError } from '../errors.ts';
+import { readInputFile } from '../read-input-file.ts';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelFile, type Regime, type WindowClassifier } from './model-file.ts';
 
 /**
@@ -14,14 +15,7 @@ const REGIMES: readonly Regime[] = ['committed', 'near-committed', 'persistent']
 
 /** Reads and validates a model file. Unreadable file, bad JSON or an invalid model → FailmodeError (exit 2). */
 export async function loadModelFile(path: string): Promise<ModelFile> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message;
-    throw modelError(`cannot read model file ${path}: ${why}`);
-  }
+  const text = await readInputFile(path, { what: 'model file', code: MODEL_ERROR_CODE, encoding: 'utf8' });
   return parseModelFile(text, path);
 }
 

@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { FailmodeError } from '../errors.ts';
+import { readInputFile } from '../read-input-file.ts';
 import type { Frame } from './frame.ts';
 import { readCsvFrame } from './table/read-csv.ts';
 import { readXlsxFrame } from './table/read-xlsx.ts';
@@ -16,14 +16,7 @@ export interface LoadTableOptions {
  */
 export async function loadTable(path: string, opts: LoadTableOptions = {}): Promise<Frame> {
   const required = opts.requireColumns ?? ['correct'];
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message;
-    throw new FailmodeError(`cannot read ${path}: ${why}`);
-  }
+  const bytes = await readInputFile(path);
   if (bytes.length === 0) throw new FailmodeError(`${path} is empty (0 bytes); expected a .csv or .xlsx results table`);
   const lower = path.toLowerCase();
   const isZip = bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;

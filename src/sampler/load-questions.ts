@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { FailmodeError } from '../errors.ts';
+import { readInputFile } from '../read-input-file.ts';
 
 /** One question of a self-consistency run. */
 export interface Question {
@@ -15,13 +15,7 @@ export interface Question {
  * file and line; ids must be unique.
  */
 export async function loadQuestions(path: string): Promise<Question[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new FailmodeError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code ?? (err as Error).message}`);
-  }
+  const text = await readInputFile(path, { encoding: 'utf8' });
   return parseQuestions(text, path);
 }
 

@@ -5,6 +5,7 @@ import type { Command } from '../main.ts';
 import { expandNumericListFlags, numberListOption, numberOption, parseCommandArgs } from '../args.ts';
 import { ENDPOINT_HELP, ENDPOINT_OPTIONS, MODEL_OPTIONS, readApi, readEndpoint, readGeneration, readModelFile, readProfile, type Endpoint } from '../endpoint-options.ts';
 import { FailmodeError, usageError } from '../../errors.ts';
+import { unreadableInput } from '../../read-input-file.ts';
 import { DEFAULT_SIGNAL_PARAMS, type SignalParams } from '../../features/token-signals.ts';
 import type { MonitorEvent, FeatureRecord } from '../../online/monitor-events.ts';
 import { createSampleMonitor, resolveMonitorConfig, type MonitorOptions } from '../../online/monitor.ts';
@@ -443,8 +444,7 @@ async function checkReadable(path: string, flag: string): Promise<void> {
     await (await openFile(path, 'r')).close();
   } catch (err) {
     if (err instanceof FailmodeError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new FailmodeError(`cannot read ${flag} ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code ?? (err as Error).message}`);
+    throw unreadableInput(path, err, { what: flag });
   }
 }
 

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { Frame } from '../frame.ts';
 import { loadTable } from '../load-table.ts';
 import { FailmodeError } from '../../errors.ts';
+import { readInputFile } from '../../read-input-file.ts';
 
 /** Line kinds of a sampler JSONL file that describe a question (merged into its samples), not a sample. */
 const QUESTION_KINDS = new Set(['question', 'problem']);
@@ -25,13 +25,7 @@ export async function readScTable(path: string): Promise<ScTable> {
 }
 
 async function readJsonlTable(path: string): Promise<ScTable> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new FailmodeError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message}`);
-  }
+  const text = await readInputFile(path, { encoding: 'utf8' });
   return parseScJsonl(text, path);
 }
 

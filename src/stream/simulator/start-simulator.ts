@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { loadCalibration, type Calibration } from './calibration.ts';
 import { Rng, mixSeed } from './rng.ts';
 import { SamplePlan } from './sample-plan.ts';
-import { methodNotAllowed, readBody, sendError, sendJson } from './sim-http.ts';
+import { readBody } from '../../read-body.ts';
+import { methodNotAllowed, sendError, sendJson } from './sim-http.ts';
 import { simMetricsText } from './sim-metrics.ts';
 import { parseRequest, type ParsedRequest, type SimApi } from './sim-request.ts';
 import { streamPlans } from './sim-stream.ts';
@@ -139,6 +140,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     stats.requests++;
     const requestNo = stats.requests - 1;
     const parsed = await readRequest(api, req, res);
+    if (parsed === 'gone') return;
     if (parsed === null) {
       stats.rejected++;
       return;
@@ -175,17 +177,18 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     }
   }
 
-  /** The body of a completion request, checked; null after answering 4xx. */
-  async function readRequest(api: SimApi, req: IncomingMessage, res: ServerResponse): Promise<ParsedRequest | null> {
-    const raw = await readBody(req, o.maxBodyBytes);
-    if (raw === null) {
+  /** The body of a completion request, checked; null after answering 4xx, 'gone' when the client left while sending it. */
+  async function readRequest(api: SimApi, req: IncomingMessage, res: ServerResponse): Promise<ParsedRequest | null | 'gone'> {
+    const read = await readBody(req, o.maxBodyBytes);
+    if (read.kind === 'closed') return 'gone'; // the client went away: nothing to answer
+    if (read.kind === 'too-large') {
       res.setHeader('connection', 'close');
       sendError(res, 413, `Request body larger than ${o.maxBodyBytes} bytes`, 'invalid_request_error');
       return null;
     }
     let body: Record<string, unknown>;
     try {
-      body = JSON.parse(raw) as Record<string, unknown>;
+      body = JSON.parse(read.text) as Record<string, unknown>;
       if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new Error('not an object');
     } catch (err) {
       sendError(res, 400, `Expected a JSON object body, got unparsable JSON (${(err as Error).message})`, 'invalid_request_error');
@@ -212,10 +215,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
 
   /** SGLang's `POST /abort_request {"rid": "…"}` (or `{"abort_all": true}`): stops those generations. Answers 200. */
   async function abortRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = await readBody(req, 64 * 1024);
+    const read = await readBody(req, 64 * 1024);
+    if (read.kind === 'closed') return;
     let body: Record<string, unknown> = {};
     try {
-      body = JSON.parse(raw ?? '{}') as Record<string, unknown>;
+      body = JSON.parse(read.kind === 'ok' ? read.text : '') as Record<string, unknown>;
     } catch {
       return sendError(res, 400, 'Expected a JSON body like {"rid": "…"}', 'invalid_request_error');
     }
