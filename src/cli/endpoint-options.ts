@@ -24,6 +24,21 @@ export const MODEL_OPTIONS = {
   profile: { type: 'string' },
 } as const;
 
+/** The abort check of `sample` and `serve` (see src/stream/engine-abort-check.ts). */
+export const ABORT_OPTIONS = {
+  'abort-grace': { type: 'string' },
+} as const;
+
+/** One help line per shared flag, for the commands that take it. */
+export const ABORT_HELP = '  --abort-grace S        after stopping a sample, check on the engine\'s /metrics that it stopped; still running after\n'
+  + '                         S seconds → abort_unconfirmed, and SGLang\'s POST /abort_request {"rid"} is sent (default: no check)';
+
+/** `--abort-grace S` in ms (0 < S ≤ 600), or null without the flag. */
+export function readAbortGrace(v: { readonly 'abort-grace'?: string | undefined }): number | null {
+  const s = numberOption('abort-grace', v['abort-grace'], { min: 0.001, max: 600 });
+  return s === undefined ? null : Math.round(s * 1000);
+}
+
 /** The flags' values as parseArgs returns them. */
 export interface EndpointFlagValues {
   readonly 'base-url'?: string | undefined;

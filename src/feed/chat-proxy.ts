@@ -27,6 +27,26 @@ export interface ChatProxyOptions {
   readonly timeoutMs: number;
   /** The API proxied: chat completions (default) or the legacy completions. */
   readonly shape?: ProxyShape;
+  /** Counts requests and upstream failures (serve's /metrics). */
+  readonly observer?: ProxyObserver;
+  /** Send our request id as SGLang's body field `rid` too (the abort check's explicit abort names it). */
+  readonly sendRid?: boolean;
+}
+
+/** What the proxy reports for the operator's metrics. */
+export interface ProxyObserver {
+  request(api: string): void;
+  upstreamError(kind: 'unreachable' | 'http' | 'truncated'): void;
+  tokensSaved(estimated: number): void;
+}
+
+/** A request failmode aborted upstream because its samples were stopped (for the abort check). */
+export interface StoppedRequest {
+  readonly requestId: string;
+  readonly run: string;
+  readonly sampleIds: readonly string[];
+  /** Σ over the stopped choices of (max_tokens − tokens so far); 0 without max_tokens. */
+  readonly estimatedSaved: number;
 }
 
 /** The request controls of failmode, from headers or the body's `failmode` object (removed before forwarding). */
@@ -54,16 +74,18 @@ type Json = Record<string, unknown>;
  * `finish_reason: "failmode_stop"`; when no choice is left running the stream ends with `[DONE]` and the upstream
  * request is aborted, so the engine stops generating. The caller going away aborts the upstream request too.
  */
-export async function handleChatCompletions(req: IncomingMessage, res: ServerResponse, o: ChatProxyOptions): Promise<void> {
+export async function handleChatCompletions(req: IncomingMessage, res: ServerResponse, o: ChatProxyOptions): Promise<StoppedRequest | null> {
   const body = await readJsonBody(req, res, o.maxBodyBytes);
-  if (body === null) return;
+  if (body === null) return null;
   let controls: FailmodeControls;
   try {
     controls = failmodeControls(req, body);
   } catch (err) {
-    return sendJsonError(res, 400, (err as Error).message, 'invalid_request_error');
+    sendJsonError(res, 400, (err as Error).message, 'invalid_request_error');
+    return null;
   }
   const shape = o.shape ?? CHAT_SHAPE;
+  o.observer?.request(shape === CHAT_SHAPE ? 'chat' : 'completions');
   const callerStream = body.stream === true;
   const { wants: callerLogprobs, top: callerTop } = shape.callerLogprobs(body);
   const callerUsage = callerStream ? (body.stream_options as Json | undefined)?.include_usage === true : true;
@@ -75,13 +97,14 @@ export async function handleChatCompletions(req: IncomingMessage, res: ServerRes
     stream_options: { ...(typeof body.stream_options === 'object' && body.stream_options !== null ? body.stream_options as Json : {}), include_usage: callerUsage },
   };
   delete upstreamBody.failmode;
-
   const requestId = `fm-${randomUUID().slice(0, 12)}`;
+  if (o.sendRid) upstreamBody.rid = requestId;
   const earlyStop = controls.earlyStop && o.canStop;
   const abort = new AbortController();
   const timeout = setTimeout(() => abort.abort(new Error('upstream timeout')), o.timeoutMs);
   timeout.unref();
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream' };
+  // Our own id for the request: the engine's logs (vLLM with --enable-request-id-headers) and its explicit abort name it.
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream', 'x-request-id': requestId };
   if (o.upstreamApiKey) headers.authorization = `Bearer ${o.upstreamApiKey}`;
   else if (o.passCallerAuth && typeof req.headers.authorization === 'string') headers.authorization = req.headers.authorization;
 
@@ -98,22 +121,25 @@ export async function handleChatCompletions(req: IncomingMessage, res: ServerRes
     upstream = await fetch(`${o.upstream.replace(/\/+$/, '')}${shape.path}`, { method: 'POST', headers, body: JSON.stringify(upstreamBody), signal: abort.signal });
   } catch (err) {
     clearTimeout(timeout);
+    o.observer?.upstreamError('unreachable');
     if (!callerGone) sendJsonError(res, 502, `Cannot reach the upstream: ${(err as Error).message}`, 'upstream_error');
-    return;
+    return null;
   }
   const type = upstream.headers.get('content-type') ?? '';
   if (!upstream.ok || !upstream.body || !type.includes('text/event-stream')) {
     // Errors (and anything that is not a stream) go back as the upstream sent them, unmonitored.
     clearTimeout(timeout);
     const text = await upstream.text().catch(() => '');
-    if (callerGone) return;
+    o.observer?.upstreamError('http');
+    if (callerGone) return null;
     res.writeHead(upstream.ok ? 502 : upstream.status, { 'content-type': type || 'application/json' });
     res.end(upstream.ok ? JSON.stringify({ error: { message: `Expected an SSE stream from the upstream, got ${type || 'no content type'}`, type: 'upstream_error' } }) : text);
-    return;
+    return null;
   }
 
   const expectedChoices = typeof body.n === 'number' && Number.isInteger(body.n) && body.n > 1 ? body.n : 1;
-  const session = new ProxySession({ ...o, shape, upstreamTop, callerUsage, requestId, controls, earlyStop, callerStream, callerLogprobs, callerTop, expectedChoices, res, abort });
+  const maxTokens = [body.max_tokens, body.max_completion_tokens].find((v): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0) ?? null;
+  const session = new ProxySession({ ...o, shape, upstreamTop, callerUsage, maxTokens, requestId, controls, earlyStop, callerStream, callerLogprobs, callerTop, expectedChoices, res, abort });
   if (callerStream) {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive',
@@ -144,6 +170,9 @@ export async function handleChatCompletions(req: IncomingMessage, res: ServerRes
     clearTimeout(timeout);
   }
   session.close(callerGone ? 'abort' : 'error', failure);
+  if (session.stoppedUpstream === null) return null;
+  o.observer?.tokensSaved(session.stoppedUpstream.estimatedSaved);
+  return session.stoppedUpstream;
 }
 
 interface SessionInit extends ChatProxyOptions {
@@ -152,6 +181,8 @@ interface SessionInit extends ChatProxyOptions {
   readonly upstreamTop: number;
   /** The caller asked for `stream_options.include_usage` (always true for a non-streaming caller). */
   readonly callerUsage: boolean;
+  /** The request's max_tokens (for the tokens-saved estimate), null if it set none. */
+  readonly maxTokens: number | null;
   readonly requestId: string;
   readonly controls: FailmodeControls;
   readonly earlyStop: boolean;
@@ -176,6 +207,8 @@ interface ChoiceState extends AssembledChoice {
 /** One proxied request: decodes the upstream chunks into samples and writes the caller's response. */
 class ProxySession {
   done = false;
+  /** Set when a stop made failmode abort the upstream request. */
+  stoppedUpstream: StoppedRequest | null = null;
   private readonly o: SessionInit;
   private readonly decoder: ChunkDecoder;
   private readonly choices = new Map<number, ChoiceState>();
@@ -227,6 +260,7 @@ class ProxySession {
     this.flushStops();
     if (!this.done && this.choices.size >= this.o.expectedChoices && this.allClosed() && this.anyStopped()) {
       this.finishResponse();
+      this.stoppedUpstream = this.stoppedRequest();
       this.o.abort.abort(new Error('failmode early stop'));
     }
   }
@@ -355,6 +389,7 @@ class ProxySession {
 
   /** The upstream left the response unfinished: the caller gets an error (stream) or a 502 with the partial answer. */
   private failResponse(t: Truncation): void {
+    this.o.observer?.upstreamError('truncated');
     this.flushStops();
     this.done = true;
     const res = this.o.res;
@@ -379,6 +414,16 @@ class ProxySession {
       id: this.meta.id ?? this.o.requestId, created: this.meta.created ?? Math.floor(Date.now() / 1000), model: this.meta.model ?? null,
       ...(this.meta.system_fingerprint !== undefined ? { system_fingerprint: this.meta.system_fingerprint } : {}),
     };
+  }
+
+  private stoppedRequest(): StoppedRequest {
+    let saved = 0;
+    const ids: string[] = [];
+    for (const c of this.choices.values()) {
+      ids.push(`${this.o.requestId}:${c.index}`);
+      if (c.finishReason === FAILMODE_STOP && this.o.maxTokens !== null) saved += Math.max(0, this.o.maxTokens - c.tokens);
+    }
+    return { requestId: this.o.requestId, run: this.o.controls.run, sampleIds: ids, estimatedSaved: saved };
   }
 
   private countedTokens(): number {

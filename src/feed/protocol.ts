@@ -171,9 +171,28 @@ export interface WarningMessage {
   readonly t: number;
 }
 
+/**
+ * The engine had not stopped a request failmode aborted after `--abort-grace` (its /metrics still counted it): the
+ * explicit abort was sent (`explicitAbort`), and `status` says whether the engine then stopped.
+ */
+export interface AbortUnconfirmedMessage {
+  readonly type: 'abort_unconfirmed';
+  readonly run: string;
+  /** failmode's id of the upstream request (sent as `x-request-id` and SGLang's `rid`). */
+  readonly requestId: string;
+  /** The request's samples. */
+  readonly sampleIds: readonly string[];
+  readonly status: 'unconfirmed' | 'confirmed_after_explicit_abort';
+  readonly explicitAbort: 'sent' | 'not_available' | 'failed' | 'not_needed';
+  /** Requests the engine reported running at the last check. */
+  readonly running: number | null;
+  readonly t: number;
+}
+
 export type ServerMessage =
   | HelloMessage | SubscribedMessage | SampleStartedMessage | WindowMessage | RiskMessage | CommittedFailureMessage
-  | StopMessage | SampleFinishedMessage | VoteMessage | TokenTickMessage | LaggedMessage | ErrorMessage | WarningMessage;
+  | StopMessage | SampleFinishedMessage | VoteMessage | TokenTickMessage | LaggedMessage | ErrorMessage | WarningMessage
+  | AbortUnconfirmedMessage;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Client → server

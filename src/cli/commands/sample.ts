@@ -1,6 +1,6 @@
 import type { Command } from '../main.ts';
 import { choiceOption, numberOption, parseCommandArgs } from '../args.ts';
-import { ENDPOINT_HELP, ENDPOINT_OPTIONS, MODEL_OPTIONS, readEndpoint, readGeneration, readModelFile, readProfile } from '../endpoint-options.ts';
+import { ABORT_HELP, ABORT_OPTIONS, ENDPOINT_HELP, ENDPOINT_OPTIONS, MODEL_OPTIONS, readAbortGrace, readEndpoint, readGeneration, readModelFile, readProfile } from '../endpoint-options.ts';
 import { FailmodeError, usageError } from '../../errors.ts';
 
 const HELP = `failmode sample — self-consistency with early stopping: N samples per question, failing ones stopped, a vote
@@ -42,6 +42,7 @@ ${ENDPOINT_HELP.api.slice(1)}
   --top-logprobs K       top_logprobs asked for (default: the model's top-k, else 20)
   --seed S               send seed S + completion index with each sample (reproducible traces where the engine
                          honours it: a run with and one without --early-stop then see the same samples)
+${ABORT_HELP}
   --out FILE.jsonl       results file (appended; a rerun resumes)
   --json                 print the final summary as JSON
   -h, --help             show this help
@@ -61,6 +62,7 @@ export const command: Command = {
     const { values } = parseCommandArgs(argv, {
       ...ENDPOINT_OPTIONS,
       ...MODEL_OPTIONS,
+      ...ABORT_OPTIONS,
       n: { type: 'string' },
       prompt: { type: 'string' },
       dataset: { type: 'string' },
@@ -83,6 +85,7 @@ export const command: Command = {
     if (n === undefined) throw usageError('Expected --n N: samples per question');
     if ((values.prompt === undefined) === (values.dataset === undefined)) throw usageError('Expected exactly one of --prompt TEXT or --dataset FILE.jsonl');
     const endpoint = readEndpoint(values);
+    const abortGraceMs = readAbortGrace(values);
     const voteMethod = choiceOption('vote', values.vote, ['majority', 'weighted'] as const) ?? 'majority';
     const stopPolicy = choiceOption('stop-on', values['stop-on'], ['any-window', 'commitment'] as const) ?? 'any-window';
     const concurrency = numberOption('concurrency', values.concurrency, { integer: true, min: 1, max: 1024 }) ?? 8;
@@ -127,6 +130,16 @@ export const command: Command = {
         ...(maxTokens !== undefined ? { maxTokens } : {}), ...(temperature !== undefined ? { temperature } : {}),
         ...(topLogprobs !== undefined ? { topLogprobs } : {}), ...(seed !== undefined ? { seed } : {}),
         signal: controller.signal,
+        ...(abortGraceMs !== null ? {
+          abortCheck: { graceMs: abortGraceMs },
+          onAbortCheck: (id: string, r: { status: string; running: number | null; explicitAbort: string; detail?: string }) => {
+            if (r.status === 'confirmed') return;
+            if (tty) process.stderr.write('\r\x1b[K');
+            process.stderr.write(r.status === 'unknown'
+              ? `failmode sample: cannot check that the engine stopped ${id}: ${r.detail}\n`
+              : `failmode sample: abort of ${id} unconfirmed after ${abortGraceMs / 1000} s (engine running ${r.running} request(s)); explicit abort ${r.explicitAbort}${r.status === 'confirmed_after_explicit_abort' ? ', then it stopped' : ', still running'}\n`);
+          },
+        } : {}),
         onQuestion: (q) => {
           if (values.json) return;
           if (tty) process.stderr.write('\r\x1b[K');

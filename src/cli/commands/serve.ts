@@ -1,7 +1,7 @@
 import type { Command } from '../main.ts';
 import { choiceOption, numberOption, parseCommandArgs } from '../args.ts';
 import { usageError } from '../../errors.ts';
-import { MODEL_OPTIONS, readModelFile, readProfile } from '../endpoint-options.ts';
+import { ABORT_HELP, ABORT_OPTIONS, MODEL_OPTIONS, readAbortGrace, readModelFile, readProfile } from '../endpoint-options.ts';
 import { redactUrl } from '../../stream/redact-url.ts';
 import { untilSignal } from '../until-signal.ts';
 
@@ -37,6 +37,9 @@ Options
   --max-message-bytes B        largest WebSocket message from a client (default 262144)
   --max-body-bytes B           largest proxy request body (default 4194304)
   --allow-origin ORIGIN        browser origin allowed on the feed (repeatable; default none)
+  --abort-grace S              after aborting a stopped request, check on the upstream's /metrics that the engine
+                               stopped it; still running after S seconds → abort_unconfirmed on the feed and SGLang's
+                               POST /abort_request {"rid"} (default: no check)
   --bus nats://HOST:PORT       scale out over NATS: publish this instance's feed on the bus, answer stops for its
                                samples, keep --min-keep counts in a NATS KV bucket (needs nats-server -js);
                                clients then connect to \`failmode feed --bus\` gateways (docs/scale-out.md)
@@ -60,6 +63,7 @@ export const command: Command = {
       upstream: { type: 'string' },
       'upstream-api-key-env': { type: 'string' },
       ...MODEL_OPTIONS,
+      ...ABORT_OPTIONS,
       'stop-on': { type: 'string' },
       token: { type: 'string' },
       'token-env': { type: 'string' },
@@ -78,6 +82,7 @@ export const command: Command = {
     const maxMessageBytes = numberOption('max-message-bytes', values['max-message-bytes'], { integer: true, min: 256 });
     const maxBodyBytes = numberOption('max-body-bytes', values['max-body-bytes'], { integer: true, min: 1024 });
     const profile = readProfile(values);
+    const abortGraceMs = readAbortGrace(values);
     const stopPolicy = choiceOption('stop-on', values['stop-on'], ['any-window', 'commitment'] as const);
     if (values.token !== undefined && values['token-env'] !== undefined) throw usageError('Give the token once: --token or --token-env, not both');
     let token: string | null = values.token ?? null;
@@ -93,7 +98,7 @@ export const command: Command = {
     const model = await readModelFile(values);
     const { startServe } = await import('../../feed/serve-server.ts');
     const handle = await startServe({
-      host: values.host ?? '127.0.0.1', port, upstream: values.upstream ?? null, upstreamApiKey, model, token,
+      host: values.host ?? '127.0.0.1', port, upstream: values.upstream ?? null, upstreamApiKey, model, token, abortGraceMs,
       ...(profile !== undefined ? { profile } : {}), ...(stopPolicy !== undefined ? { stopPolicy } : {}),
       ...(maxSubscriberQueueBytes !== undefined ? { maxSubscriberQueueBytes } : {}),
       ...(maxMessageBytes !== undefined ? { maxMessageBytes } : {}),
