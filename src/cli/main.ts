@@ -20,6 +20,7 @@ const summaries: Record<string, string> = {
   sample: 'self-consistency sampler that stops failing samples early and votes',
   'early-stop-eval': "what early stopping saves on the paper's data (out-of-fold)",
   'sc-triage': "the paper's self-consistency analyses (which questions the vote gets wrong)",
+  'shadow-report': 'what a stop rule recorded with sample --shadow would have done: false kills, tokens saved, accuracy',
 };
 
 /** Commands load lazily so `failmode analyze` never pays for Ink, ws or the openai SDK. */
@@ -36,6 +37,7 @@ const commands: Record<string, () => Promise<Command>> = {
   sample: async () => (await import('./commands/sample.ts')).command,
   'early-stop-eval': async () => (await import('./commands/early-stop-eval.ts')).command,
   'sc-triage': async () => (await import('./commands/sc-triage.ts')).command,
+  'shadow-report': async () => (await import('./commands/shadow-report.ts')).command,
 };
 
 async function loadCommand(name: string): Promise<Command | undefined> {

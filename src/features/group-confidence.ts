@@ -127,6 +127,17 @@ export function tokenConfidence(logprobs: ArrayLike<number>, k: number): number 
   return m === 0 ? NaN : -sum / m;
 }
 
+/** {@link tokenConfidence} of a token event's top-k list (same rule), without copying it. NaN for an empty list. */
+export function topListConfidence(top: ReadonlyArray<{ readonly logprob: number }>): number {
+  let sum = 0;
+  let m = 0;
+  for (let j = 0; j < top.length; j++) {
+    const l = top[j]!.logprob;
+    if (Number.isFinite(l)) { sum += l; m++; }
+  }
+  return m === 0 ? NaN : -sum / m;
+}
+
 /** Record columns of the DeepConf signals (docs/early-stopping.md, "DeepConf confidence columns"). */
 export const CONF_COLUMNS = {
   mean: 'conf_mean',

@@ -20,6 +20,12 @@ export interface FeedHubOptions {
   /** Most samples one WebSocket client may push at once. @default 256 */
   readonly maxPushedPerClient?: number;
   readonly now?: () => number;
+  /** Shadow mode: every sample is judged by the stop policy, none is stopped; decisions are published and logged. */
+  readonly shadow?: boolean;
+  /** The server's log (one line per shadow stop). @default nothing */
+  readonly log?: (line: string) => void;
+  /** Vote confidence of the `vote` messages' `decided`. @default 0.95 */
+  readonly voteConfidence?: number;
   /** Told when a sample starts and when it has finished (the bus answers stops for it meanwhile). */
   readonly observe?: { started(sample: LiveSample): void; finished(sample: LiveSample): void };
   /** Stops per (run, question) for the min-keep guard. @default an in-process {@link LocalStopCounter} */
@@ -39,7 +45,7 @@ interface PushState {
  * client), turns pushed `tokens` into stream events, and keeps the vote board.
  */
 export class FeedHub {
-  readonly votes = new VoteBoard();
+  readonly votes: VoteBoard;
   private readonly live = new Map<string, LiveSample>();
   private readonly pushed = new WeakMap<FeedConnection, PushState>();
   private readonly o: Required<Omit<FeedHubOptions, 'observe'>> & Pick<FeedHubOptions, 'observe'>;
@@ -49,8 +55,9 @@ export class FeedHub {
   constructor(options: FeedHubOptions) {
     this.o = {
       stopPolicy: 'any-window', maxLiveSamples: 4096, maxPushedPerClient: 256, wantsTicks: () => false,
-      now: () => performance.timeOrigin + performance.now(), stops: new LocalStopCounter(), ...options,
+      now: () => performance.timeOrigin + performance.now(), stops: new LocalStopCounter(), shadow: false, log: () => undefined, voteConfidence: 0.95, ...options,
     };
+    this.votes = new VoteBoard({ voteConfidence: this.o.voteConfidence });
   }
 
   /** Starts monitoring a sample; throws FeedProtocolError `sample_id_in_use` / `too_many_samples`. */
@@ -71,7 +78,8 @@ export class FeedHub {
       },
     }, {
       createMonitor: this.o.createMonitor, stopPolicy: this.o.stopPolicy, publish, wantsTicks: this.o.wantsTicks, now: this.o.now,
-      tally: (s) => this.votes.add(s.init.run, s.init.question, s.sampleId, s.answer, s.stopped, this.o.now()),
+      shadow: this.o.shadow, log: this.o.log,
+      tally: (s) => this.votes.add(s.init.run, s.init.question, s.sampleId, s.answer, s.stopped, this.o.now(), s.init.keep?.samples ?? null),
       stops: this.o.stops,
     });
     this.live.set(init.sampleId, sample);

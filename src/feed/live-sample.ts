@@ -41,6 +41,12 @@ export interface LiveSampleContext {
   /** Stops per (run, question) for the `keep` guard (in this process, or shared across instances over NATS). */
   readonly stops: StopCounter;
   readonly now: () => number;
+  /**
+   * Shadow mode: every sample is judged by the stop policy as if early stopping were on, and none is stopped — the
+   * decision is published as a `stop` with `shadow: true` and written to `log`.
+   */
+  readonly shadow?: boolean;
+  readonly log?: (line: string) => void;
 }
 
 /**
@@ -57,6 +63,8 @@ export class LiveSample {
   /** Last risk the monitor reported (for weighted votes and the finish message). */
   lastRisk: number | null = null;
   stopInfo: StopSignal | null = null;
+  /** Shadow mode: the stop decided (and not acted on), with the tokens the sample had then. */
+  shadowStop: { readonly reason: StopReason; readonly T: number | null; readonly risk: number | null; readonly tokens: number } | null = null;
   finishReason: string | null = null;
   answer: string | null = null;
   record: Record<string, number | string | null> | null = null;
@@ -141,25 +149,47 @@ export class LiveSample {
     return true;
   }
 
+  /** Records (publishes, logs) the stop the policy decided, without stopping: shadow mode. Once per sample. */
+  private shadowStopNow(signal: StopSignal, reserved = false): boolean {
+    if (this.shadowStop !== null || this.stopped || this.ended) {
+      if (reserved) this.ctx.stops.release(this.init.run, this.init.question);
+      return false;
+    }
+    if (!reserved) this.ctx.stops.count(this.init.run, this.init.question); // the keep guard counts it as in a real run
+    this.shadowStop = { reason: signal.reason, T: signal.T, risk: signal.risk, tokens: this.tokens };
+    const msg: StopMessage = {
+      type: 'stop', run: this.init.run, sampleId: this.sampleId, reason: signal.reason,
+      T: signal.T, risk: signal.risk, tokens: this.tokens, shadow: true, t: this.ctx.now(),
+    };
+    this.ctx.publish(this.init.run, msg);
+    this.ctx.log?.(`shadow stop ${JSON.stringify({ run: this.init.run, question: this.init.question, sampleId: this.sampleId, reason: signal.reason, T: signal.T, risk: signal.risk, tokens_at_stop: this.tokens })}`);
+    return true;
+  }
+
   /**
    * A stop the policy asked for: with a `keep` guard only if the question's counter grants it — at once in one
-   * process; over NATS the sample runs on until the grant comes back, and a refusal leaves it running.
+   * process; over NATS the sample runs on until the grant comes back, and a refusal leaves it running. In shadow
+   * mode the same decision is recorded instead of acted on.
    */
   private policyStop(signal: StopSignal): void {
+    const act = (reserved: boolean): void => {
+      if (this.ctx.shadow) this.shadowStopNow(signal, reserved);
+      else this.stop(signal.reason, signal, reserved);
+    };
     const keep = this.init.keep;
     if (!keep) {
-      this.stop(signal.reason, signal);
+      act(false);
       return;
     }
     if (this.reserving) return;
     const { run, question } = this.init;
     const granted = this.ctx.stops.reserve(run, question, keep.samples - keep.minKeep);
-    if (granted === true) this.stop(signal.reason, signal, true);
+    if (granted === true) act(true);
     if (typeof granted === 'boolean') return;
     this.reserving = true;
     granted.then((ok) => {
       this.reserving = false;
-      if (ok) this.stop(signal.reason, signal, true);
+      if (ok) act(true);
     }, () => {
       // The shared counter is unreachable: not stopping is the side that never breaks the guard.
       this.reserving = false;
@@ -203,7 +233,7 @@ export class LiveSample {
         }
         return;
     }
-    if (this.init.earlyStop && !this.stopped && !this.ended) {
+    if ((this.init.earlyStop || this.ctx.shadow) && !this.stopped && !this.ended && this.shadowStop === null) {
       const signal = stopSignal(ev, this.ctx.stopPolicy);
       if (signal && (this.pendingSignal === null || signal.reason === 'committed_failure')) this.pendingSignal = signal;
     }
@@ -215,7 +245,8 @@ export class LiveSample {
     const { run, question } = this.init;
     this.ctx.publish(run, {
       type: 'sample_finished', run, question, sampleId: this.sampleId, finishReason: this.finishReason ?? 'unknown',
-      stopped: this.stopped, tokens: this.tokens, answer: this.answer, record: this.record, t: this.ctx.now(),
+      stopped: this.stopped, tokens: this.tokens, answer: this.answer, record: this.record,
+      ...(this.shadowStop !== null ? { shadowStop: this.shadowStop } : {}), t: this.ctx.now(),
     });
     this.ctx.publish(run, this.ctx.tally(this));
     this.init.onFinished?.(this);

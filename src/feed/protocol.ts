@@ -3,7 +3,7 @@
  * one JSON text frame holding one object with a string `type`. Numbers that are undefined (NaN) travel as `null`.
  */
 import type { FeatureRecord } from '../online/monitor-events.ts';
-import type { Regime } from '../models/model-file.ts';
+import type { Regime, StopRuleGuarantee } from '../models/model-file.ts';
 
 export const FEED_PROTOCOL_VERSION = 1;
 
@@ -20,12 +20,19 @@ export interface ModelSummary {
   readonly profile: string | null;
   /** Stop threshold on P(failure) per classifier window (null where none reaches the target precision). */
   readonly thresholds: ReadonlyArray<{ readonly window: number | 'full'; readonly threshold: number | null }>;
+  /**
+   * Added within v1: the stop rule's risk-control guarantee as the model file records it (docs/model-format.md), or
+   * null for a model with per-window precision thresholds and no whole-rule guarantee.
+   */
+  readonly guarantee?: StopRuleGuarantee | null;
+  /** Added within v1: the stop rule in words, e.g. `false kills ≤ 5% @90% conf. (n=312)`. */
+  readonly stopRule?: string;
 }
 
 export interface HelloMessage {
   readonly type: 'hello';
   readonly protocol: typeof FEED_PROTOCOL_VERSION;
-  readonly server: { readonly name: 'failmode'; readonly version: string; readonly stopPolicy: string };
+  readonly server: { readonly name: 'failmode'; readonly version: string; readonly stopPolicy: string; readonly shadow?: boolean };
   readonly model: ModelSummary | null;
   readonly limits: { readonly maxMessageBytes: number; readonly maxSubscriberQueueBytes: number; readonly heartbeatMs: number; readonly maxTokensPerMessage: number };
 }
@@ -96,6 +103,8 @@ export interface StopMessage {
   readonly risk: number | null;
   /** Tokens the sample had when stopped. */
   readonly tokens: number;
+  /** Shadow mode (`failmode serve --shadow`): the stop was decided and recorded, the sample runs on. Absent otherwise. */
+  readonly shadow?: true;
   readonly t: number;
 }
 
@@ -111,6 +120,8 @@ export interface SampleFinishedMessage {
   readonly answer: string | null;
   /** The monitor's final record (every SPEC §1.4 column plus finish_reason, answer, correct…), null if none. */
   readonly record: FeatureRecord | null;
+  /** Shadow mode: the stop that would have happened (absent when none, or without --shadow). */
+  readonly shadowStop?: { readonly reason: StopReason; readonly T: number | null; readonly risk: number | null; readonly tokens: number };
   readonly t: number;
 }
 
@@ -126,6 +137,14 @@ export interface VoteMessage {
   readonly agreement: number | null;
   readonly samples: number;
   readonly stopped: number;
+  /**
+   * P(the majority stays the plurality once the question's remaining samples finish), under the Dirichlet-multinomial
+   * posterior of `failmode sample --prune vote` (docs/early-stopping.md); null when the server does not know how many
+   * samples the question has (the caller sends `x-failmode-samples`).
+   */
+  readonly posterior: number | null;
+  /** `posterior` ≥ the server's vote confidence (`--vote-confidence`, default 0.95), or no sample left to come. */
+  readonly decided: boolean;
   readonly t: number;
 }
 

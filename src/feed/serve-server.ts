@@ -18,6 +18,7 @@ import { createFeedServer, type FeedServer } from './feed-server.ts';
 import { sendJsonError } from './http-body.ts';
 import { isLoopbackHost } from './is-loopback-host.ts';
 import type { ModelSummary } from './protocol.ts';
+import { stopRuleShort } from '../models/describe-stop-rule.ts';
 import { sharedMonitorFactory, type MonitorFactory } from '../online/shared-monitor.ts';
 import { instanceOnBus } from './bus/instance-on-bus.ts';
 import { NatsBus } from './bus/nats-bus.ts';
@@ -60,6 +61,15 @@ export interface ServeOptions {
   readonly abortPollMs?: number;
   /** Monitor factory override (tests); default: the live monitor with `model` and `profile`. */
   readonly createMonitor?: MonitorFactory;
+  /**
+   * Shadow mode: every monitored sample is judged by the stop policy as if early stopping were on, and none is
+   * stopped; each decision is a feed `stop` with `shadow: true` and a line in `log`. @default false
+   */
+  readonly shadow?: boolean;
+  /** The server's log, one line at a time (the CLI writes it to stderr). @default nothing */
+  readonly log?: (line: string) => void;
+  /** Confidence of the feed `vote` messages' `decided`. @default 0.95 */
+  readonly voteConfidence?: number;
   /**
    * `nats://HOST:PORT`: publish every feed message of this instance's samples on NATS, answer stops for them, keep
    * the min-keep counts in a NATS KV bucket (docs/scale-out.md). null = everything in this process. @default null
@@ -134,6 +144,7 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
     // Over a bus, gateways' subscribers may want ticks of any run: they are always published.
     wantsTicks: (run) => bus !== null || (feed?.wantsTicks(run) ?? false),
     createMonitor, stopPolicy: o.stopPolicy,
+    ...(o.shadow ? { shadow: true } : {}), ...(o.log ? { log: o.log } : {}), ...(o.voteConfidence !== undefined ? { voteConfidence: o.voteConfidence } : {}),
     ...(onBus ? { observe: onBus.observe } : {}), ...(stops ? { stops } : {}),
   });
   const liveHub = hub;
@@ -160,7 +171,7 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
   feed = createFeedServer({
     noServer: true, token: o.token, maxPayload: o.maxMessageBytes, maxBufferedBytes: o.maxSubscriberQueueBytes,
     heartbeatMs: o.heartbeatMs, allowedOrigins: o.allowedOrigins,
-    hello: () => ({ server: { name: 'failmode', version, stopPolicy: o.stopPolicy }, model: o.model ? modelSummary(o.model, config) : null }),
+    hello: () => ({ server: { name: 'failmode', version, stopPolicy: o.stopPolicy, ...(o.shadow ? { shadow: true } : {}) }, model: o.model ? modelSummary(o.model, config) : null }),
     // A sample of another instance on the bus is stopped there.
     onStop: (conn, msg) => (bus && !liveHub.get(msg.sampleId) ? bus.requestStop(msg.sampleId) : liveHub.clientStop(conn, msg)),
     onTokens: (conn, msg) => liveHub.clientTokens(conn, msg),
@@ -179,7 +190,7 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
     const handle = async (): Promise<void> => {
       if (route === 'GET /health') {
         const body: Record<string, unknown> = { status: 'ok', protocol: 1, uptimeSeconds: Math.round((Date.now() - started) / 1000) };
-        if (authorized(req)) Object.assign(body, { version, upstream: o.upstream !== null, model: o.model?.training.name ?? null, samples: liveHub.stats(), feed: feed!.stats(), ...(bus ? { bus: { instance: bus.instance } } : {}) });
+        if (authorized(req)) Object.assign(body, { version, upstream: o.upstream !== null, model: o.model?.training.name ?? null, stopRule: o.model ? stopRuleShort(o.model) : null, samples: liveHub.stats(), feed: feed!.stats(), ...(bus ? { bus: { instance: bus.instance } } : {}) });
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));
         return;
@@ -256,6 +267,8 @@ export function modelSummary(m: ModelFile, config: ResolvedMonitorConfig | null)
     name: m.training.name, regime: m.regime, commitmentPoint: m.commitmentPoint, windows: [...m.windows], topK: m.signal.topK,
     prefinal: m.prefinal, profile: config?.profile ?? m.profile,
     thresholds: m.classifiers.map((c) => ({ window: c.window, threshold: c.stop.threshold })),
+    guarantee: m.guarantee ?? null,
+    stopRule: stopRuleShort(m),
   };
 }
 

@@ -27,14 +27,58 @@ export interface WindowClassifier {
   readonly n?: number;
   /** Out-of-fold quality (5-fold stratified CV, seed 42), as the analysis reports it. */
   readonly oof: { readonly prauc: number | null; readonly auroc: number | null };
-  /** Stop threshold on P(failure), chosen on out-of-fold scores for the target precision. */
+  /**
+   * Stop threshold on P(failure). Without a model `guarantee` (files before it was added): chosen per window on
+   * out-of-fold scores for `targetPrecision`. With one: the calibrated rule's threshold for this window (null = this
+   * window never stops; the 'full' classifier's is always null), and `precision` / `recall` are null.
+   */
   readonly stop: {
     readonly threshold: number | null;
-    readonly targetPrecision: number;
+    /** The precision asked for; optional (absent) under a false-kill guarantee. */
+    readonly targetPrecision?: number;
     /** Out-of-fold precision and recall of failures at that threshold (null if the target is never reached). */
     readonly precision: number | null;
     readonly recall: number | null;
   };
+}
+
+/**
+ * Optional (added in v1): the risk-controlled stop rule's guarantee (src/models/risk-control.ts, docs/early-stopping.md).
+ * The live rule — stop at the first early window whose risk ≥ its threshold — has a true false-kill rate (or 1 −
+ * precision, under `control: 'precision'`) ≤ `alpha` with probability ≥ 1 − `delta` over the calibration draw, assuming
+ * calibration and live samples are exchangeable. Calibrated on the window classifiers' out-of-fold scores.
+ */
+export interface StopRuleGuarantee {
+  /** Learn-then-Test fixed-sequence testing with one-sided Clopper–Pearson bounds. */
+  readonly method: 'fixed-sequence-clopper-pearson';
+  /** One common threshold for every early window, scanned from high to low. */
+  readonly family: 'common-threshold';
+  /** What is bounded: the false-kill rate (correct samples stopped / correct samples), or 1 − precision of the stops. */
+  readonly control: 'false-kill' | 'precision';
+  readonly alpha: number;
+  /** 1 − confidence. */
+  readonly delta: number;
+  /** The common threshold; null = the rule never stops (no threshold met the bound). */
+  readonly threshold: number | null;
+  /** Correct calibration samples (the n of the false-kill bound). */
+  readonly calibrationN: number;
+  /** Calibration samples and failures among them. */
+  readonly n: number;
+  readonly failures: number;
+  /** What the rule did on the calibration samples (0 when it never stops). */
+  readonly stops: number;
+  readonly falseKills: number;
+  readonly stoppedFailures: number;
+  /** The Clopper–Pearson upper bound reached (≤ alpha); for a never-stopping rule the first rejected threshold's, or null. */
+  readonly bound: number | null;
+  /** Calibration figures of the rule (null where undefined). */
+  readonly falseKillRate: number | null;
+  readonly precision: number | null;
+  readonly recall: number | null;
+  /** Share of the calibration samples' tokens the rule saves (null without lengths). */
+  readonly tokensSaved: number | null;
+  /** Per early window: calibration samples the rule stops there, and correct ones among them. */
+  readonly perWindow: ReadonlyArray<{ readonly window: number; readonly stops: number; readonly falseKills: number }>;
 }
 
 export interface ModelFile {
@@ -67,5 +111,7 @@ export interface ModelFile {
      */
     readonly fitOn?: 'all' | 'running';
   };
+  /** Optional (added in v1): the stop rule's risk-control guarantee; absent in files with per-window precision thresholds. */
+  readonly guarantee?: StopRuleGuarantee;
   readonly description?: string;
 }

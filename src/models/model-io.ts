@@ -1,7 +1,7 @@
 import { rename, unlink, writeFile } from 'node:fs/promises';
 import { FailmodeError } from '../errors.ts';
 import { readInputFile } from '../read-input-file.ts';
-import { MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelFile, type Regime, type WindowClassifier } from './model-file.ts';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelFile, type Regime, type StopRuleGuarantee, type WindowClassifier } from './model-file.ts';
 
 /**
  * Reading, validating and writing model files (docs/model-format.md). Validation checks every field — format and
@@ -92,7 +92,8 @@ export function validateModelFile(json: unknown, source = 'model file'): ModelFi
 
   const classifiersRaw = v.array(v.field(root, 'classifiers', ''), 'classifiers');
   if (classifiersRaw.length === 0) v.fail('classifiers', 'is empty, expected at least one classifier');
-  const classifiers = classifiersRaw.map((c, i) => validateClassifier(v, c, `classifiers[${i}]`, windows));
+  const hasGuarantee = root['guarantee'] !== undefined;
+  const classifiers = classifiersRaw.map((c, i) => validateClassifier(v, c, `classifiers[${i}]`, windows, hasGuarantee));
   const seen = new Set<number | 'full'>();
   classifiers.forEach((c, i) => {
     if (seen.has(c.window)) v.fail(`classifiers[${i}].window`, `${c.window} appears twice, expected one classifier per window`);
@@ -134,6 +135,8 @@ export function validateModelFile(json: unknown, source = 'model file'): ModelFi
     training.fitOn = tr['fitOn'] as 'all' | 'running';
   }
 
+  const guarantee = hasGuarantee ? validateGuarantee(v, root['guarantee'], windows, classifiers) : undefined;
+
   const model: ModelFile = {
     format: MODEL_FORMAT,
     version: MODEL_FORMAT_VERSION,
@@ -146,12 +149,13 @@ export function validateModelFile(json: unknown, source = 'model file'): ModelFi
     regime: regime as Regime,
     commitmentPoint,
     training,
+    ...(guarantee !== undefined ? { guarantee } : {}),
     ...(root['description'] !== undefined ? { description: v.string(root['description'], 'description') } : {}),
   };
   return model;
 }
 
-function validateClassifier(v: Checker, raw: unknown, at: string, windows: readonly number[]): WindowClassifier {
+function validateClassifier(v: Checker, raw: unknown, at: string, windows: readonly number[], hasGuarantee: boolean): WindowClassifier {
   const c = v.object(raw, at);
   const wRaw = v.field(c, 'window', at);
   let window: number | 'full';
@@ -184,18 +188,98 @@ function validateClassifier(v: Checker, raw: unknown, at: string, windows: reado
 
   const stopRaw = v.object(v.field(c, 'stop', at), `${at}.stop`);
   const sp = `${at}.stop`;
+  // Under a model guarantee the threshold is the calibrated rule's and there is no per-window target (see below).
+  const tpRaw = hasGuarantee ? stopRaw['targetPrecision'] : v.field(stopRaw, 'targetPrecision', sp);
+  const targetPrecision = tpRaw === undefined ? undefined : v.number(tpRaw, `${sp}.targetPrecision`, { gt: 0, max: 1 });
   const stop = {
     threshold: unit(v.field(stopRaw, 'threshold', sp), `${sp}.threshold`),
-    targetPrecision: v.number(v.field(stopRaw, 'targetPrecision', sp), `${sp}.targetPrecision`, { gt: 0, max: 1 }),
+    ...(targetPrecision !== undefined ? { targetPrecision } : {}),
     precision: unit(v.field(stopRaw, 'precision', sp), `${sp}.precision`),
     recall: unit(v.field(stopRaw, 'recall', sp), `${sp}.recall`),
   };
-  const nulls = [stop.threshold, stop.precision, stop.recall].filter((x) => x === null).length;
-  if (nulls !== 0 && nulls !== 3) v.fail(sp, 'has threshold, precision and recall partly null; expected all three set or all null');
-  if (stop.precision !== null && stop.precision < stop.targetPrecision - 1e-12) {
-    v.fail(`${sp}.precision`, `is ${stop.precision}, below targetPrecision ${stop.targetPrecision}`);
+  if (hasGuarantee) {
+    if (stop.precision !== null || stop.recall !== null) v.fail(sp, 'has a per-window precision or recall, expected null for both under a model guarantee (the figures are the whole rule\'s, in guarantee)');
+    if (window === 'full' && stop.threshold !== null) v.fail(`${sp}.threshold`, `is ${stop.threshold}, expected null for the full-trace classifier under a model guarantee (a finished sample is not stopped)`);
+  } else {
+    const nulls = [stop.threshold, stop.precision, stop.recall].filter((x) => x === null).length;
+    if (nulls !== 0 && nulls !== 3) v.fail(sp, 'has threshold, precision and recall partly null; expected all three set or all null');
+    if (stop.precision !== null && stop.precision < targetPrecision! - 1e-12) {
+      v.fail(`${sp}.precision`, `is ${stop.precision}, below targetPrecision ${targetPrecision}`);
+    }
   }
   return { window, featureNames, fill, mean, scale, coef, intercept, ...(nRows !== undefined ? { n: nRows } : {}), oof, stop };
+}
+
+/**
+ * The optional `guarantee` (docs/model-format.md): its fields, their consistency (counts add up, the bound reached is
+ * ≤ alpha, a never-stopping rule stops nothing) and that every early classifier's threshold is the rule's common one.
+ */
+function validateGuarantee(v: Checker, raw: unknown, windows: readonly number[], classifiers: readonly WindowClassifier[]): StopRuleGuarantee {
+  const at = 'guarantee';
+  const g = v.object(raw, at);
+  const method = v.field(g, 'method', at);
+  if (method !== 'fixed-sequence-clopper-pearson') v.fail(`${at}.method`, `is ${describe(method)}, expected "fixed-sequence-clopper-pearson"`);
+  const family = v.field(g, 'family', at);
+  if (family !== 'common-threshold') v.fail(`${at}.family`, `is ${describe(family)}, expected "common-threshold"`);
+  const control = v.field(g, 'control', at);
+  if (control !== 'false-kill' && control !== 'precision') v.fail(`${at}.control`, `is ${describe(control)}, expected "false-kill" or "precision"`);
+  const open01 = (key: string) => {
+    const x = v.number(v.field(g, key, at), `${at}.${key}`, { gt: 0 });
+    if (!(x < 1)) v.fail(`${at}.${key}`, `is ${x}, expected a number < 1`);
+    return x;
+  };
+  const alpha = open01('alpha');
+  const delta = open01('delta');
+  const thRaw = v.field(g, 'threshold', at);
+  const threshold = thRaw === null ? null : v.number(thRaw, `${at}.threshold`);
+  const count = (key: string) => v.integer(v.field(g, key, at), `${at}.${key}`, 0);
+  const calibrationN = count('calibrationN');
+  const n = count('n');
+  const failures = count('failures');
+  if (calibrationN + failures !== n) v.fail(`${at}.n`, `is ${n}, expected calibrationN + failures = ${calibrationN + failures}`);
+  const stops = count('stops');
+  const falseKills = count('falseKills');
+  const stoppedFailures = count('stoppedFailures');
+  if (falseKills + stoppedFailures !== stops) v.fail(`${at}.stops`, `is ${stops}, expected falseKills + stoppedFailures = ${falseKills + stoppedFailures}`);
+  if (falseKills > calibrationN) v.fail(`${at}.falseKills`, `is ${falseKills}, more than calibrationN (${calibrationN})`);
+  if (stoppedFailures > failures) v.fail(`${at}.stoppedFailures`, `is ${stoppedFailures}, more than failures (${failures})`);
+  const unitOrNull = (key: string) => {
+    const x = v.field(g, key, at);
+    return x === null ? null : v.number(x, `${at}.${key}`, { min: 0, max: 1 });
+  };
+  const bound = unitOrNull('bound');
+  if (threshold !== null && (bound === null || bound > alpha + 1e-12)) v.fail(`${at}.bound`, `is ${bound === null ? 'null' : bound}, expected the bound reached (≤ alpha ${alpha}) when a threshold is set`);
+  if (threshold === null && stops !== 0) v.fail(`${at}.stops`, `is ${stops}, expected 0 for a rule that never stops (threshold null)`);
+  const perRaw = v.array(v.field(g, 'perWindow', at), `${at}.perWindow`);
+  const perWindow = perRaw.map((p, i) => {
+    const pa = `${at}.perWindow[${i}]`;
+    const o = v.object(p, pa);
+    const window = v.integer(v.field(o, 'window', pa), `${pa}.window`, 1);
+    if (!windows.includes(window)) v.fail(`${pa}.window`, `is ${window}, not one of the model's windows (${windows.join(', ')})`);
+    const s = v.integer(v.field(o, 'stops', pa), `${pa}.stops`, 0);
+    const fk = v.integer(v.field(o, 'falseKills', pa), `${pa}.falseKills`, 0);
+    if (fk > s) v.fail(`${pa}.falseKills`, `is ${fk}, more than its stops (${s})`);
+    return { window, stops: s, falseKills: fk };
+  });
+  const sum = perWindow.reduce((a, p) => ({ stops: a.stops + p.stops, falseKills: a.falseKills + p.falseKills }), { stops: 0, falseKills: 0 });
+  if (perWindow.length > 0 && (sum.stops !== stops || sum.falseKills !== falseKills)) {
+    v.fail(`${at}.perWindow`, `adds up to ${sum.stops} stops / ${sum.falseKills} false kills, expected ${stops} / ${falseKills}`);
+  }
+  classifiers.forEach((c, i) => {
+    // an early window takes the common threshold, or null when it had nothing to calibrate on (it never stops)
+    if (c.window !== 'full' && c.stop.threshold !== threshold && c.stop.threshold !== null) {
+      v.fail(`classifiers[${i}].stop.threshold`, `is ${c.stop.threshold}, expected the guarantee's common threshold ${threshold} (or null)`);
+    }
+    if (control === 'precision' && c.stop.targetPrecision !== undefined && Math.abs(c.stop.targetPrecision - (1 - alpha)) > 1e-12) {
+      v.fail(`classifiers[${i}].stop.targetPrecision`, `is ${c.stop.targetPrecision}, expected 1 − guarantee.alpha = ${1 - alpha}`);
+    }
+  });
+  return {
+    method: 'fixed-sequence-clopper-pearson', family: 'common-threshold', control, alpha, delta, threshold, calibrationN, n, failures,
+    stops, falseKills, stoppedFailures, bound,
+    falseKillRate: unitOrNull('falseKillRate'), precision: unitOrNull('precision'), recall: unitOrNull('recall'), tokensSaved: unitOrNull('tokensSaved'),
+    perWindow,
+  };
 }
 
 /** Field-by-field checks with the dotted path in every message. */

@@ -13,7 +13,7 @@ export interface SampleLine {
   readonly answer: string | null;
   readonly correct: 0 | 1 | null;
   readonly stopped: boolean;
-  /** `committed_failure` / `risk` (stopped here) or `server` (failmode serve ended it with failmode_stop). */
+  /** `committed_failure` / `risk` / `deepconf` / `vote` / `vote+risk` (stopped here) or `server` (failmode serve ended it with failmode_stop). */
   readonly stop_reason: string | null;
   readonly stop_T: number | null;
   readonly stop_risk: number | null;
@@ -31,6 +31,27 @@ export interface SampleLine {
   readonly abort_unconfirmed?: boolean | null;
   /** The monitor's sample record (SPEC §1.4 columns, answer, correct…). */
   readonly record: Record<string, number | string | null> | null;
+  /**
+   * Shadow runs only (`--shadow`): the stop that WOULD have happened (null: none). The sample ran on, so `answer`,
+   * `correct` and `tokens` are its full run's.
+   */
+  readonly shadow_stop?: ShadowStop | null;
+}
+
+/** A stop decision recorded instead of acted on (shadow mode). */
+export interface ShadowStop {
+  /** Window T of a risk stop; the token count of a DeepConf stop; null for a vote stop. */
+  readonly T: number | null;
+  /** The failure risk that triggered it (null for DeepConf and vote stops). */
+  readonly risk: number | null;
+  /** `committed_failure` | `risk` | `deepconf` | `vote` | `vote+risk`. */
+  readonly reason: string;
+  /** Tokens the sample had generated when the decision was taken (0: it would not have been started). */
+  readonly tokens_at_stop: number;
+  /** DeepConf stops: the group confidence that fell below the threshold. */
+  readonly confidence?: number;
+  /** Vote stops: P(the leader stays the plurality) when the vote was decided. */
+  readonly posterior?: number;
 }
 
 /** One question's line: the vote and what it cost. */
@@ -49,6 +70,15 @@ export interface QuestionLine {
   readonly stopped: number;
   readonly tokens: number;
   readonly early_stop: boolean;
+  /** Pruning rules in force (`risk`, `deepconf`, `vote`, `vote+risk`); absent in older logs. */
+  readonly prune?: string | null;
+  /** Whether the run only recorded its decisions (`--shadow`). */
+  readonly shadow?: boolean;
+  /** Vote pruning: whether (and at what posterior) the vote was decided before every sample had finished. */
+  readonly vote_decided?: boolean;
+  readonly vote_posterior?: number | null;
+  /** Samples stopped (or, in shadow mode, that would have been) by the vote rule. */
+  readonly vote_pruned?: number;
 }
 
 export type ResultLine = SampleLine | QuestionLine;

@@ -9,7 +9,11 @@ import { checkEngineAbort } from '../stream/engine-abort-check.ts';
 import { streamRequest, type StreamApi } from '../stream/stream-request.ts';
 import type { StreamEvent } from '../stream/token-event.ts';
 import type { Question } from './load-questions.ts';
-import type { QuestionLine, ResultsLog, SampleLine } from './results-log.ts';
+import { FailmodeError } from '../errors.ts';
+import { GroupConfidence, topListConfidence } from '../features/group-confidence.ts';
+import { DeepConfThreshold, type DeepConfRule } from '../policy/deepconf-threshold.ts';
+import { votePosterior } from '../policy/vote-posterior.ts';
+import type { QuestionLine, ResultsLog, SampleLine, ShadowStop } from './results-log.ts';
 import { stopSignal, type StopPolicy, type StopSignal } from '../policy/stop-policy.ts';
 import { chatStreamEvents } from './stream-chat.ts';
 import { vote, type VoteMethod } from '../policy/vote.ts';
@@ -51,6 +55,15 @@ export interface SamplerOptions {
    * same traces on a rerun: runs with and without early stopping can be compared sample by sample).
    */
   readonly seed?: number;
+  /**
+   * Decide every stop exactly as configured but stop nothing: each decision goes into the sample line's
+   * `shadow_stop`. The risk rule then needs `monitorModel` (the decisions are taken here, not by a server).
+   */
+  readonly shadow?: boolean;
+  /** Vote pruning: stop a question's remaining samples once P(the leader stays the plurality) ≥ `confidence`. */
+  readonly votePruning?: { readonly confidence: number; readonly prior?: number } | null;
+  /** DeepConf-style stop rule (group confidence below a warm-up percentile). */
+  readonly deepConf?: DeepConfRule | null;
   /** Each completed question with its samples. */
   readonly onQuestion?: (q: QuestionLine, samples: readonly SampleLine[]) => void;
   readonly onProgress?: (p: SamplerProgress) => void;
@@ -98,27 +111,72 @@ export interface SamplerSummary {
   readonly failedQuestions: number;
   /** The first sample error of this run, for the message. */
   readonly firstError: string | null;
+  /** Shadow mode: samples of this run with a recorded (not executed) stop. */
+  readonly shadowStops: number;
+}
+
+/** One sample of a question, as the pruning rules see it. */
+interface Slot {
+  status: 'pending' | 'running' | 'done';
+  /** Stopped — really, or in shadow mode virtually: it does not vote. */
+  stopped: boolean;
+  answer: string | null;
+  risk: number | null;
+  /** Stops the running sample (or records the stop in shadow mode). */
+  stop: ((d: StopDecision) => void) | null;
 }
 
 interface QuestionState {
   readonly q: Question;
   readonly lines: SampleLine[];
-  /** Samples stopped so far (for minKeep). */
+  readonly slots: Slot[];
+  /** Samples stopped so far by a per-sample rule (for minKeep); shadow stops count as in a real run. */
   stopped: number;
   done: number;
+  /** The vote rule decided the question: running samples were stopped, pending ones are not started. */
+  decided: boolean;
+  posterior: number | null;
+  votePruned: number;
 }
+
+/** A decision to stop one sample. */
+interface StopDecision {
+  readonly reason: 'committed_failure' | 'risk' | 'deepconf' | 'vote' | 'vote+risk';
+  readonly T: number | null;
+  readonly risk: number | null;
+  readonly confidence?: number;
+  readonly posterior?: number;
+}
+
+/** Risk at which a sample is stopped first under `vote+risk` when the vote without it is decided (see docs). */
+export const VOTE_RISK_FLOOR = 0.5;
 
 /**
  * Self-consistency over a list of questions: N samples per question, one request each (so each can be aborted on
  * its own), answers extracted by the task profile, a vote per question. Sample lines are appended as samples end,
  * the question line when its last sample ends; completed questions found in the log are skipped (resume).
+ *
+ * Pruning (each optional, all decided by the sampler itself unless the risk rule is left to the server):
+ * - risk (`earlyStop`): a sample the failure model flags is stopped (the shared stop policy);
+ * - DeepConf (`deepConf`): a sample whose group confidence falls below the warm-up threshold is stopped;
+ * - vote (`votePruning`): once P(the leader stays the plurality) ≥ the confidence (src/policy/vote-posterior.ts),
+ *   the question's running samples are stopped and its pending ones never started; with the risk rule too
+ *   (`vote+risk`), a running sample with risk ≥ 0.5 is stopped first when the vote without it is decided.
+ * `minKeep` guards the per-sample rules. With `shadow` every decision is taken exactly as above but nothing is
+ * stopped: the decision goes into the sample line's `shadow_stop`.
  */
 export async function runSelfConsistency(questions: readonly Question[], log: ResultsLog, o: SamplerOptions): Promise<SamplerSummary> {
   const runId = randomUUID().slice(0, 8);
   const minKeep = o.minKeep ?? 1;
+  const shadow = o.shadow === true;
   const stopPolicy = o.stopPolicy ?? 'any-window';
   const topLogprobs = o.topLogprobs ?? o.monitorModel?.signal.topK ?? 20;
   const localStop = o.earlyStop && o.monitorModel !== null;
+  if (shadow && o.earlyStop && !localStop) throw new FailmodeError('Shadow mode needs the risk decisions locally: give the sampler the model file (--model-file)', 'FAILMODE_ERR_USAGE', 2);
+  const votePruning = o.votePruning ?? null;
+  const voteRisk = votePruning !== null && o.earlyStop;
+  const deepConf = o.deepConf ? new DeepConfThreshold(o.deepConf) : null;
+  const pruneName = [votePruning ? 'vote' : null, o.earlyStop ? 'risk' : null, deepConf ? 'deepconf' : null].filter((x) => x !== null).join('+') || null;
   const createMonitor = o.createMonitor ?? sharedMonitorFactory({ model: o.monitorModel, profile: o.profile, topK: topLogprobs }, () => undefined).factory;
   const todo = questions.filter((q) => !log.completed.has(q.id));
   const resumed = questions.length - todo.length;
@@ -126,13 +184,65 @@ export async function runSelfConsistency(questions: readonly Question[], log: Re
   let seq = 0;
   /** This sampler's streams open now: what the engine should still be running besides an aborted one. */
   let openStreams = 0;
+  let shadowStops = 0;
 
   const jobs = (function* () {
     for (const q of todo) {
-      const state: QuestionState = { q, lines: [], stopped: 0, done: 0 };
+      const state: QuestionState = {
+        q, lines: [], stopped: 0, done: 0, decided: false, posterior: null, votePruned: 0,
+        slots: Array.from({ length: o.n }, (): Slot => ({ status: 'pending', stopped: false, answer: null, risk: null, stop: null })),
+      };
       for (let k = 0; k < o.n; k++) yield { state, k };
     }
   })();
+
+  /** The vote rule's posterior for a question, optionally as if one running sample were stopped. */
+  const posteriorOf = (st: QuestionState, without: Slot | null = null): number | null => {
+    const tallies = new Map<string, number>();
+    let abstained = 0;
+    let remaining = 0;
+    for (const s of st.slots) {
+      if (s.stopped || s === without) continue;
+      if (s.status !== 'done') { remaining++; continue; }
+      if (s.answer === null) { abstained++; continue; }
+      const w = o.vote === 'weighted' ? 1 - Math.min(1, Math.max(0, s.risk ?? 0)) : 1;
+      tallies.set(s.answer, (tallies.get(s.answer) ?? 0) + w);
+    }
+    if (remaining === 0) return null;
+    return votePosterior({ tallies: [...tallies.values()], abstained, remaining, prior: votePruning?.prior ?? 1 }).probability;
+  };
+
+  /** Applies the vote rule to a question (after a sample finished or was stopped, or a risk changed). */
+  const checkVote = (st: QuestionState): void => {
+    if (votePruning === null || st.decided) return;
+    const p = posteriorOf(st);
+    if (p === null) return;
+    st.posterior = p;
+    if (p >= votePruning.confidence) {
+      st.decided = true;
+      for (const s of st.slots) {
+        if (s.stopped || s.status === 'done') continue;
+        s.stopped = true;
+        st.votePruned++;
+        if (s.status === 'running') s.stop?.({ reason: 'vote', T: null, risk: null, posterior: p });
+        // Pending samples are skipped by the workers (shadow: started, with a shadow stop at 0 tokens).
+      }
+      return;
+    }
+    if (!voteRisk) return;
+    // vote+risk: the riskiest running sample with risk ≥ the floor goes first when the vote without it is decided.
+    let worst: Slot | null = null;
+    for (const s of st.slots) {
+      if (s.status === 'running' && !s.stopped && s.risk !== null && s.risk >= VOTE_RISK_FLOOR && (worst === null || s.risk > worst.risk!)) worst = s;
+    }
+    if (worst === null || st.stopped >= o.n - minKeep) return;
+    const pw = posteriorOf(st, worst);
+    if (pw !== null && pw >= votePruning.confidence) {
+      worst.stopped = true;
+      st.stopped++;
+      worst.stop?.({ reason: 'vote+risk', T: null, risk: worst.risk, posterior: pw });
+    }
+  };
 
   let failedQuestions = 0;
   let firstError: string | null = null;
@@ -154,30 +264,44 @@ export async function runSelfConsistency(questions: readonly Question[], log: Re
       agreement: v.agreement, voters: v.voters, reference,
       correct: reference === null ? null : isCorrect(o.profile, v.majority, reference),
       stopped: lines.filter((l) => l.stopped).length, tokens: lines.reduce((s, l) => s + l.tokens, 0), early_stop: o.earlyStop,
+      ...(pruneName !== null ? { prune: pruneName } : {}),
+      ...(shadow ? { shadow: true } : {}),
+      ...(votePruning !== null ? { vote_decided: st.decided, vote_posterior: st.posterior, vote_pruned: st.votePruned } : {}),
     };
     log.write(line);
     progress.questionsDone++;
     o.onQuestion?.(line, lines);
   };
 
+  /** A sample the vote rule decided never to start: its line, without a request. */
+  const notStarted = (st: QuestionState, k: number): SampleLine => ({
+    kind: 'sample', run_id: runId, question_id: st.q.id, completion_idx: k, sample_id: `${runId}.not-started.${st.q.id}.${k}`, answer: null,
+    correct: st.q.answer === null ? null : 0, stopped: true, stop_reason: 'vote', stop_T: null, stop_risk: null, risk: null, tokens: 0,
+    finish_reason: 'not_started', latency_s: 0, error: null, record: null,
+  });
+
   const runOne = (st: QuestionState, k: number): Promise<SampleLine> => new Promise<SampleLine>((resolve) => {
+    const slot = st.slots[k]!;
+    slot.status = 'running';
     const requestId = `${runId}.${++seq}`;
     const sampleId = `${requestId}:0`;
     const started = performance.now();
     let tokens = 0;
     let risk: number | null = null;
     let stopped = false;
-    let stopInfo: StopSignal | null = null;
-    let stopReason: string | null = null;
+    let stopInfo: StopDecision | null = null;
+    let shadowStop: ShadowStop | null = null;
     let pending: StopSignal | null = null;
     let finishReason: string | null = null;
     let error: string | null = null;
     let settled = false;
     let abortCheck: Promise<boolean | null> | null = null;
+    const isWarmup = deepConf?.enrol() ?? false;
+    const conf = deepConf ? new GroupConfidence(deepConf.rule.groupSize) : null;
     const monitor = createMonitor({ monitorId: sampleId, reference: st.q.answer }, (ev: MonitorEvent) => {
-      if (ev.type === 'risk') risk = ev.risk;
+      if (ev.type === 'risk') { risk = ev.risk; slot.risk = ev.risk; }
       if (ev.type === 'final') return settle(ev.record);
-      if (localStop && !stopped && finishReason === null) {
+      if (localStop && !slot.stopped && finishReason === null) {
         const s = stopSignal(ev, stopPolicy);
         if (s && (pending === null || s.reason === 'committed_failure')) pending = s;
       }
@@ -186,14 +310,16 @@ export async function runSelfConsistency(questions: readonly Question[], log: Re
       if (settled) return;
       settled = true;
       o.signal?.removeEventListener('abort', onAbort);
+      if (isWarmup && conf) deepConf!.addWarmup(conf.lowestGroupConfidence);
       const answer = stopped ? null : record ? recordAnswer(record) : null;
       const c = record?.correct;
       const line = (unconfirmed?: boolean | null): SampleLine => ({
         kind: 'sample', run_id: runId, question_id: st.q.id, completion_idx: k, sample_id: sampleId, answer,
         correct: stopped ? (st.q.answer === null ? null : 0) : c === 0 || c === 1 ? c : null,
-        stopped, stop_reason: stopReason, stop_T: stopInfo?.T ?? null, stop_risk: stopInfo?.risk ?? null, risk, tokens,
+        stopped, stop_reason: stopInfo?.reason ?? (stopped ? 'server' : null), stop_T: stopInfo?.T ?? null, stop_risk: stopInfo?.risk ?? null, risk, tokens,
         finish_reason: finishReason ?? 'unknown', latency_s: (performance.now() - started) / 1000, error,
         record: record ? { ...record, question_id: st.q.id, completion_idx: k } : null,
+        ...(shadow ? { shadow_stop: shadowStop } : {}),
         ...(unconfirmed !== undefined ? { abort_unconfirmed: unconfirmed } : {}),
       });
       if (abortCheck) void abortCheck.then((u) => resolve(line(u)));
@@ -205,6 +331,44 @@ export async function runSelfConsistency(questions: readonly Question[], log: Re
       monitor.push({ type: 'end', sampleId, finishReason: reason, t: Date.now() });
       settle(null); // the monitor's final normally settled it already
     };
+    /** Acts on a decision: stops the request, or in shadow mode records it. The caller has marked the slot stopped. */
+    const stopNow = (d: StopDecision): void => {
+      if (finishReason !== null || stopped || shadowStop !== null) return;
+      if (shadow) {
+        shadowStops++;
+        shadowStop = {
+          T: d.T, risk: d.risk, reason: d.reason, tokens_at_stop: tokens,
+          ...(d.confidence !== undefined ? { confidence: d.confidence } : {}), ...(d.posterior !== undefined ? { posterior: d.posterior } : {}),
+        };
+        return;
+      }
+      progress.stopped++;
+      stopped = true;
+      stopInfo = d;
+      sub?.unsubscribe(); // aborts the request: the server stops generating
+      streamClosed();
+      if (o.abortCheck) {
+        const ac = o.abortCheck;
+        abortCheck = checkEngineAbort(requestId, { baseURL: o.baseURL, apiKey: o.apiKey ?? null, graceMs: ac.graceMs, ...(ac.pollMs !== undefined ? { pollMs: ac.pollMs } : {}), ...(ac.sleep ? { sleep: ac.sleep } : {}), expectedRunning: () => openStreams })
+          .then((r) => { o.onAbortCheck?.(sampleId, r); return r.status === 'unknown' ? null : r.status !== 'confirmed'; });
+      }
+      end('failmode_stop');
+    };
+    slot.stop = stopNow;
+    /** A per-sample rule fired: stop unless that would leave fewer than minKeep of the question unstopped. */
+    const ruleStop = (d: StopDecision): void => {
+      if (slot.stopped || finishReason !== null || st.stopped >= o.n - minKeep) return;
+      slot.stopped = true;
+      st.stopped++;
+      stopNow(d);
+      queueMicrotask(() => checkVote(st));
+    };
+    if (shadow && st.decided) {
+      // The vote was decided before this sample started: a real run would not have started it.
+      slot.stopped = true;
+      shadowStops++;
+      shadowStop = { T: null, risk: null, reason: 'vote', tokens_at_stop: 0, ...(st.posterior !== null ? { posterior: st.posterior } : {}) };
+    }
     const { path, body } = streamRequest(o.api ?? 'chat', {
       model: o.model, prompt: st.q.prompt, system: o.system ?? null, n: 1, topLogprobs, maxTokens: o.maxTokens, temperature: o.temperature,
       extraBody: { ...(o.seed !== undefined ? { seed: o.seed + k } : {}), ...(o.abortCheck ? { rid: requestId } : {}), ...o.extraBody },
@@ -225,31 +389,28 @@ export async function runSelfConsistency(questions: readonly Question[], log: Re
     const sub = chatStreamEvents({ baseURL: o.baseURL, path, apiKey: o.apiKey ?? null, body, headers, requestId, ...(o.api === 'completions' ? { maxTopLogprobs: topLogprobs } : {}) }).subscribe({
       next: (ev: StreamEvent) => {
         if (finishReason !== null) return;
-        if (ev.type === 'token') { tokens++; progress.tokens++; }
+        if (ev.type === 'token') {
+          tokens++;
+          progress.tokens++;
+          if (conf && ev.top !== null && ev.top.length > 0) conf.push(topListConfidence(ev.top));
+        }
         if (ev.type === 'end') {
-          if (ev.finishReason === 'failmode_stop') { stopped = true; stopReason = 'server'; progress.stopped++; }
+          if (ev.finishReason === 'failmode_stop') { stopped = true; slot.stopped = true; progress.stopped++; }
           finishReason = ev.finishReason;
         }
+        const riskBefore = risk;
         monitor.push(ev);
         if (pending) {
           const s: StopSignal = pending;
           pending = null;
-          if (st.stopped < o.n - minKeep) {
-            st.stopped++;
-            progress.stopped++;
-            stopped = true;
-            stopInfo = s;
-            stopReason = s.reason;
-            sub?.unsubscribe(); // aborts the request: the server stops generating
-            streamClosed();
-            if (o.abortCheck) {
-              const ac = o.abortCheck;
-              abortCheck = checkEngineAbort(requestId, { baseURL: o.baseURL, apiKey: o.apiKey ?? null, graceMs: ac.graceMs, ...(ac.pollMs !== undefined ? { pollMs: ac.pollMs } : {}), ...(ac.sleep ? { sleep: ac.sleep } : {}), expectedRunning: () => openStreams })
-                .then((r) => { o.onAbortCheck?.(sampleId, r); return r.status === 'unknown' ? null : r.status !== 'confirmed'; });
-            }
-            end('failmode_stop');
-          }
+          ruleStop({ reason: s.reason, T: s.T, risk: s.risk });
         }
+        if (conf && !isWarmup && ev.type === 'token' && conf.groupFull) {
+          const threshold = deepConf!.threshold;
+          const g = conf.groupConfidence;
+          if (threshold !== null && g < threshold) ruleStop({ reason: 'deepconf', T: tokens, risk: null, confidence: g });
+        }
+        if (voteRisk && risk !== riskBefore && !slot.stopped) checkVote(st);
       },
       error: (err: unknown) => {
         streamClosed();
@@ -277,13 +438,19 @@ export async function runSelfConsistency(questions: readonly Question[], log: Re
       const next = jobs.next();
       if (next.done) return;
       const { state, k } = next.value;
-      const line = await runOne(state, k);
+      const slot = state.slots[k]!;
+      const line = state.decided && !shadow ? notStarted(state, k) : await runOne(state, k);
       if (o.signal?.aborted) return;
+      slot.status = 'done';
+      slot.stop = null;
+      slot.answer = line.stopped ? null : line.answer;
+      slot.risk = line.risk;
       state.lines.push(line);
       if (line.error !== null) sampleErrors++;
       log.write(line);
       progress.samplesDone++;
       o.onProgress?.({ ...progress });
+      checkVote(state);
       if (++state.done === o.n) finishQuestion(state);
     }
   };
@@ -305,6 +472,6 @@ export async function runSelfConsistency(questions: readonly Question[], log: Re
   return {
     runId, questions: n, resumed, unfinished: questions.length - n, withReference: withRef, correct,
     accuracy: withRef > 0 ? correct / withRef : null, meanAgreement: agreeN > 0 ? agreeSum / agreeN : null,
-    samples, stopped: stoppedTotal, errors: sampleErrors, tokens: tokensTotal, failedQuestions, firstError,
+    samples, stopped: stoppedTotal, errors: sampleErrors, tokens: tokensTotal, failedQuestions, firstError, shadowStops,
   };
 }

@@ -7,13 +7,13 @@ import { fullColumns, windowColumns } from '../offline/analysis/column-sets.ts';
 import { runAnalysis } from '../offline/analyze.ts';
 import { failureLabels } from '../offline/table/failure-labels.ts';
 import { prefinalWorkingFrame } from '../offline/analysis/prefinal-working-frame.ts';
-import { runningLengthColumn, runningRows } from '../offline/running-at.ts';
+import { fullLengthColumn, isRunningAt, runningLengthColumn, runningRows } from '../offline/running-at.ts';
 import type { AnalysisMode, AnalysisResult } from '../offline/analysis-result.ts';
 import { Frame } from '../offline/frame.ts';
 import { fitLogisticRegression } from '../models/logistic-regression.ts';
-import { MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelFile, type WindowClassifier } from '../models/model-file.ts';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelFile, type StopRuleGuarantee, type WindowClassifier } from '../models/model-file.ts';
 import { applyStandardizer, fitStandardizer } from '../models/standardizer.ts';
-import { chooseStopThreshold } from '../models/stop-threshold.ts';
+import { calibrateStopRule, riskRowsFromColumns, stopWindowIndex } from '../models/risk-control.ts';
 
 export interface TrainOptions {
   /** The input path as given (used for messages, the default name and the profile guess). */
@@ -23,7 +23,14 @@ export interface TrainOptions {
   readonly prefinal?: boolean;
   /** Windows (default: every T found in `_w{T}` column names, as the analysis does). */
   readonly windows?: readonly number[];
-  /** Precision the stop threshold must reach on out-of-fold scores (default 0.9). */
+  /**
+   * Largest false-kill rate α of the whole stop rule (default 0.05), guaranteed with confidence 1 − δ over the
+   * calibration data (src/models/risk-control.ts). Exclusive with `targetPrecision`.
+   */
+  readonly maxFalseKill?: number;
+  /** Confidence 1 − δ of the guarantee (default 0.9). */
+  readonly confidence?: number;
+  /** Instead of the false-kill rate: the whole rule's precision ≥ p with confidence 1 − δ (the same procedure on 1 − precision). */
   readonly targetPrecision?: number;
   /** Top-k of the live stream (default: the table's `top_logprobs_k`, else 200 = the paper's vLLM runs). */
   readonly topK?: number;
@@ -52,6 +59,8 @@ export interface TrainResult {
   readonly analysis: AnalysisResult;
   /** Things the user should know (fallbacks, skipped windows, defaults taken). */
   readonly notes: readonly string[];
+  /** One line when the guarantee cannot be met at any threshold (the model then never stops); null otherwise. */
+  readonly neverStops: string | null;
 }
 
 /** Paper defaults of the signal parameters (SPEC §1.2): GSM8K 0.9 / 0.1, every other benchmark 0.7 / 0.5. */
@@ -74,12 +83,18 @@ export function guessProfile(file: string): string | null {
  * analysis's estimator (median fill → standardiser → balanced L2 logistic regression) fitted on ALL rows of the
  * analysis's working frame (the prefinal-valid rows with prefinal features remapped, under --prefinal) — or, with
  * `fitOn: 'running'`, each early window's on the rows of that frame still running at T. Per classifier
- * it records the out-of-fold PR-AUC/AUROC (5-fold stratified CV, seed 42) and a stop threshold chosen on the
- * out-of-fold scores; the regime and commitment point are the analysis's Section-5 verdict.
+ * it records the out-of-fold PR-AUC/AUROC (5-fold stratified CV, seed 42); the early windows' out-of-fold risks
+ * calibrate the whole live stop rule (one common threshold, risk-controlled: false-kill rate ≤ α, or precision ≥ p,
+ * with confidence 1 − δ; src/models/risk-control.ts) recorded in `guarantee`; the regime and commitment point are the
+ * analysis's Section-5 verdict.
  */
 export function trainModel(frame: Frame, opts: TrainOptions): TrainResult {
-  const targetPrecision = opts.targetPrecision ?? 0.9;
-  if (!(targetPrecision > 0 && targetPrecision <= 1)) throw new FailmodeError(`Expected the target precision to be in (0, 1], got ${targetPrecision}`);
+  if (opts.targetPrecision !== undefined && opts.maxFalseKill !== undefined) throw new FailmodeError('Expected either a maximum false-kill rate or a target precision, got both');
+  if (opts.targetPrecision !== undefined && !(opts.targetPrecision > 0 && opts.targetPrecision < 1)) throw new FailmodeError(`Expected the target precision to be in (0, 1), got ${opts.targetPrecision}`);
+  const maxFalseKill = opts.targetPrecision === undefined ? opts.maxFalseKill ?? 0.05 : undefined;
+  if (maxFalseKill !== undefined && !(maxFalseKill > 0 && maxFalseKill < 1)) throw new FailmodeError(`Expected the maximum false-kill rate to be in (0, 1), got ${maxFalseKill}`);
+  const confidence = opts.confidence ?? 0.9;
+  if (!(confidence > 0 && confidence < 1)) throw new FailmodeError(`Expected the confidence to be in (0, 1), got ${confidence}`);
   const mode = opts.mode ?? 'paper';
   const fitOn = opts.fitOn ?? 'all';
   if (fitOn !== 'all' && fitOn !== 'running') throw new FailmodeError(`Expected fitOn to be 'all' or 'running', got ${String(fitOn)}`);
@@ -111,6 +126,14 @@ export function trainModel(frame: Frame, opts: TrainOptions): TrainResult {
     runLen = wf.numeric(col)!;
   }
 
+  // Calibration of the live rule: each early window's out-of-fold risk of every row still running at T.
+  const stopLenCol = runningLengthColumn(wf, work.prefinal);
+  const stopLen = stopLenCol === null ? null : wf.numeric(stopLenCol)!;
+  if (stopLen === null) notes.push('no length column: the stop rule is calibrated as if every sample ran through every window (conservative for false kills)');
+  const fullLenCol = fullLengthColumn(wf);
+  const oofRisk: Float64Array[] = [];
+  const ruleWindows: number[] = []; // early windows with out-of-fold scores: the ones the calibrated rule stops at
+
   const classifiers: WindowClassifier[] = [];
   const windows: number[] = [];
   for (const T of [...analysis.windows, 'full' as const]) {
@@ -118,8 +141,10 @@ export function trainModel(frame: Frame, opts: TrainOptions): TrainResult {
     const cols = T === 'full' ? fullColumns(wf) : windowColumns(wf, T);
     let fitFrame = wf;
     let fitY = y;
+    let rowOf: ArrayLike<number> | null = null; // fit row → working-frame row (null: the same)
     if (runLen !== null && T !== 'full') {
       const rows = runningRows(runLen, T);
+      rowOf = rows;
       fitY = Uint8Array.from(rows, (i) => y[i]!);
       let f = 0;
       for (let i = 0; i < fitY.length; i++) f += fitY[i]!;
@@ -130,15 +155,46 @@ export function trainModel(frame: Frame, opts: TrainOptions): TrainResult {
       }
       fitFrame = wf.selectRows(rows);
     }
-    const c = fitWindowClassifier(fitFrame, fitY, cols, liveName, T, targetPrecision, mode, notes);
-    if (c === null) {
+    const fitted = fitWindowClassifier(fitFrame, fitY, cols, liveName, T, mode, notes);
+    if (fitted === null) {
       notes.push(`T=${T}: no usable feature columns; no classifier`);
       continue;
     }
-    classifiers.push(c);
-    if (T !== 'full') windows.push(T);
+    classifiers.push(fitted.classifier);
+    if (T === 'full') continue;
+    windows.push(T);
+    if (fitted.oof === null) {
+      notes.push(`T=${T}: no out-of-fold scores to calibrate on; this window never stops`);
+      continue;
+    }
+    const risk = new Float64Array(n).fill(NaN);
+    for (let r = 0; r < fitted.oof.rows.length; r++) {
+      const i = rowOf === null ? fitted.oof.rows[r]! : rowOf[fitted.oof.rows[r]!]!;
+      if (stopLen === null || isRunningAt(stopLen[i]!, T)) risk[i] = fitted.oof.rowScores[r]!;
+    }
+    ruleWindows.push(T);
+    oofRisk.push(risk);
   }
   if (classifiers.length === 0) throw new FailmodeError(`${opts.file}: no feature columns to train on (expected e.g. \`entropy_mean\`, \`entropy_mean_w128\`)`);
+
+  progress('stop rule (risk control)');
+  const { guarantee, neverStops } = calibrateWholeRule({
+    windows: ruleWindows, oofRisk, y, stopLen, fullLen: fullLenCol === null ? null : wf.numeric(fullLenCol)!, maxFalseKill, targetPrecision: opts.targetPrecision,
+    delta: Math.round((1 - confidence) * 1e12) / 1e12, // 1 − 0.9 is 0.09999999999999998 in floating point
+    notes,
+  });
+  for (let k = 0; k < classifiers.length; k++) {
+    const c = classifiers[k]!;
+    classifiers[k] = {
+      ...c,
+      stop: {
+        threshold: c.window !== 'full' && ruleWindows.includes(c.window) ? guarantee.threshold : null,
+        ...(opts.targetPrecision !== undefined ? { targetPrecision: opts.targetPrecision } : {}),
+        precision: null,
+        recall: null,
+      },
+    };
+  }
 
   const verdict = analysis.summary.verdict;
   const commitmentPoint = verdict.T !== null && windows.includes(verdict.T) ? verdict.T : null;
@@ -159,9 +215,56 @@ export function trainModel(frame: Frame, opts: TrainOptions): TrainResult {
     regime: verdict.type,
     commitmentPoint,
     training: { name, n, failures, failureRate: failures / n, mode, nBoot, fitOn },
+    guarantee,
     ...(opts.description !== undefined ? { description: opts.description } : {}),
   };
-  return { model, analysis, notes };
+  return { model, analysis, notes, neverStops };
+}
+
+/**
+ * Calibrates the whole live rule (one common threshold for every early window) on the window classifiers' out-of-fold
+ * risks. A row running at a window where it has no out-of-fold score (its CV fold was skipped) is left out of the
+ * calibration: counting it as "never stopped" there would flatter the false-kill rate.
+ */
+function calibrateWholeRule(a: {
+  windows: readonly number[]; oofRisk: readonly Float64Array[]; y: Uint8Array; stopLen: Float64Array | null; fullLen: Float64Array | null;
+  maxFalseKill: number | undefined; targetPrecision: number | undefined; delta: number; notes: string[];
+}): { guarantee: StopRuleGuarantee; neverStops: string | null } {
+  const { windows, oofRisk, y, stopLen, fullLen } = a;
+  const keep: number[] = [];
+  for (let i = 0; i < y.length; i++) {
+    let ok = true;
+    for (let w = 0; w < windows.length && ok; w++) {
+      if ((stopLen === null || isRunningAt(stopLen[i]!, windows[w]!)) && Number.isNaN(oofRisk[w]![i]!)) ok = false;
+    }
+    if (ok) keep.push(i);
+  }
+  if (keep.length < y.length) a.notes.push(`${y.length - keep.length} rows have no out-of-fold risk at a window they run through (skipped CV folds): left out of the stop rule's calibration`);
+  const pick = (col: ArrayLike<number>) => Float64Array.from(keep, (i) => col[i]!);
+  const rows = riskRowsFromColumns(windows, oofRisk.map(pick), Uint8Array.from(keep, (i) => y[i]!), fullLen === null ? null : pick(fullLen));
+  const cal = calibrateStopRule(rows, a.targetPrecision !== undefined ? { targetPrecision: a.targetPrecision, delta: a.delta } : { maxFalseKill: a.maxFalseKill, delta: a.delta });
+  const at = stopWindowIndex(rows, cal.thresholds);
+  const perWindow = windows.map((window) => ({ window, stops: 0, falseKills: 0 }));
+  for (let i = 0; i < at.length; i++) {
+    if (at[i]! < 0) continue;
+    perWindow[at[i]!]!.stops++;
+    if (rows.y[i] !== 1) perWindow[at[i]!]!.falseKills++;
+  }
+  const g = cal.guarantee;
+  const guarantee: StopRuleGuarantee = {
+    method: 'fixed-sequence-clopper-pearson', family: g.family, control: g.control, alpha: g.alpha, delta: g.delta, threshold: cal.lambda,
+    calibrationN: g.calibrationN, n: g.n, failures: g.failures, stops: g.stops, falseKills: g.falseKills, stoppedFailures: g.stoppedFailures,
+    bound: g.bound, falseKillRate: g.falseKillRate, precision: g.precision, recall: g.recall, tokensSaved: g.tokensSaved, perWindow,
+  };
+  let neverStops: string | null = null;
+  if (cal.lambda === null) {
+    const what = g.control === 'false-kill' ? `false-kill rate ≤ ${g.alpha}` : `precision ≥ ${1 - g.alpha}`;
+    const why = g.bound === null
+      ? 'no sample has an out-of-fold risk to calibrate on'
+      : `the most conservative threshold's upper bound is ${g.bound.toFixed(4)} on ${g.control === 'false-kill' ? `${g.calibrationN} correct samples` : 'the samples it stops'}`;
+    neverStops = `no stop threshold meets ${what} at ${Math.round((1 - g.delta) * 1000) / 10} % confidence (${why}): the model never stops`;
+  }
+  return { guarantee, neverStops };
 }
 
 /**
@@ -181,11 +284,14 @@ export function workingFrame(input: Frame, analysis: AnalysisResult): { frame: F
   return { frame, y, prefinal: prefinal?.active === true, liveName: (col) => remapped.get(col) ?? col };
 }
 
-/** One window's classifier on the given rows, with its out-of-fold quality and stop threshold; null when no column is usable. */
+/**
+ * One window's classifier on the given rows, with its out-of-fold quality and out-of-fold scores (for the stop rule's
+ * calibration; its `stop` is set by the caller); null when no column is usable.
+ */
 function fitWindowClassifier(
   frame: Frame, y: Uint8Array, cols: readonly string[], liveName: (c: string) => string, window: number | 'full',
-  targetPrecision: number, mode: AnalysisMode, notes: string[],
-): WindowClassifier | null {
+  mode: AnalysisMode, notes: string[],
+): { classifier: WindowClassifier; oof: { rows: Int32Array; rowScores: Float64Array } | null } | null {
   // An all-missing column is a constant under the analysis's CV (no effect on any score); it has no median to record.
   const usable = cols.filter((c) => !Number.isNaN(columnMedian(frame.numeric(c)!)));
   if (usable.length === 0) return null;
@@ -206,7 +312,7 @@ function fitWindowClassifier(
   const oof = crossValidatedScores(columns, y, { correctedImpute: mode === 'corrected', nSplits: 5, seed: 42 });
   const prauc = oof ? averagePrecision(oof.pooledY, oof.pooledScores) : NaN;
   const auroc = oof ? rocAuc(oof.pooledY, oof.pooledScores) : NaN;
-  return {
+  const classifier: WindowClassifier = {
     window,
     featureNames: usable.map(liveName),
     fill,
@@ -216,8 +322,9 @@ function fitWindowClassifier(
     intercept: fit.intercept,
     n,
     oof: { prauc: Number.isFinite(prauc) ? prauc : null, auroc: Number.isFinite(auroc) ? auroc : null },
-    stop: oof ? chooseStopThreshold(oof.rowY, oof.rowScores, targetPrecision) : { threshold: null, targetPrecision, precision: null, recall: null },
+    stop: { threshold: null, precision: null, recall: null },
   };
+  return { classifier, oof: oof ? { rows: oof.rows, rowScores: oof.rowScores } : null };
 }
 
 /**

@@ -19,7 +19,8 @@ type Props = {
 };
 
 /**
- * Two lines: endpoint and model with elapsed time and tokens/s; the classifier (data, regime, T*) and early-stop mode.
+ * Two lines: endpoint and model with elapsed time and tokens/s; the classifier (data, regime, T*), early-stop mode and
+ * the stop rule's guarantee.
  * The right-hand figures never shrink; the left text is cut, so a long endpoint or name never wraps the header.
  */
 export function HeaderBar({ info, width, elapsedMs, tokensPerSecond, earlyStop = false, range = '' }: Props) {
@@ -43,6 +44,7 @@ export function HeaderBar({ info, width, elapsedMs, tokensPerSecond, earlyStop =
               classifier <Text bold>{c.name}</Text> <Text color="gray">·</Text> {c.regime} <Text color="gray">·</Text>{' '}
               <Text bold>T*={c.commitmentPoint ?? '–'}</Text> <Text color="gray">·</Text> early stop{' '}
               <Text color={earlyStop ? 'green' : 'gray'}>{earlyStop ? 'on' : 'off'}</Text>
+              {c.stopRule ? <><Text color="gray"> · </Text>{c.stopRule}</> : null}
             </Text>
           ) : (
             <Text color="yellow" wrap="truncate-end">no classifier loaded: risk and failure flags are off</Text>

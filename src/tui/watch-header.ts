@@ -10,5 +10,7 @@ export interface WatchHeaderInfo {
     readonly regime: string;
     /** Commitment point T* (null for persistent uncertainty). */
     readonly commitmentPoint: number | null;
+    /** The stop rule's guarantee in words (describe-stop-rule.ts `stopRuleShort`), e.g. `false kills ≤ 5% @90% conf. (n=312)`. */
+    readonly stopRule?: string;
   } | null;
 }

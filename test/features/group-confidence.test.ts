@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { GroupConfidence, tokenConfidence, CONF_COLUMNS } from '../../src/features/group-confidence.ts';
+import { GroupConfidence, tokenConfidence, topListConfidence, CONF_COLUMNS } from '../../src/features/group-confidence.ts';
 import { SampleFeatures } from '../../src/online/sample-features.ts';
 
 /** Brute force, straight from DeepConf's definitions: every aggregate recomputed from the whole list. */
@@ -38,6 +38,11 @@ describe('DeepConf token confidence', () => {
   it('is minus the mean of the top-k logprobs (DeepConf eq. 2)', () => {
     assert.equal(tokenConfidence([-0.1, -2.3, -4.6], 3), (0.1 + 2.3 + 4.6) / 3);
     assert.equal(tokenConfidence([-1, -3, -100], 2), 2, 'only the first k count');
+  });
+  it('topListConfidence reads a token event\'s list by the same rule', () => {
+    const top = [-0.2, -1.5, -Infinity, -7].map((logprob, j) => ({ token: `t${j}`, logprob }));
+    assert.equal(topListConfidence(top), (0.2 + 1.5 + 7) / 3);
+    assert.ok(Number.isNaN(topListConfidence([])));
   });
   it('leaves non-finite entries out; none finite → NaN', () => {
     assert.equal(tokenConfidence([-1, -Infinity, -3], 3), 2);

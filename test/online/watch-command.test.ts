@@ -174,3 +174,14 @@ test('Ctrl-C (SIGINT) headless: the request is aborted and the open samples stil
     await sim.close();
   }
 });
+
+test('headless watch with a model says once on stderr what its stop rule guarantees', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const fixture = fileURLToPath(new URL('../fixtures/stream-malformed.sse', import.meta.url));
+  const model = fileURLToPath(new URL('../fixtures/legacy-precision-model.json', import.meta.url));
+  const bin = fileURLToPath(new URL('../../bin/failmode', import.meta.url));
+  const r = spawnSync(process.execPath, [bin, 'watch', '--replay', fixture, '--model-file', model, '--no-tui', '--jsonl', '-'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const banner = r.stderr.split('\n').filter((l) => l.includes('stop rule:'));
+  assert.deepEqual(banner, ['failmode watch: model gpqa_gpt4o.final · stop rule: per-window precision ≥ 0.9 (no whole-rule guarantee)']);
+});

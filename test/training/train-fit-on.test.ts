@@ -65,9 +65,11 @@ test('train --fit-on running: each window\'s classifier is fitted on the rows st
   assert.deepEqual(run.model.windows, [64, 256]);
   assert.match(run.notes.join('\n'), /T=2000: 0 rows still running, 0 of them failures \(< 5\); no classifier/);
   const by = (m: typeof all.model, T: number | 'full') => m.classifiers.find((c) => c.window === T)!;
-  assert.deepEqual(by(run.model, 64), by(all.model, 64));
+  // the fit is the same; the stop threshold is the whole rule's, which differs with the other windows' classifiers
+  const fit = (c: (typeof all.model.classifiers)[number]) => ({ ...c, stop: null });
+  assert.deepEqual(fit(by(run.model, 64)), fit(by(all.model, 64)));
   assert.equal(by(run.model, 64).n, 200);
-  assert.deepEqual(by(run.model, 'full'), by(all.model, 'full'), 'the full-trace classifier is unchanged');
+  assert.deepEqual(by(run.model, 'full'), by(all.model, 'full'), 'the full-trace classifier is unchanged (and never stops)');
 
   const len = frame.numeric('generated_len')!;
   const running256 = [...len].filter((l) => l > 256).length;

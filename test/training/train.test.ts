@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -10,6 +10,8 @@ import { loadModelFile, saveModelFile } from '../../src/models/model-io.ts';
 import { scoreClassifier } from '../../src/models/score-classifier.ts';
 import { applyStandardizer, fitStandardizer } from '../../src/models/standardizer.ts';
 import { concatFrames, guessProfile, trainModel, type TrainResult } from '../../src/training/train.ts';
+import { clopperPearsonUpper } from '../../src/models/clopper-pearson.ts';
+import { crossValidatedScores } from '../../src/offline/cv-lr.ts';
 import { Frame as FrameClass } from '../../src/offline/frame.ts';
 import type { Frame } from '../../src/offline/frame.ts';
 import { loadTable } from '../../src/offline/load-table.ts';
@@ -71,8 +73,12 @@ test('train (prefinal): every field of the model file', () => {
       assert.ok(c.scale[j]! > 0);
     });
     assert.ok(Number.isFinite(c.intercept));
-    assert.equal(c.stop.targetPrecision, 0.9);
+    assert.equal(c.stop.targetPrecision, undefined, 'no per-window target under the false-kill guarantee');
+    assert.equal(c.stop.threshold, c.window === 'full' ? null : model.guarantee!.threshold, 'one common threshold; the full trace never stops');
   }
+  const g = model.guarantee!;
+  assert.deepEqual([g.method, g.family, g.control, g.alpha, g.delta], ['fixed-sequence-clopper-pearson', 'common-threshold', 'false-kill', 0.05, 0.1]);
+  assert.deepEqual([g.n, g.calibrationN, g.failures], [198, 108, 90]);
   // OOF quality equals the analysis's Section 2 (same CV: 5 folds, seed 42, paper medians)
   model.classifiers.forEach((c, k) => {
     const expected = c.window === 'full' ? analysis.ablation.full : analysis.ablation.early[k]!;
@@ -117,21 +123,91 @@ test('train: live records score exactly as the fitted in-memory model, before an
   assert.equal(scoreClassifier(c, rec), scoreClassifier(c, withMedian));
 });
 
-test('train: the stop threshold is the lowest OOF score with precision ≥ target (checked on the OOF scores)', () => {
-  const { model } = pre;
-  // at least one window reaches 0.9 precision on this table, and whatever is recorded is consistent
-  assert.ok(model.classifiers.some((c) => c.stop.threshold !== null));
-  for (const c of model.classifiers) {
-    if (c.stop.threshold === null) continue;
-    assert.ok(c.stop.precision! >= 0.9 && c.stop.recall! > 0 && c.stop.recall! <= 1);
+/**
+ * The whole live rule recomputed from scratch: out-of-fold risks of each window (the analysis's CV, seed 42), masked to
+ * the rows still running at T (prefinal length > T), the rule simulated at every candidate threshold, the Clopper–Pearson
+ * bound from its counts, and the fixed-sequence scan.
+ */
+function referenceRule(model: TrainResult['model'], rows: number[], alpha: number, delta: number) {
+  const y = Uint8Array.from(rows, (i) => 1 - frame.numeric('correct')![i]!);
+  const plen = frame.numeric('prefinal_len')!;
+  const glen = frame.numeric('generated_len')!;
+  const early = model.classifiers.filter((c) => c.window !== 'full');
+  const risk = early.map((c) => {
+    const oof = crossValidatedScores(c.featureNames.map((f) => Float64Array.from(rows, (i) => frame.numeric(f)![i]!)), y, { nSplits: 5, seed: 42 })!;
+    const col = new Array<number>(rows.length).fill(NaN);
+    oof.rows.forEach((r, k) => { if (plen[rows[r]!]! > (c.window as number)) col[r] = oof.rowScores[k]!; });
+    return col;
+  });
+  const stopAt = (lam: number) => rows.map((_, r) => early.findIndex((_, w) => risk[w]![r]! >= lam));
+  const correct = y.filter((v) => v === 0).length;
+  const cands = [...new Set(risk.flat().filter((x) => !Number.isNaN(x)))].sort((a, b) => b - a);
+  let chosen: { lam: number; at: number[]; k: number } | null = null;
+  let rejected: number | null = null;
+  for (const lam of cands) {
+    const at = stopAt(lam);
+    const k = at.filter((w, r) => w >= 0 && y[r] === 0).length;
+    if (clopperPearsonUpper(k, correct, delta) > alpha) { rejected = lam; break; }
+    chosen = { lam, at, k };
   }
-  // a lower target gives a lower (or equal) threshold and a higher (or equal) recall
-  const low = trainModel(frame, { file: GPT4O, prefinal: true, nBoot: 50, targetPrecision: 0.6, windows: [256] });
-  const hi = model.classifiers[1]!.stop;
-  const lo = low.model.classifiers[0]!.stop;
-  assert.equal(low.model.classifiers[0]!.window, 256);
-  assert.ok(lo.threshold! <= hi.threshold!, `${lo.threshold} ≤ ${hi.threshold}`);
-  assert.ok(lo.recall! >= hi.recall!);
+  return { chosen, rejected, y, correct, glen, stopAt };
+}
+
+test('train: the guarantee is the whole rule\'s risk control on out-of-fold risks (recomputed from scratch)', () => {
+  const { model } = pre;
+  const g = model.guarantee!;
+  const rows = [...frame.numeric('prefinal_len')!.keys()].filter((i) => frame.numeric('prefinal_len')![i]! > 0);
+  const ref = referenceRule(model, rows, 0.05, 0.1);
+  assert.ok(ref.chosen !== null && g.threshold !== null, 'this table has a non-trivial rule');
+  const at = ref.stopAt(g.threshold!);
+  // the same samples stopped at the same windows as the reference's choice
+  assert.deepEqual(at, ref.chosen!.at);
+  assert.equal(g.stops, at.filter((w) => w >= 0).length);
+  assert.equal(g.falseKills, ref.chosen!.k);
+  assert.ok(Math.abs(g.bound! - clopperPearsonUpper(ref.chosen!.k, ref.correct, 0.1)) < 1e-12, `bound ${g.bound}`);
+  assert.ok(g.bound! <= 0.05, `bound ${g.bound} ≤ α`);
+  // the next, less conservative threshold is the first rejected one
+  assert.ok(ref.rejected !== null && ref.rejected < g.threshold!, `rejected ${ref.rejected}`);
+  g.perWindow.forEach((p, w) => {
+    assert.equal(p.stops, at.filter((x) => x === w).length, `T=${p.window} stops`);
+    assert.equal(p.falseKills, at.filter((x, r) => x === w && ref.y[r] === 0).length, `T=${p.window} false kills`);
+  });
+  // tokens saved: Σ (generated_len − T) over stopped / Σ generated_len
+  let saved = 0, total = 0;
+  rows.forEach((i, r) => { total += ref.glen[i]!; if (at[r]! >= 0) saved += Math.max(0, ref.glen[i]! - model.windows[at[r]!]!); });
+  assert.ok(Math.abs(g.tokensSaved! - saved / total) < 1e-12, `tokens saved ${g.tokensSaved} vs ${saved / total}`);
+  // a looser α stops at least as many samples
+  const loose = trainModel(frame, { file: GPT4O, prefinal: true, nBoot: 50, maxFalseKill: 0.2, confidence: 0.8 });
+  assert.ok(loose.model.guarantee!.threshold! <= g.threshold!, 'lower threshold');
+  assert.ok(loose.model.guarantee!.stops >= g.stops);
+  assert.equal(loose.model.guarantee!.delta, 0.2);
+});
+
+test('train --target-precision: the same machinery on 1 − precision', () => {
+  const { model } = trainModel(frame, { file: GPT4O, prefinal: true, nBoot: 50, targetPrecision: 0.6, windows: [256, 512] });
+  const g = model.guarantee!;
+  assert.equal(g.control, 'precision');
+  assert.ok(Math.abs(g.alpha - 0.4) < 1e-12);
+  for (const c of model.classifiers) assert.equal(c.stop.targetPrecision, 0.6);
+  if (g.threshold !== null) {
+    assert.ok(Math.abs(g.bound! - clopperPearsonUpper(g.falseKills, g.stops, 0.1)) < 1e-12, 'bound on stopped-correct of stopped');
+    assert.ok(g.bound! <= 0.4);
+  }
+  assert.throws(() => trainModel(frame, { file: GPT4O, nBoot: 50, targetPrecision: 0.6, maxFalseKill: 0.1 }), /either/);
+});
+
+test('train: a table where no threshold can be certified gives a model that never stops', async () => {
+  // 40 rows, 30 correct: even a rule that stops only failures has CP(0, 30, 0.1) = 0.074 > 0.05
+  const rows = Array.from({ length: 40 }, (_, i) => i);
+  const small = frame.selectRows(rows);
+  const r = trainModel(small, { file: 'small.csv', nBoot: 20, windows: [128, 256] });
+  assert.equal(r.model.guarantee!.threshold, null);
+  assert.equal(r.model.guarantee!.stops, 0);
+  for (const c of r.model.classifiers) assert.equal(c.stop.threshold, null);
+  assert.match(r.neverStops!, /no stop threshold meets false-kill rate ≤ 0\.05 at 90 % confidence .*: the model never stops/);
+  const path = join(dir, 'never.json');
+  await saveModelFile(path, r.model);
+  assert.deepEqual(await loadModelFile(path), r.model);
 });
 
 test('train (regular): raw feature names, all rows; options override the defaults', () => {
@@ -190,6 +266,25 @@ test('CLI: failmode train writes a valid model and prints its table; usage error
   assert.match(r.stdout, /T=256 +198 +11 +0\.58\d\d/);
   const m = await loadModelFile(out);
   assert.deepEqual(m.windows, [128, 256]);
+  assert.match(r.stdout, /Guarantee: false-kill rate \(correct samples stopped \/ correct samples\) ≤ 0\.05 with confidence 0\.9 \(δ = 0\.1\)/);
+  const show = spawnSync(process.execPath, [BIN, 'train', '--show', out], { encoding: 'utf8' });
+  assert.equal(show.status, 0, show.stderr);
+  const g = m.guarantee!;
+  assert.match(show.stdout, new RegExp(`on out-of-fold risks of ${g.n} samples \\(${g.calibrationN} correct, ${g.failures} failures\\)`));
+  assert.match(show.stdout, new RegExp(`Stop rule: stop at the first early window whose P\\(failure\\) ≥ ${g.threshold!.toFixed(4)}`));
+  assert.match(show.stdout, new RegExp(`Calibration: bound reached ${g.bound!.toFixed(4)}; ${g.stops} stopped, ${g.falseKills} of them correct`));
+
+  // a table too small for the guarantee: a model that never stops, and one line on stderr saying so
+  const small = join(dir, 'small.csv');
+  const cols = frame.columnNames.filter((c) => c === 'correct' || /^(entropy|nll|margin)_mean_w(128|256)$|^generated_len$/.test(c));
+  writeFileSync(small, [cols.join(','), ...Array.from({ length: 40 }, (_, i) => cols.map((c) => frame.numeric(c)![i]).join(','))].join('\n') + '\n');
+  const never = spawnSync(process.execPath, [BIN, 'train', small, '--n-boot', '20', '--top-k', '20', '--out', join(dir, 'never.json')], { encoding: 'utf8' });
+  assert.equal(never.status, 0, never.stderr);
+  const neverLines = never.stderr.trimEnd().split('\n').filter((l) => !l.includes(': note: '));
+  assert.equal(neverLines.length, 1, never.stderr);
+  assert.match(neverLines[0]!, /^failmode train: no stop threshold meets false-kill rate ≤ 0\.05 at 90 % confidence \(.*\): the model never stops$/);
+  assert.match(never.stdout, /Stop rule: NEVER STOPS/);
+  assert.equal((await loadModelFile(join(dir, 'never.json'))).guarantee!.threshold, null);
   const usage = (args: string[], expected: RegExp) => {
     const u = spawnSync(process.execPath, [BIN, 'train', ...args], { encoding: 'utf8' });
     assert.equal(u.status, 2, `${args.join(' ')}: ${u.stderr}`);
@@ -197,7 +292,10 @@ test('CLI: failmode train writes a valid model and prints its table; usage error
     assert.equal(u.stderr.trimEnd().split('\n').length, 1);
   };
   usage([GPT4O], /Expected --out MODEL\.json/);
-  usage([GPT4O, '--out', out, '--target-precision', '2'], /Expected --target-precision to be a number from 0\.01 to 1, got `2`/);
+  usage([GPT4O, '--out', out, '--target-precision', '2'], /Expected --target-precision to be a number from 0 to 1, got `2`/);
+  usage([GPT4O, '--out', out, '--max-false-kill', '0'], /Expected --max-false-kill to be a number strictly between 0 and 1, got `0`/);
+  usage([GPT4O, '--out', out, '--confidence', '1.5'], /Expected --confidence to be a number from 0 to 1, got `1\.5`/);
+  usage([GPT4O, '--out', out, '--max-false-kill', '0.1', '--target-precision', '0.9'], /Give either --max-false-kill or --target-precision, not both/);
   usage([GPT4O, '--out', out, '--profile', 'essay'], /Unknown value for --profile: `essay`/);
   usage([join(dir, 'nope.csv'), '--out', out], /cannot read .*nope\.csv: no such file/);
 });

@@ -77,6 +77,17 @@ test('long endpoint and classifier names are cut, never wrapped: the view keeps 
   assert.match(lines[2]!, /r1:0/);
 });
 
+test('the header states the stop rule\'s guarantee after the early-stop mode', async () => {
+  const header: WatchHeaderInfo = {
+    endpoint: 'http://127.0.0.1:4000/v1', model: 'sim-reasoner',
+    classifier: { name: 'gpqa_gpt4o', regime: 'committed', commitmentPoint: 400, stopRule: 'false kills ≤ 5% @90% conf. (n=108)' },
+  };
+  const ui = mount(scriptSession(SCENE), { header, columns: 120 });
+  await ui.until((f) => f.includes('all 4 ended'));
+  const lines = ui.frame().split('\n');
+  assert.match(lines[1]!, /classifier gpqa_gpt4o · committed · T\*=400 · early stop on · false kills ≤ 5% @90% conf\. \(n=108\)/);
+});
+
 test('a sample flagged while streaming reads as a committed failure with its T and risk', async () => {
   const events = scriptSession([{ ...SCENE[1]!, stopAfterFlag: false }]);
   const cut = events.findIndex((e) => e.type === 'committed_failure');

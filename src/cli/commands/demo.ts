@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { stopRuleShort } from '../../models/describe-stop-rule.ts';
 import { Observable, Subject, catchError, merge, of, tap } from 'rxjs';
 import type { Command } from '../main.ts';
 import { numberOption, parseCommandArgs } from '../args.ts';
@@ -137,7 +138,7 @@ export const command: Command = {
         const header: WatchHeaderInfo = {
           endpoint: `${sim.url} (simulator)`,
           model: 'failmode-sim',
-          classifier: model ? { name: `${model.training.name}${loaded!.source === 'trained' ? ' (trained now)' : ''}`, regime: model.regime, commitmentPoint: model.commitmentPoint } : null,
+          classifier: model ? { name: `${model.training.name}${loaded!.source === 'trained' ? ' (trained now)' : ''}`, regime: model.regime, commitmentPoint: model.commitmentPoint, stopRule: stopRuleShort(model) } : null,
         };
         await runWatchTui({ events$, header, onStopSample: stop, earlyStop });
       } else {

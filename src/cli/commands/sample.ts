@@ -31,8 +31,22 @@ ${ENDPOINT_HELP.api.slice(1)}
   --model-file M.json    failure model for local monitoring (from \`failmode train\`)
   --stop-on POLICY       any-window (default: the first early window whose risk ≥ its threshold, or a committed
                          failure) | commitment (only a committed failure at the model's commitment point)
+  --prune RULES          what may stop samples: risk (= --early-stop: the failure model's stop rule) | vote (stop
+                         a question's remaining samples once its vote is decided, see --vote-confidence; needs no
+                         model) | vote+risk (both; votes weighted by 1 − risk, and a sample with risk ≥ 0.5 is
+                         stopped first when the vote without it is decided) | deepconf (DeepConf-online: stop when
+                         a group's confidence falls below the warm-up percentile) | vote+deepconf
+  --vote-confidence P    vote pruning: the question is decided when P(the leader stays the plurality after every
+                         sample) ≥ P (default 0.95; Dirichlet-multinomial posterior, docs/early-stopping.md)
+  --deepconf-group G     DeepConf group size in tokens (default 128)
+  --deepconf-warmup W    samples run in full to set the DeepConf threshold (default 16)
+  --deepconf-keep PCT    percent of warm-up samples above the threshold (default 90 = DeepConf-high; 10 = -low)
+  --shadow               decide every stop as configured (--prune / --early-stop; risk by default) but stop
+                         nothing: each decision is written to the sample's line as shadow_stop (see
+                         \`failmode shadow-report\`); the risk rule then needs --model-file
   --min-keep K           never stop a sample if fewer than K of its question's samples would be left (default 1)
-  --vote METHOD          majority (default) | weighted (each vote counts 1 − risk; needs --model-file)
+  --vote METHOD          majority (default; with --prune vote+risk: weighted) | weighted (each vote counts
+                         1 − risk; needs --model-file)
   --concurrency C        streams open at once (default 8)
   --profile P            answer extraction: final-answer | boxed | final-boxed | code | none
                          (default: the model file's profile)
@@ -50,6 +64,10 @@ ${ABORT_HELP}
 Examples
   failmode sample --n 8 --dataset gpqa.jsonl --base-url http://127.0.0.1:8000/v1 --model Qwen/Qwen3-8B \\
       --early-stop --model-file gpqa-model.json --profile final-answer --out gpqa-sc.jsonl
+  failmode sample --n 8 --dataset math.jsonl --base-url http://127.0.0.1:8000/v1 --model m --profile boxed \\
+      --prune vote+risk --model-file math-model.json --seed 1 --out math-sc.jsonl
+  failmode sample --n 8 --dataset math.jsonl --base-url http://127.0.0.1:8787/v1 --model m --profile boxed \\
+      --shadow --model-file math-model.json --out shadow.jsonl && failmode shadow-report shadow.jsonl
   failmode sample --n 5 --prompt "What is 17*23? End with Final: \\\\boxed{N}" --base-url http://127.0.0.1:8787/v1 \\
       --model m --profile final-boxed --early-stop
 `;
@@ -68,6 +86,12 @@ export const command: Command = {
       dataset: { type: 'string' },
       'early-stop': { type: 'boolean' },
       'stop-on': { type: 'string' },
+      prune: { type: 'string' },
+      'vote-confidence': { type: 'string' },
+      'deepconf-group': { type: 'string' },
+      'deepconf-warmup': { type: 'string' },
+      'deepconf-keep': { type: 'string' },
+      shadow: { type: 'boolean' },
       'min-keep': { type: 'string' },
       vote: { type: 'string' },
       concurrency: { type: 'string' },
@@ -86,7 +110,22 @@ export const command: Command = {
     if ((values.prompt === undefined) === (values.dataset === undefined)) throw usageError('Expected exactly one of --prompt TEXT or --dataset FILE.jsonl');
     const endpoint = readEndpoint(values);
     const abortGraceMs = readAbortGrace(values);
-    const voteMethod = choiceOption('vote', values.vote, ['majority', 'weighted'] as const) ?? 'majority';
+    const prune = choiceOption('prune', values.prune, ['risk', 'vote', 'vote+risk', 'deepconf', 'vote+deepconf'] as const)
+      ?? (values['early-stop'] || values.shadow ? 'risk' : null);
+    if (values['early-stop'] && prune !== null && !prune.includes('risk')) throw usageError(`--early-stop is --prune risk; it cannot be combined with --prune ${prune} (use --prune vote+risk)`);
+    const riskRule = prune !== null && prune.includes('risk');
+    const voteRule = prune !== null && prune.includes('vote');
+    const deepConfRule = prune !== null && prune.includes('deepconf');
+    const voteConfidence = numberOption('vote-confidence', values['vote-confidence'], { min: 0.5, max: 1 }) ?? 0.95;
+    if (values['vote-confidence'] !== undefined && !voteRule) throw usageError('--vote-confidence needs --prune vote or vote+risk');
+    if (voteConfidence >= 1) throw usageError('Expected --vote-confidence below 1 (at 1 the vote is never decided early)');
+    const deepConf = deepConfRule ? {
+      groupSize: numberOption('deepconf-group', values['deepconf-group'], { integer: true, min: 1, max: 1 << 20 }) ?? 128,
+      warmup: numberOption('deepconf-warmup', values['deepconf-warmup'], { integer: true, min: 1 }) ?? 16,
+      keepPercent: numberOption('deepconf-keep', values['deepconf-keep'], { min: 1, max: 100 }) ?? 90,
+    } : null;
+    for (const f of ['deepconf-group', 'deepconf-warmup', 'deepconf-keep'] as const) if (values[f] !== undefined && !deepConfRule) throw usageError(`--${f} needs --prune deepconf`);
+    const voteMethod = choiceOption('vote', values.vote, ['majority', 'weighted'] as const) ?? (prune === 'vote+risk' && values['model-file'] !== undefined ? 'weighted' : 'majority');
     const stopPolicy = choiceOption('stop-on', values['stop-on'], ['any-window', 'commitment'] as const) ?? 'any-window';
     const concurrency = numberOption('concurrency', values.concurrency, { integer: true, min: 1, max: 1024 }) ?? 8;
     const minKeep = numberOption('min-keep', values['min-keep'], { integer: true, min: 0 }) ?? 1;
@@ -100,6 +139,7 @@ export const command: Command = {
       else throw usageError(`Expected --profile (${PROFILES.join(', ')}): how to read each sample's answer${model ? ' (the model file names none)' : ''}`);
     }
     if (voteMethod === 'weighted' && model === null) throw usageError('--vote weighted needs --model-file (each vote counts 1 − the sample\'s failure risk)');
+    if (values.shadow && riskRule && model === null) throw usageError('--shadow with the risk rule needs --model-file: the sampler takes the decisions itself (failmode serve --shadow records its own)');
 
     const { loadQuestions } = await import('../../sampler/load-questions.ts');
     const { ResultsLog } = await import('../../sampler/results-log.ts');
@@ -107,7 +147,11 @@ export const command: Command = {
     const questions = values.dataset !== undefined ? await loadQuestions(values.dataset) : [{ id: 'prompt', prompt: values.prompt!, answer: null }];
     const log = await ResultsLog.open(values.out ?? null);
     if (log.skippedLines.length > 0) process.stderr.write(`failmode sample: ${values.out}: skipped ${log.skippedLines.length} unreadable line(s) (${log.skippedLines.slice(0, 5).join(', ')}${log.skippedLines.length > 5 ? ', …' : ''})\n`);
-    if (values['early-stop'] && model === null) {
+    if (riskRule && model !== null) {
+      const { stopRuleShort } = await import('../../models/describe-stop-rule.ts');
+      process.stderr.write(`failmode sample: ${values.shadow ? 'risk rule (shadow: recorded, not applied)' : 'early stop'} with ${model.training.name} · stop rule: ${stopRuleShort(model)}\n`);
+    }
+    if (riskRule && model === null) {
       process.stderr.write('failmode sample: --early-stop without --model-file: asking the server to stop flagged samples (works through failmode serve with a model)\n');
     }
 
@@ -125,7 +169,8 @@ export const command: Command = {
     let summary;
     try {
       summary = await runSelfConsistency(questions, log, {
-        baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, model: endpoint.model, api: endpoint.api, n, earlyStop: values['early-stop'] === true, monitorModel: model,
+        baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, model: endpoint.model, api: endpoint.api, n, earlyStop: riskRule, monitorModel: model,
+        shadow: values.shadow === true, votePruning: voteRule ? { confidence: voteConfidence } : null, deepConf,
         profile, vote: voteMethod, concurrency, stopPolicy, minKeep, system: values.system ?? null,
         ...(maxTokens !== undefined ? { maxTokens } : {}), ...(temperature !== undefined ? { temperature } : {}),
         ...(topLogprobs !== undefined ? { topLogprobs } : {}), ...(seed !== undefined ? { seed } : {}),
@@ -163,6 +208,7 @@ export const command: Command = {
       if (summary.failedQuestions > 0) out.write(`${summary.failedQuestions} question(s) had a failed sample and were not recorded as done (a rerun with the same --out retries them); first error: ${summary.firstError}\n`);
       if (summary.accuracy !== null) out.write(`accuracy of the vote ${pct(summary.accuracy)} (${summary.correct}/${summary.withReference})\n`);
       out.write(`mean agreement ${pct(summary.meanAgreement)}\n`);
+      if (values.shadow) out.write(`shadow mode: ${summary.shadowStops} sample(s) of this run would have been stopped (shadow_stop in the log; nothing was stopped)\n`);
       out.write(`samples ${summary.samples}, stopped ${summary.stopped} (${pct(summary.samples ? summary.stopped / summary.samples : null)})${summary.errors ? `; ${summary.errors} failed sample(s) in this run` : ''}\n`);
       out.write(`tokens generated ${summary.tokens}${summary.questions ? ` (${Math.round(summary.tokens / summary.questions)} per question)` : ''}\n`);
       if (values.out) out.write(`results: ${values.out}\n`);

@@ -1,8 +1,9 @@
 import type { Command } from '../main.ts';
 import { choiceOption, numberOption, parseCommandArgs } from '../args.ts';
 import { usageError } from '../../errors.ts';
-import { ABORT_HELP, ABORT_OPTIONS, MODEL_OPTIONS, readAbortGrace, readModelFile, readProfile } from '../endpoint-options.ts';
+import { MODEL_OPTIONS, readAbortGrace, readModelFile, readProfile, ABORT_OPTIONS } from '../endpoint-options.ts';
 import { redactUrl } from '../../stream/redact-url.ts';
+import { stopRuleShort } from '../../models/describe-stop-rule.ts';
 import { untilSignal } from '../until-signal.ts';
 
 const HELP = `failmode serve — OpenAI-compatible monitoring proxy with early stopping, and a live WebSocket feed
@@ -31,6 +32,11 @@ Options
   --profile P                  answer extraction / prefinal cut: final-answer | boxed | final-boxed | code | none
                                (default: the model's)
   --stop-on POLICY             any-window (default) | commitment (see \`failmode sample --help\`)
+  --shadow                     shadow mode: judge EVERY sample by the stop policy as if early stopping were on, stop
+                               none; each decision goes to the feed (\`stop\` with \`shadow: true\`) and to this
+                               log (stderr: one \`shadow stop {json}\` line each). Needs --model-file
+  --vote-confidence P          the feed's \`vote\` messages say \`decided\` once P(majority stays) ≥ P (default 0.95;
+                               needs the question's sample count, header x-failmode-samples)
   --token SECRET               required bearer token (prefer --token-env: arguments are visible to other users)
   --token-env NAME             read the token from this environment variable
   --max-subscriber-queue N     bytes buffered per WebSocket subscriber before messages are dropped (default 1048576)
@@ -65,6 +71,8 @@ export const command: Command = {
       ...MODEL_OPTIONS,
       ...ABORT_OPTIONS,
       'stop-on': { type: 'string' },
+      shadow: { type: 'boolean' },
+      'vote-confidence': { type: 'string' },
       token: { type: 'string' },
       'token-env': { type: 'string' },
       'max-subscriber-queue': { type: 'string' },
@@ -84,6 +92,8 @@ export const command: Command = {
     const profile = readProfile(values);
     const abortGraceMs = readAbortGrace(values);
     const stopPolicy = choiceOption('stop-on', values['stop-on'], ['any-window', 'commitment'] as const);
+    const voteConfidence = numberOption('vote-confidence', values['vote-confidence'], { min: 0.5, max: 1 });
+    if (values.shadow && values['model-file'] === undefined) throw usageError('--shadow needs --model-file: shadow mode records the stops the failure model would make');
     if (values.token !== undefined && values['token-env'] !== undefined) throw usageError('Give the token once: --token or --token-env, not both');
     let token: string | null = values.token ?? null;
     if (values['token-env'] !== undefined) {
@@ -104,6 +114,8 @@ export const command: Command = {
       ...(maxMessageBytes !== undefined ? { maxMessageBytes } : {}),
       ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
       allowedOrigins: values['allow-origin'] ?? [],
+      ...(values.shadow ? { shadow: true } : {}), ...(voteConfidence !== undefined ? { voteConfidence } : {}),
+      log: (line) => process.stderr.write(`failmode serve: ${line}\n`),
       bus: values.bus ?? null,
     });
     const feedUrl = `${handle.url.replace(/^http/, 'ws')}/feed`;
@@ -113,6 +125,8 @@ export const command: Command = {
     err.write(`  feed   ${feedUrl} (protocol 1)${token ? ', token required' : ''}\n`);
     if (handle.bus) err.write(`  bus    ${redactUrl(values.bus!)} as ${handle.bus.instance}\n`);
     err.write(`  model  ${model ? `${model.training.name} (${model.regime}${model.commitmentPoint !== null ? `, T*=${model.commitmentPoint}` : ''}, top-k ${model.signal.topK})` : 'none: monitoring without risk scores; early stop unavailable'}\n`);
+    if (model) err.write(`  stop   ${stopRuleShort(model)}\n`);
+    if (values.shadow) err.write('  shadow mode: every sample is judged by the stop policy, none is stopped (decisions: feed `stop` with shadow: true, and this log)\n');
     err.write('  Ctrl-C to stop\n');
 
     await untilSignal();

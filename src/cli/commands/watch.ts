@@ -1,5 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { open as openFile, readFile, stat } from 'node:fs/promises';
+import { stopRuleShort } from '../../models/describe-stop-rule.ts';
 import { EMPTY, Observable, Subject, defer, from, mergeMap, takeUntil, filter, tap, type Subscription } from 'rxjs';
 import type { Command } from '../main.ts';
 import { expandNumericListFlags, numberListOption, numberOption, parseCommandArgs } from '../args.ts';
@@ -175,6 +176,8 @@ export const command: Command = {
       throw err;
     }
     outputs = out;
+    // headless: say once what the stop rule guarantees (the TUI shows it in its header)
+    if (!view.runWatchTui && scoring.model) process.stderr.write(`failmode watch: model ${scoring.model.training.name} · stop rule: ${stopRuleShort(scoring.model)}\n`);
 
     const stats: WatchStats = { samples: 0, flagged: 0, errors: 0, fatal: null };
     const watched = monitoredEvents(source, monitorOpts, out, stats, values['early-stop'] === true);
@@ -183,7 +186,7 @@ export const command: Command = {
         const model = scoring.model;
         await view.runWatchTui({
           events$: watched.events$,
-          header: { endpoint: source.endpoint, model: source.modelName, classifier: model ? { name: model.training.name, regime: model.regime, commitmentPoint: model.commitmentPoint } : null },
+          header: { endpoint: source.endpoint, model: source.modelName, classifier: model ? { name: model.training.name, regime: model.regime, commitmentPoint: model.commitmentPoint, stopRule: stopRuleShort(model) } : null },
           onStopSample: (id: string) => watched.stopSample(id),
           earlyStop: values['early-stop'] === true,
         });
