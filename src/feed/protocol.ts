@@ -7,6 +7,13 @@ import type { Regime, StopRuleGuarantee } from '../models/model-file.ts';
 
 export const FEED_PROTOCOL_VERSION = 1;
 
+/**
+ * The WebSocket subprotocol name of the feed. A client may offer it (`Sec-WebSocket-Protocol: failmode.feed.v1`) or
+ * offer none; a handshake offering only other names is refused (400), so a client never believes it speaks a
+ * protocol the server does not.
+ */
+export const FEED_SUBPROTOCOL = 'failmode.feed.v1';
+
 // ---------------------------------------------------------------------------------------------------------------
 // Server → client
 
