@@ -24,6 +24,8 @@ export interface SamplerOptions {
   readonly apiKey?: string | null;
   /** Model name sent in the request. */
   readonly model: string;
+  /** Who asks for the top-k (named when the engine refuses it). @default '--top-logprobs' */
+  readonly topLogprobsSource?: string;
   /** The API the samples are requested with. @default 'chat' */
   readonly api?: StreamApi;
   /** Samples per question. */
@@ -386,7 +388,7 @@ export async function runSelfConsistency(questions: readonly Question[], log: Re
 
     let streamOpen = true;
     openStreams++;
-    const sub = chatStreamEvents({ baseURL: o.baseURL, path, apiKey: o.apiKey ?? null, body, headers, requestId, ...(o.api === 'completions' ? { maxTopLogprobs: topLogprobs } : {}) }).subscribe({
+    const sub = chatStreamEvents({ baseURL: o.baseURL, path, apiKey: o.apiKey ?? null, body, headers, requestId, ...(o.topLogprobsSource ? { topLogprobsSource: o.topLogprobsSource } : {}), ...(o.api === 'completions' ? { maxTopLogprobs: topLogprobs } : {}) }).subscribe({
       next: (ev: StreamEvent) => {
         if (finishReason !== null) return;
         if (ev.type === 'token') {

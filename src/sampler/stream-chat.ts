@@ -1,6 +1,7 @@
 import { Observable, type Subscription } from 'rxjs';
 import { FailmodeError } from '../errors.ts';
 import { redactUrl } from '../stream/redact-url.ts';
+import { topLogprobsRefusal } from '../stream/top-logprobs-refusal.ts';
 import { tokenEventsFromSse } from '../stream/sse-source.ts';
 import type { StreamEvent } from '../stream/token-event.ts';
 
@@ -23,6 +24,8 @@ export interface ChatStreamRequest {
   readonly maxRetries?: number;
   /** @default 20 minutes */
   readonly timeoutMs?: number;
+  /** Who asks for the top-k (e.g. "model file m.json"), named when the engine refuses it. @default "--top-logprobs" */
+  readonly topLogprobsSource?: string;
 }
 
 /**
@@ -57,7 +60,7 @@ export function chatStreamEvents(req: ChatStreamRequest): Observable<StreamEvent
         if (!res.ok) {
           const text = await res.text().catch(() => '');
           if ((res.status === 429 || res.status >= 500) && a < maxRetries) { await sleep(1000 * (a + 1), abort.signal); continue; }
-          throw new FailmodeError(`${shown} answered HTTP ${res.status}: ${serverMessage(text)}`, 'FAILMODE_ERR_HTTP', 1);
+          throw new FailmodeError(refusalOrStatus(shown, res.status, serverMessage(text), req), 'FAILMODE_ERR_HTTP', 1);
         }
         if (!res.body) throw new FailmodeError(`${shown}: the response to a streaming request had no body`, 'FAILMODE_ERR_HTTP', 1);
         if (subscriber.closed) return;
@@ -74,6 +77,13 @@ export function chatStreamEvents(req: ChatStreamRequest): Observable<StreamEvent
       abort.abort(new Error('unsubscribed'));
     };
   });
+}
+
+/** The engine's 4xx refusing the top-k asked for, as one line with the way out; any other error as status and message. */
+function refusalOrStatus(shown: string, status: number, message: string, req: ChatStreamRequest): string {
+  const k = typeof req.body.top_logprobs === 'number' ? req.body.top_logprobs : typeof req.body.logprobs === 'number' ? req.body.logprobs : null;
+  const refusal = status >= 400 && status < 500 && k !== null ? topLogprobsRefusal(message, k, req.topLogprobsSource ?? '--top-logprobs') : null;
+  return refusal !== null ? `${shown}: ${refusal}` : `${shown} answered HTTP ${status}: ${message}`;
 }
 
 function serverMessage(text: string): string {

@@ -2,7 +2,9 @@ import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai'
 import { Observable, type Subscription } from 'rxjs';
 import { FailmodeError } from '../errors.ts';
 import { tokenEventsFromSse } from './sse-source.ts';
+import { redactUrl } from './redact-url.ts';
 import { streamRequest, type StreamApi } from './stream-request.ts';
+import { topLogprobsRefusal } from './top-logprobs-refusal.ts';
 import type { StreamEvent } from './token-event.ts';
 
 /** A streaming chat-completion request to an OpenAI-compatible endpoint (vLLM, OpenAI, the simulator). */
@@ -39,6 +41,8 @@ export interface OpenAIStreamOptions {
   timeoutMs?: number;
   /** Clock for the events' `t`. */
   now?: () => number;
+  /** Who asks for `topLogprobs` (e.g. "model file m.json"), named when the engine refuses that k. Default "--top-k". */
+  topLogprobsSource?: string;
 }
 
 /**
@@ -89,7 +93,7 @@ export function tokenEventsFromOpenAI(opts: OpenAIStreamOptions): Observable<Str
           return;
         }
         if (!res.body) {
-          subscriber.error(new FailmodeError(`${opts.baseURL}: the response to a streaming request had no body`, 'FAILMODE_ERR_HTTP', 1));
+          subscriber.error(new FailmodeError(`${redactUrl(opts.baseURL)}: the response to a streaming request had no body`, 'FAILMODE_ERR_HTTP', 1));
           return;
         }
         const record = opts.recordSse;
@@ -101,7 +105,7 @@ export function tokenEventsFromOpenAI(opts: OpenAIStreamOptions): Observable<Str
         }).subscribe(subscriber);
       },
       (err: unknown) => {
-        if (!closed) subscriber.error(requestError(opts.baseURL, err));
+        if (!closed) subscriber.error(requestError(opts.baseURL, err, k, opts.topLogprobsSource ?? '--top-k'));
       },
     );
     return () => {
@@ -127,14 +131,16 @@ function validate(opts: OpenAIStreamOptions): void {
 }
 
 /** The SDK's errors as one clear sentence (status and server message; never the API key). */
-function requestError(baseURL: string, err: unknown): unknown {
+function requestError(rawURL: string, err: unknown, k: number, askedBy: string): unknown {
+  const baseURL = redactUrl(rawURL);
   if (err instanceof APIUserAbortError) return err;
   if (err instanceof APIConnectionError) {
     const cause = (err.cause as Error | undefined)?.message;
     return new FailmodeError(`cannot reach ${baseURL}: ${err.message}${cause ? ` (${cause})` : ''}`, 'FAILMODE_ERR_HTTP', 1);
   }
   if (err instanceof APIError) {
-    return new FailmodeError(`${baseURL} answered HTTP ${err.status ?? '?'}: ${err.message}`, 'FAILMODE_ERR_HTTP', 1);
+    const refusal = err.status !== undefined && err.status >= 400 && err.status < 500 ? topLogprobsRefusal(err.message, k, askedBy) : null;
+    return new FailmodeError(refusal !== null ? `${baseURL}: ${refusal}` : `${baseURL} answered HTTP ${err.status ?? '?'}: ${err.message}`, 'FAILMODE_ERR_HTTP', 1);
   }
   return err;
 }

@@ -169,7 +169,8 @@ export const command: Command = {
     let summary;
     try {
       summary = await runSelfConsistency(questions, log, {
-        baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, model: endpoint.model, api: endpoint.api, n, earlyStop: riskRule, monitorModel: model,
+        baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, model: endpoint.model, api: endpoint.api, n,
+        topLogprobsSource: topLogprobs !== undefined ? '--top-logprobs' : model !== null ? `the model file ${values['model-file']}` : 'the default --top-logprobs', earlyStop: riskRule, monitorModel: model,
         shadow: values.shadow === true, votePruning: voteRule ? { confidence: voteConfidence } : null, deepConf,
         profile, vote: voteMethod, concurrency, stopPolicy, minKeep, system: values.system ?? null,
         ...(maxTokens !== undefined ? { maxTokens } : {}), ...(temperature !== undefined ? { temperature } : {}),

@@ -180,7 +180,9 @@ export const command: Command = {
     if (!view.runWatchTui && scoring.model) process.stderr.write(`failmode watch: model ${scoring.model.training.name} · stop rule: ${stopRuleShort(scoring.model)}\n`);
 
     const stats: WatchStats = { samples: 0, flagged: 0, errors: 0, fatal: null };
-    const watched = monitoredEvents(source, monitorOpts, out, stats, values['early-stop'] === true);
+    // The live view shows a failed source (connection refused, an engine refusing the request) as the stream's error
+    // on screen; headless, it is a fatal stream_error line.
+    const watched = monitoredEvents(source, monitorOpts, out, stats, values['early-stop'] === true, view.runWatchTui !== null);
     try {
       if (view.runWatchTui) {
         const model = scoring.model;
@@ -280,7 +282,7 @@ interface Watched {
 }
 
 /** The monitored stream: every event goes to the outputs and the stats; per-sample stops end samples and requests. */
-function monitoredEvents(source: Source, monitorOpts: MonitorOptions, out: Outputs, stats: WatchStats, earlyStop: boolean): Watched {
+function monitoredEvents(source: Source, monitorOpts: MonitorOptions, out: Outputs, stats: WatchStats, earlyStop: boolean, errorOnFatal = false): Watched {
   let stopSample: (id: string) => void = () => {};
   const interrupt$ = new Subject<void>();
   let interrupted = false;
@@ -321,7 +323,8 @@ function monitoredEvents(source: Source, monitorOpts: MonitorOptions, out: Outpu
         const message = err instanceof Error ? err.message : String(err);
         subscriber.next({ type: 'stream_error', position: 'source', message, fatal: true, t: Date.now() });
         m.end();
-        subscriber.complete();
+        if (errorOnFatal) subscriber.error(err instanceof Error ? err : new Error(message));
+        else subscriber.complete();
       },
       complete: () => { m.end(interrupted ? 'abort' : ''); subscriber.complete(); },
     });
@@ -425,6 +428,7 @@ async function openLive(a: SourceArgs, t: LiveTarget): Promise<Source> {
     const messages = [...(sys ? [{ role: 'system', content: sys }] : []), { role: 'user', content: p.prompt }];
     return tokenEventsFromOpenAI({
       baseURL: t.baseURL, model: t.modelName, messages, n: a.n, topLogprobs: a.topK, requestId: p.id, api: a.api,
+      topLogprobsSource: a.values['top-k'] !== undefined ? '--top-k' : a.values['model-file'] !== undefined ? `the model file ${a.values['model-file']}` : 'the default --top-k',
       ...(t.apiKey ? { apiKey: t.apiKey } : {}),
       ...(a.maxTokens !== undefined ? { maxTokens: a.maxTokens } : {}),
       ...(a.temperature !== undefined ? { temperature: a.temperature } : {}),
