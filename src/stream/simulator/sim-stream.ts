@@ -11,6 +11,8 @@ const WRITE_BATCH = 32 * 1024;
 export interface SimStreamContext {
   /** Tokens per second per sample; 0 = as fast as the client reads. */
   readonly tokensPerSecond: number;
+  /** Injected clock (tests): after each round, await `pace(tokens produced so far)`; replaces tokensPerSecond. */
+  readonly pace?: (produced: number) => Promise<void> | void;
   /** This request, once its client has gone, keeps generating (a "zombie", as SGLang builds with the abort bug). */
   readonly zombie: boolean;
   /** Counts one generated token of a sample of `kind`. */
@@ -56,6 +58,8 @@ export async function streamPlans(res: ServerResponse, plans: SamplePlan[], k: n
     const timer = ms > 0 ? setTimeout(done, ms) : undefined;
   });
   const stopped = (): boolean => aborted || (clientGone && !ctx.zombie);
+  /** Ends a paced wait: the client left (a zombie is not paced by anyone then) or an explicit abort came. */
+  const closedOrAborted = new Promise<void>((resolve) => waiters.add(function ended() { if (stopped() || clientGone) { waiters.delete(ended); resolve(); } }));
 
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
   let buf = '';
@@ -79,7 +83,12 @@ export async function streamPlans(res: ServerResponse, plans: SamplePlan[], k: n
         }
       }
       if (clientGone) buf = ''; // a zombie: generating for nobody
-      if (interval > 0) {
+      if (ctx.pace) {
+        if (buf !== '') res.write(buf);
+        buf = '';
+        await Promise.race([ctx.pace(produced), closedOrAborted]);
+        await nextTurn(); // let a 'close' from the client be seen
+      } else if (interval > 0) {
         if (buf !== '') res.write(buf);
         buf = '';
         due += interval;

@@ -22,6 +22,13 @@ export interface SimulatorOptions {
   seed?: number;
   /** Tokens per second per sample; 0 = as fast as the client reads. Default 0. */
   tokensPerSecond?: number;
+  /**
+   * An injected clock for streaming responses (tests): when set, every round of tokens (one per open choice) is written
+   * at once and the stream then awaits `pace(produced)`, `produced` being the tokens this response generated so far.
+   * A test paces the stream by token counts (e.g. let 10 through, then hold) instead of wall-clock time. A client
+   * that closes the connection ends the wait. Takes the place of `tokensPerSecond`.
+   */
+  pace?: (produced: number) => Promise<void> | void;
   /** Largest request body accepted; larger → 413. Default 1 MiB. */
   maxBodyBytes?: number;
   /** Largest `n`. Default 64. */
@@ -165,7 +172,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     const k = parsed.logprobs ? parsed.topLogprobs : -1;
     try {
       const end = await streamPlans(res, plans, k, simStreamFormat(api, id, created, parsed), {
-        tokensPerSecond: o.tokensPerSecond, zombie,
+        tokensPerSecond: o.tokensPerSecond, zombie, ...(o.pace ? { pace: o.pace } : {}),
         onToken: (kind) => { stats.tokensGenerated++; stats.tokensPerKind[kind]++; },
         onClientGone: () => { stats.aborted++; if (zombie) stats.zombies++; },
         registerAbort: (abort) => registerRunning(parsed.rid, abort),
@@ -255,6 +262,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     res.end(body);
   }
 
+  // Idle keep-alive connections live long: with node's 5 s, a client that reuses one just as the server drops it (a
+  // stalled event loop on a loaded machine) gets "fetch failed"; clients time idle sockets out before this.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => {
@@ -281,13 +291,14 @@ const API_PATHS = new Map<string, SimApi>([
   ['/v1/responses', 'responses'], ['/responses', 'responses'],
 ]);
 
-function validateOptions(opts: SimulatorOptions): Required<Omit<SimulatorOptions, 'calibration'>> & { calibration?: Calibration } {
+function validateOptions(opts: SimulatorOptions): Required<Omit<SimulatorOptions, 'calibration' | 'pace'>> & Pick<SimulatorOptions, 'calibration' | 'pace'> {
   const o = { port: 0, host: '127.0.0.1', seed: 0, tokensPerSecond: 0, maxBodyBytes: 1024 * 1024, maxChoices: 64, maxTopLogprobs: 200, zombieRate: 0, ...opts };
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new TypeError(`Expected \`port\` to be an integer from 0 to 65535, got \`${o.port}\` (${typeof o.port})`);
   if (!Number.isInteger(o.seed)) throw new TypeError(`Expected \`seed\` to be an integer, got \`${o.seed}\` (${typeof o.seed})`);
   if (!(typeof o.tokensPerSecond === 'number' && o.tokensPerSecond >= 0 && Number.isFinite(o.tokensPerSecond))) {
     throw new TypeError(`Expected \`tokensPerSecond\` to be a number ≥ 0, got \`${o.tokensPerSecond}\` (${typeof o.tokensPerSecond})`);
   }
+  if (o.pace !== undefined && typeof o.pace !== 'function') throw new TypeError(`Expected \`pace\` to be a function, got \`${String(o.pace)}\` (${typeof o.pace})`);
   if (!(typeof o.zombieRate === 'number' && o.zombieRate >= 0 && o.zombieRate <= 1)) throw new TypeError(`Expected \`zombieRate\` to be a number from 0 to 1, got \`${o.zombieRate}\` (${typeof o.zombieRate})`);
   return o;
 }
