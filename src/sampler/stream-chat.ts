@@ -83,7 +83,7 @@ export function chatStreamEvents(req: ChatStreamRequest): Observable<StreamEvent
 function refusalOrStatus(shown: string, status: number, message: string, req: ChatStreamRequest): string {
   const k = typeof req.body.top_logprobs === 'number' ? req.body.top_logprobs : typeof req.body.logprobs === 'number' ? req.body.logprobs : null;
   const refusal = status >= 400 && status < 500 && k !== null ? topLogprobsRefusal(message, k, req.topLogprobsSource ?? '--top-logprobs') : null;
-  return refusal !== null ? `${shown}: ${refusal}` : `${shown} answered HTTP ${status}: ${message}`;
+  return `${shown} answered HTTP ${status}: ${refusal ?? message}`;
 }
 
 function serverMessage(text: string): string {

@@ -140,7 +140,7 @@ function requestError(rawURL: string, err: unknown, k: number, askedBy: string):
   }
   if (err instanceof APIError) {
     const refusal = err.status !== undefined && err.status >= 400 && err.status < 500 ? topLogprobsRefusal(err.message, k, askedBy) : null;
-    return new FailmodeError(refusal !== null ? `${baseURL}: ${refusal}` : `${baseURL} answered HTTP ${err.status ?? '?'}: ${err.message}`, 'FAILMODE_ERR_HTTP', 1);
+    return new FailmodeError(`${baseURL} answered HTTP ${err.status ?? '?'}: ${refusal ?? err.message}`, 'FAILMODE_ERR_HTTP', 1);
   }
   return err;
 }
