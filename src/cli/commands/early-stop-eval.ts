@@ -28,6 +28,7 @@ Options
   --windows T …         windows (default: every window the table has)
   --alphas A …          maximum false-kill rates (default 0.02 0.05 0.1)
   --confidence C        confidence 1 − δ of the risk control (default 0.9)
+  --stop-models K …     the learned candidates the nested CV chooses among: window, hazard (default both)
   --out DIR             output directory (default results/early-stop)
   --all RESULTS_DIR     every paper table found in RESULTS_DIR
   --no-transfer         skip the leave-one-table-out transfer figures (--all)
@@ -38,6 +39,7 @@ Options
 Examples
   failmode early-stop-eval ../shared/paper/results/gpqa_gpt4o.final.csv --prefinal
   failmode early-stop-eval --all ../shared/paper/results
+  failmode early-stop-eval --all ../shared/paper/results --stop-models hazard --no-transfer --out /tmp/hazard-only
 `;
 
 export const command: Command = {
@@ -48,6 +50,7 @@ export const command: Command = {
       windows: { type: 'string', multiple: true },
       alphas: { type: 'string', multiple: true },
       confidence: { type: 'string' },
+      'stop-models': { type: 'string', multiple: true },
       out: { type: 'string' },
       all: { type: 'string' },
       'no-transfer': { type: 'boolean' },
@@ -64,11 +67,13 @@ export const command: Command = {
     const confidence = numberOption('confidence', values.confidence) ?? 0.9;
     if (!(confidence > 0 && confidence < 1)) throw usageError(`Expected --confidence in (0, 1), got ${confidence}`);
     const delta = 1 - confidence;
+    const kinds = (values['stop-models'] ?? []).flatMap((v) => v.split(',')).filter((v) => v !== '');
+    for (const k of kinds) if (k !== 'window' && k !== 'hazard') throw usageError(`Unknown value for --stop-models: \`${k}\`. Value must be one of: [window, hazard]`);
     const outDir = values.out ?? 'results/early-stop';
     const { evaluateTable, tableStopData, riskControlledCalibrator } = await import('../../offline/early-stop-eval.ts');
     const { loadTable } = await import('../../offline/load-table.ts');
     const { createProgressBar } = await import('../progress-bar.ts');
-    const opts = { alphas, delta, calibrate: riskControlledCalibrator };
+    const opts = { alphas, delta, calibrate: riskControlledCalibrator, ...(kinds.length > 0 ? { learned: kinds as Array<'window' | 'hazard'> } : {}) };
 
     if (values.all !== undefined) {
       if (positionals.length > 0) throw usageError('--all takes a results directory, not files');
