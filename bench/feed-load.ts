@@ -72,7 +72,7 @@ export async function runFeedLoad(o: FeedLoadOptions): Promise<FeedLoadResult> {
   const sim = await startSimulator({ seed: 7 });
   const chunkTimes: number[] = [];
   const onChunkProcessed = (ms: number): void => { if (chunkTimes.length < 2_000_000) chunkTimes.push(ms); };
-  const serve = await startServe({ port: 0, upstream: sim.url, model: o.model ?? null, maxSubscriberQueueBytes: o.queueBytes, heartbeatMs: 60_000, onChunkProcessed, bus: o.bus ?? null });
+  const serve = await startServe({ port: 0, upstream: sim.url, model: o.model ?? null, maxSubscriberQueueBytes: o.queueBytes, heartbeatMs: 60_000, bus: o.bus ?? null });
   // With a bus: a second instance (same process, its own hub) takes every other request.
   const serve2 = o.bus ? await startServe({ port: 0, upstream: sim.url, model: o.model ?? null, heartbeatMs: 60_000, bus: o.bus }) : null;
   const target = (i: number) => `${(serve2 && i % 2 === 1 ? serve2 : serve).url}/v1`;
@@ -93,8 +93,7 @@ export async function runFeedLoad(o: FeedLoadOptions): Promise<FeedLoadResult> {
       await Promise.all(Array.from({ length: o.samples }, (_, i) => drain(target(i), i, { 'x-failmode-run': 'warm' })));
       s = (performance.now() - t0) / 1000;
       proxyOnly = { seconds: s, tokensPerSecond: (o.samples * o.tokens) / s };
-      const np = percentiles(chunkTimes);
-      o.progress?.(`direct ${baseline.tokensPerSecond.toFixed(0)} tok/s; serve without subscribers ${proxyOnly.tokensPerSecond.toFixed(0)} tok/s (${(100 * proxyOnly.tokensPerSecond / baseline.tokensPerSecond).toFixed(1)} %), processing per read p50 ${np.p50.toFixed(3)} ms p99 ${np.p99.toFixed(3)} ms`);
+      o.progress?.(`direct ${baseline.tokensPerSecond.toFixed(0)} tok/s; serve without subscribers ${proxyOnly.tokensPerSecond.toFixed(0)} tok/s (${(100 * proxyOnly.tokensPerSecond / baseline.tokensPerSecond).toFixed(1)} %)`);
     }
 
     if (o.bus) {
@@ -325,7 +324,6 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`  through serve + feed          ${f(r.seconds, 2).padStart(7)} s   ${f(r.tokensPerSecond).padStart(9)} tok/s   (${f(r.tokensPerSecond / r.baseline!.tokensPerSecond * 100, 1)}% of baseline)`);
-  console.log(`  proxy processing per upstream read: p50 ${r.chunkMs.p50.toFixed(3)} ms, p99 ${r.chunkMs.p99.toFixed(3)} ms (${r.chunkMs.n} reads, loaded run)`);
   console.log(`  peak RSS ${f(r.peakRssMB, 1)} MB, peak heap ${f(r.peakHeapMB, 1)} MB; frames dropped (slow subscriber) ${r.framesDropped}; largest frame ${r.maxFrameBytes} B`);
   console.log('');
   console.log('  subscriber   messages     ticks   lagged   dropped   incomplete samples   max server buffer');
