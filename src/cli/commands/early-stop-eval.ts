@@ -4,6 +4,7 @@ import type { Command } from '../main.ts';
 import { choiceOption, expandNumericListFlags, numberListOption, numberOption, parseCommandArgs } from '../args.ts';
 import { FailmodeError, usageError } from '../../errors.ts';
 import type { EarlyStopEvalResult } from '../../offline/early-stop-eval.ts';
+import { INPUT_LIMIT_HELP, INPUT_LIMIT_OPTIONS, inputLimitsFromFlags } from '../../input-limits.ts';
 
 const HELP = `failmode early-stop-eval — what early stopping would have saved on a results table (out-of-fold)
 
@@ -30,6 +31,7 @@ Options
   --all RESULTS_DIR     every paper table found in RESULTS_DIR
   --no-plot             skip the plots
   --json                print the result JSON instead of the table
+${INPUT_LIMIT_HELP}
   -h, --help            show this help
 
 Examples
@@ -41,6 +43,7 @@ export const command: Command = {
   summary: "what early stopping saves on the paper's data (out-of-fold)",
   async run(argv) {
     const { values, positionals } = parseCommandArgs(expandNumericListFlags(argv, ['windows']), {
+      ...INPUT_LIMIT_OPTIONS,
       prefinal: { type: 'boolean' },
       windows: { type: 'string', multiple: true },
       'min-precision': { type: 'string' },
@@ -54,6 +57,7 @@ export const command: Command = {
       process.stdout.write(HELP);
       return 0;
     }
+    const limits = inputLimitsFromFlags(values);
     const windows = numberListOption('windows', values.windows, { integer: true, min: 1 });
     const minPrecision = numberOption('min-precision', values['min-precision'], { min: 0.01, max: 1 }) ?? 0.9;
     const fitOn = choiceOption('fit-on', values['fit-on'], ['all', 'running'] as const) ?? 'all';
@@ -73,7 +77,7 @@ export const command: Command = {
         process.stderr.write(`early-stop-eval: ${t.table} (${t.input}, ${t.mode})\n`);
         let frame;
         try {
-          frame = await loadTable(path);
+          frame = await loadTable(path, { limits });
         } catch (err) {
           process.stderr.write(`  skipped: ${(err as Error).message}\n`);
           continue;
@@ -94,7 +98,7 @@ export const command: Command = {
 
     if (positionals.length !== 1) throw usageError('Expected one results file: failmode early-stop-eval FILE (or --all RESULTS_DIR)');
     const file = positionals[0]!;
-    const frame = await loadTable(file);
+    const frame = await loadTable(file, { limits });
     const result = earlyStopEval(frame, crossValidatedScores, { prefinal: values.prefinal === true, ...(windows ? { windows } : {}), minPrecision, fitOn });
     if (result.windows.length === 0) throw new FailmodeError(`${file}: no window could be scored (need window feature columns like entropy_mean_w128 and ≥ 5 failures)`);
     const name = basename(file, extname(file)) + (fitOn === 'running' ? '.running' : '');
