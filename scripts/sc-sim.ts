@@ -15,10 +15,11 @@
  *   features, top-k 20, windows fitted on the samples still running at T), per profile.
  *
  *   node --import tsx scripts/sc-sim.ts [--questions 100] [--n 8] [--train-questions 100] [--train-n 4] [--seed 1]
- *        [--target 0.75] [--tps 1500] [--concurrency 32] [--profiles math,mc] [--out results/early-stop]
+ *        [--max-false-kill 0.15] [--deepconf-keep 10] [--tps 1500] [--concurrency 32] [--profiles math,mc] [--out results/early-stop]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +42,8 @@ const { values } = parseArgs({
     'train-questions': { type: 'string', default: '100' },
     'train-n': { type: 'string', default: '4' },
     seed: { type: 'string', default: '1' },
-    target: { type: 'string', default: '0.75' },
+    'max-false-kill': { type: 'string', default: '0.15' },
+    'deepconf-keep': { type: 'string', default: '10' },
     tps: { type: 'string', default: '1500' },
     concurrency: { type: 'string', default: '32' },
     profiles: { type: 'string', default: 'math,mc' },
@@ -55,7 +57,8 @@ const N = Number(values.n);
 const KT = Number(values['train-questions']);
 const NT = Number(values['train-n']);
 const SEED = Number(values.seed);
-const TARGET = Number(values.target);
+const ALPHA = Number(values['max-false-kill']);
+const DC_KEEP = Number(values['deepconf-keep']);
 const CONC = Number(values.concurrency);
 const VOTE_CONF = Number(values['vote-confidence']);
 const dir = values.keep ?? (await mkdtemp(join(tmpdir(), 'failmode-sc-sim-')));
@@ -108,6 +111,44 @@ interface Row {
   seconds: number; simulator: string;
 }
 const rows: Row[] = [];
+
+/** Writes sc-sim.md / sc-sim.json from the rows so far (after every run: a partial result survives an interrupted run). */
+function writeOutputs(): void {
+  // The goal of issue 11: vote+risk ≥ 50 % (math) / ≥ 25 % (mc) tokens saved at ≤ 1 pt accuracy lost, beating each single policy.
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  const md: string[] = [
+    '# Self-consistency stop policies on the simulator (ours)',
+    '',
+    `**Every figure here is from our own simulator** (\`failmode simulate\`, calibrated to the paper's window statistics — not a real model); the paper-data figures (\`failmode early-stop-eval\`, summary.md) remain the real-data check.`,
+    '',
+    `${K} test questions × ${N} samples per profile, \`--seed ${SEED}\` for every policy (the same trace for the same question and completion in every run), engine paced at ${values.tps} tokens/s per sample, ${CONC} streams at once; tokens = the simulator's own count (\`/stats\`). false kill = stopped samples whose twin in the \`none\` run was correct / correct twins (a vote-pruned sample is counted when stopped or not started). Made by \`node --import tsx scripts/sc-sim.ts\`.`,
+    '',
+    'Policies: `none`; `deepconf` = DeepConf-online (group of 128 tokens, warm-up = the first 16 samples of the run, threshold = the (100 − ' + `${DC_KEEP}` + ')th percentile of their lowest group confidences — keep ' + `${DC_KEEP}` + ' % = DeepConf-' + (DC_KEEP <= 50 ? 'low' : 'high') + ', `--min-keep 3`); `risk` = failmode\'s stop rule with the profile\'s risk model (`--min-keep 3`); `vote` = vote pruning at P(leader stays) ≥ ' + `${VOTE_CONF}` + ' (majority vote); `vote+risk` = both, (1 − risk)-weighted vote, a sample with risk ≥ 0.5 stopped first when the vote without it is decided.',
+    '',
+  ];
+  for (const profileName of [...new Set(rows.map((r) => r.profile))]) {
+    const mine = rows.filter((r) => r.profile === profileName);
+    const base = mine.find((r) => r.policy === 'none')!;
+    md.push(`## ${profileName} (simulator, ours)`, '', '| policy | vote accuracy | Δ accuracy | tokens generated | tokens saved | samples stopped (not started) | false kill |', '|---|---:|---:|---:|---:|---:|---:|');
+    for (const r of mine) {
+      md.push(`| ${r.policy} | ${pct(r.accuracy)} (${r.correct}/${r.questions}) | ${r.policy === 'none' ? '' : `${((r.accuracy - base.accuracy) * 100 >= 0 ? '+' : '')}${((r.accuracy - base.accuracy) * 100).toFixed(1)} pt`} | ${r.tokens.toLocaleString('en-US')} | ${r.policy === 'none' ? '' : pct(r.tokens_saved_share)} | ${r.stopped}/${r.samples} (${r.not_started}) | ${r.false_kill === null ? '—' : `${pct(r.false_kill)} (${r.false_kills}/${r.correct_twins})`} |`);
+    }
+    const vr = mine.find((r) => r.policy === 'vote+risk');
+    if (!vr) { md.push('', '(run in progress)', ''); continue; }
+    const goal = profileName === 'math' ? 0.5 : 0.25;
+    const lost = (base.accuracy - vr.accuracy) * 100;
+    const singles = mine.filter((r) => r.policy !== 'none' && r.policy !== 'vote+risk');
+    const beats = singles.filter((r) => vr.tokens < r.tokens && vr.accuracy >= r.accuracy).map((r) => r.policy);
+    const notBeaten = singles.filter((r) => !beats.includes(r.policy)).map((r) => r.policy);
+    md.push('', `Goal (simulator, ours): vote+risk saves ≥ ${goal * 100} % of tokens at ≤ 1 pt accuracy lost — reached: ${pct(vr.tokens_saved_share)} saved at ${lost <= 0 ? `+${(-lost).toFixed(1)}` : `−${lost.toFixed(1)}`} pt: **${vr.tokens_saved_share >= goal && lost <= 1 ? 'met' : 'not met'}**. Beats on tokens at equal or better accuracy: ${beats.length ? beats.join(', ') : 'none'}${notBeaten.length ? `; not: ${notBeaten.join(', ')}` : ''}.`, '');
+  }
+  md.push('Risk models:', '', ...notes.map((n) => `- ${n}`), '');
+  mkdirSync(values.out!, { recursive: true });
+  writeFileSync(join(values.out!, 'sc-sim.md'), `${md.join('\n')}\n`);
+  writeFileSync(join(values.out!, 'sc-sim.json'), `${JSON.stringify(rows, null, 2)}\n`);
+
+}
+
 const notes: string[] = [];
 
 for (const profileName of values.profiles!.split(',')) {
@@ -135,15 +176,16 @@ for (const profileName of values.profiles!.split(',')) {
   await writeFile(csv, recordsToCsv(records));
   const trained = trainModel(await loadTable(csv), {
     file: csv, name: `simulator ${profileName} (train ${KT}×${NT})`, prefinal: true, profile, topK: 20, nBoot: 1000,
-    targetPrecision: TARGET, fitOn: 'running', now: new Date('2026-01-01T00:00:00Z'),
+    maxFalseKill: ALPHA, confidence: 0.9, fitOn: 'running', now: new Date('2026-01-01T00:00:00Z'),
   });
+  if (trained.neverStops) notes.push(`${profileName}: ${trained.neverStops}`);
   let model: ModelFile = trained.model;
   if (model.commitmentPoint === null && model.regime !== 'persistent') model = { ...model, regime: 'persistent' };
-  notes.push(`${profileName}: risk model ${model.regime}${model.commitmentPoint !== null ? ` (T*=${model.commitmentPoint})` : ''}, thresholds ${model.classifiers.map((c) => `${c.window}:${c.stop.threshold === null ? '—' : c.stop.threshold.toFixed(2)}`).join(' ')} (target precision ${TARGET}, ${records.length} training samples)`);
+  notes.push(`${profileName}: risk model ${model.regime}${model.commitmentPoint !== null ? ` (T*=${model.commitmentPoint})` : ''}, thresholds ${model.classifiers.map((c) => `${c.window}:${c.stop.threshold === null ? '—' : c.stop.threshold.toFixed(2)}`).join(' ')} (false-kill rate ≤ ${ALPHA} at confidence 0.9 on the training samples' out-of-fold risks; ${records.length} training samples)`);
 
   const policies: Array<{ name: string; opts: Partial<SamplerOptions> }> = [
     { name: 'none', opts: {} },
-    { name: 'deepconf', opts: { deepConf: { groupSize: 128, warmup: 16, keepPercent: 90 } } },
+    { name: 'deepconf', opts: { deepConf: { groupSize: 128, warmup: 16, keepPercent: DC_KEEP }, minKeep: 3 } },
     { name: 'risk', opts: { earlyStop: true, monitorModel: model, minKeep: 3 } },
     { name: 'vote', opts: { votePruning: { confidence: VOTE_CONF } } },
     { name: 'vote+risk', opts: { earlyStop: true, monitorModel: model, minKeep: 3, vote: 'weighted', votePruning: { confidence: VOTE_CONF } } },
@@ -179,42 +221,13 @@ for (const profileName of values.profiles!.split(',')) {
     };
     if (p.name === 'none') baseline = row;
     rows.push(row);
+    writeOutputs();
     console.error(`  accuracy ${(100 * row.accuracy).toFixed(1)}%, tokens ${tokens}, saved ${(100 * row.tokens_saved_share).toFixed(1)}%, stopped ${row.stopped}, false kills ${falseKills}/${correctTwins}, ${row.seconds} s`);
   }
 }
 
-// The goal of issue 11: vote+risk ≥ 50 % (math) / ≥ 25 % (mc) tokens saved at ≤ 1 pt accuracy lost, beating each single policy.
-const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
-const md: string[] = [
-  '# Self-consistency stop policies on the simulator (ours)',
-  '',
-  `**Every figure here is from our own simulator** (\`failmode simulate\`, calibrated to the paper's window statistics — not a real model); the paper-data figures (\`failmode early-stop-eval\`, summary.md) remain the real-data check.`,
-  '',
-  `${K} test questions × ${N} samples per profile, \`--seed ${SEED}\` for every policy (the same trace for the same question and completion in every run), engine paced at ${values.tps} tokens/s per sample, ${CONC} streams at once; tokens = the simulator's own count (\`/stats\`). false kill = stopped samples whose twin in the \`none\` run was correct / correct twins (a vote-pruned sample is counted when stopped or not started). Made by \`node --import tsx scripts/sc-sim.ts\`.`,
-  '',
-  'Policies: `none`; `deepconf` = DeepConf-online (group of 128 tokens, warm-up = the first 16 samples of the run, threshold = their 10th percentile of lowest group confidence, i.e. DeepConf-high); `risk` = failmode\'s stop rule with the profile\'s risk model (`--min-keep 3`); `vote` = vote pruning at P(leader stays) ≥ ' + `${VOTE_CONF}` + ' (majority vote); `vote+risk` = both, (1 − risk)-weighted vote, a sample with risk ≥ 0.5 stopped first when the vote without it is decided.',
-  '',
-];
-for (const profileName of values.profiles!.split(',')) {
-  const mine = rows.filter((r) => r.profile === profileName);
-  const base = mine.find((r) => r.policy === 'none')!;
-  md.push(`## ${profileName} (simulator, ours)`, '', '| policy | vote accuracy | Δ accuracy | tokens generated | tokens saved | samples stopped (not started) | false kill |', '|---|---:|---:|---:|---:|---:|---:|');
-  for (const r of mine) {
-    md.push(`| ${r.policy} | ${pct(r.accuracy)} (${r.correct}/${r.questions}) | ${r.policy === 'none' ? '' : `${((r.accuracy - base.accuracy) * 100 >= 0 ? '+' : '')}${((r.accuracy - base.accuracy) * 100).toFixed(1)} pt`} | ${r.tokens.toLocaleString('en-US')} | ${r.policy === 'none' ? '' : pct(r.tokens_saved_share)} | ${r.stopped}/${r.samples} (${r.not_started}) | ${r.false_kill === null ? '—' : `${pct(r.false_kill)} (${r.false_kills}/${r.correct_twins})`} |`);
-  }
-  const vr = mine.find((r) => r.policy === 'vote+risk')!;
-  const goal = profileName === 'math' ? 0.5 : 0.25;
-  const lost = (base.accuracy - vr.accuracy) * 100;
-  const singles = mine.filter((r) => r.policy !== 'none' && r.policy !== 'vote+risk');
-  const beats = singles.filter((r) => vr.tokens < r.tokens && vr.accuracy >= r.accuracy).map((r) => r.policy);
-  const notBeaten = singles.filter((r) => !beats.includes(r.policy)).map((r) => r.policy);
-  md.push('', `Goal (simulator, ours): vote+risk saves ≥ ${goal * 100} % of tokens at ≤ 1 pt accuracy lost — reached: ${pct(vr.tokens_saved_share)} saved at ${lost <= 0 ? `+${(-lost).toFixed(1)}` : `−${lost.toFixed(1)}`} pt: **${vr.tokens_saved_share >= goal && lost <= 1 ? 'met' : 'not met'}**. Beats on tokens at equal or better accuracy: ${beats.length ? beats.join(', ') : 'none'}${notBeaten.length ? `; not: ${notBeaten.join(', ')}` : ''}.`, '');
-}
-md.push('Risk models:', '', ...notes.map((n) => `- ${n}`), '');
-await mkdir(values.out!, { recursive: true });
-await writeFile(join(values.out!, 'sc-sim.md'), `${md.join('\n')}\n`);
-await writeFile(join(values.out!, 'sc-sim.json'), `${JSON.stringify(rows, null, 2)}\n`);
-console.log(md.join('\n'));
+writeOutputs();
+console.log(readFileSync(join(values.out!, 'sc-sim.md'), 'utf8'));
 for (const c of children) c.kill();
 if (!values.keep) await rm(dir, { recursive: true, force: true });
 process.exit(0);
