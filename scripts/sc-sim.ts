@@ -50,6 +50,8 @@ const { values } = parseArgs({
     'vote-confidence': { type: 'string', default: '0.95' },
     out: { type: 'string', default: 'results/early-stop' },
     keep: { type: 'string' },
+    // Render sc-sim.md / .json from the rows of earlier runs (e.g. one process per profile) instead of running.
+    'render-from': { type: 'string' },
   },
 });
 const K = Number(values.questions);
@@ -61,10 +63,13 @@ const ALPHA = Number(values['max-false-kill']);
 const DC_KEEP = Number(values['deepconf-keep']);
 const CONC = Number(values.concurrency);
 const VOTE_CONF = Number(values['vote-confidence']);
+const rows: Row[] = [];
+const notes: string[] = [];
 const dir = values.keep ?? (await mkdtemp(join(tmpdir(), 'failmode-sc-sim-')));
 await mkdir(dir, { recursive: true });
 const children: ChildProcess[] = [];
 process.on('exit', () => { for (const c of children) c.kill(); });
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -74,6 +79,12 @@ async function freePort(): Promise<number> {
   });
 }
 
+if (values['render-from'] !== undefined) {
+  for (const f of values['render-from'].split(',')) rows.push(...(JSON.parse(readFileSync(f, 'utf8')) as Row[]));
+  writeOutputs();
+  console.log(readFileSync(join(values.out!, 'sc-sim.md'), 'utf8'));
+  process.exit(0);
+}
 const simPort = await freePort();
 const simUrl = `http://127.0.0.1:${simPort}/v1`;
 {
@@ -108,9 +119,8 @@ async function reference(math: boolean, p: string): Promise<string> {
 interface Row {
   profile: string; policy: string; accuracy: number; tokens: number; tokens_saved_share: number; false_kill: number | null;
   correct: number; questions: number; samples: number; stopped: number; not_started: number; false_kills: number; correct_twins: number;
-  seconds: number; simulator: string;
+  seconds: number; simulator: string; risk_model: string;
 }
-const rows: Row[] = [];
 
 /** Writes sc-sim.md / sc-sim.json from the rows so far (after every run: a partial result survives an interrupted run). */
 function writeOutputs(): void {
@@ -142,14 +152,14 @@ function writeOutputs(): void {
     const notBeaten = singles.filter((r) => !beats.includes(r.policy)).map((r) => r.policy);
     md.push('', `Goal (simulator, ours): vote+risk saves ≥ ${goal * 100} % of tokens at ≤ 1 pt accuracy lost — reached: ${pct(vr.tokens_saved_share)} saved at ${lost <= 0 ? `+${(-lost).toFixed(1)}` : `−${lost.toFixed(1)}`} pt: **${vr.tokens_saved_share >= goal && lost <= 1 ? 'met' : 'not met'}**. Beats on tokens at equal or better accuracy: ${beats.length ? beats.join(', ') : 'none'}${notBeaten.length ? `; not: ${notBeaten.join(', ')}` : ''}.`, '');
   }
-  md.push('Risk models:', '', ...notes.map((n) => `- ${n}`), '');
+  const models = [...new Set(rows.map((r) => r.risk_model).filter((x) => x))];
+  md.push('Risk models:', '', ...models.map((n) => `- ${n}`), '');
   mkdirSync(values.out!, { recursive: true });
   writeFileSync(join(values.out!, 'sc-sim.md'), `${md.join('\n')}\n`);
   writeFileSync(join(values.out!, 'sc-sim.json'), `${JSON.stringify(rows, null, 2)}\n`);
 
 }
 
-const notes: string[] = [];
 
 for (const profileName of values.profiles!.split(',')) {
   const math = profileName === 'math';
@@ -217,7 +227,7 @@ for (const profileName of values.profiles!.split(',')) {
       false_kill: correctTwins > 0 ? falseKills / correctTwins : null,
       correct, questions: qlines.length, samples: samples.length, stopped: stopped.length,
       not_started: samples.filter((s) => s.finish_reason === 'not_started').length, false_kills: falseKills, correct_twins: correctTwins,
-      seconds: Math.round(seconds), simulator: 'failmode simulate (ours; calibrated to the paper\'s window statistics, not a real model)',
+      seconds: Math.round(seconds), risk_model: notes.filter((x) => x.startsWith(`${profileName}:`)).join(' '), simulator: 'failmode simulate (ours; calibrated to the paper\'s window statistics, not a real model)',
     };
     if (p.name === 'none') baseline = row;
     rows.push(row);
