@@ -19,7 +19,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,7 +96,18 @@ const simUrl = `http://127.0.0.1:${simPort}/v1`;
   }
   if (!up) throw new Error('failmode simulate did not come up');
 }
-const simTokens = async (): Promise<number> => ((await (await fetch(`http://127.0.0.1:${simPort}/stats`)).json()) as { tokensGenerated: number }).tokensGenerated;
+/** The engine's token count; a fresh connection each time (a pooled keep-alive socket may have been closed), retried. */
+async function simTokens(): Promise<number> {
+  for (let a = 0; ; a++) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${simPort}/stats`, { headers: { connection: 'close' } });
+      return ((await res.json()) as { tokensGenerated: number }).tokensGenerated;
+    } catch (err) {
+      if (a >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
 
 function prompt(math: boolean, i: number, split: string): string {
   return math
@@ -175,7 +186,14 @@ for (const profileName of values.profiles!.split(',')) {
     baseURL: simUrl, model: 'sim', n: N, earlyStop: false, monitorModel: null, profile, vote: 'majority', concurrency: CONC, topLogprobs: 20,
   };
 
-  // The risk model, trained on the training questions' unstopped samples.
+  // The risk model, trained on the training questions' unstopped samples (kept in --keep DIR and reused if there).
+  const modelPath = join(dir, `${profileName}-model.json`);
+  const saved = values.keep ? await readFile(modelPath, 'utf8').catch(() => null) : null;
+  let model: ModelFile;
+  if (saved !== null) {
+    model = JSON.parse(saved) as ModelFile;
+    notes.push(`${profileName}: risk model ${model.regime}, threshold ${model.guarantee?.threshold ?? '—'} (false-kill rate ≤ ${model.guarantee?.alpha} at confidence ${1 - (model.guarantee?.delta ?? 0)}; reused from ${modelPath})`);
+  } else {
   console.error(`[${profileName}] training samples: ${KT} × ${NT}`);
   const trainSamples: SampleLine[] = [];
   await runSelfConsistency(train, await ResultsLog.open(null), { ...common, n: NT, seed: 100_000, onQuestion: (_q, s) => trainSamples.push(...s) });
@@ -189,9 +207,11 @@ for (const profileName of values.profiles!.split(',')) {
     maxFalseKill: ALPHA, confidence: 0.9, fitOn: 'running', now: new Date('2026-01-01T00:00:00Z'),
   });
   if (trained.neverStops) notes.push(`${profileName}: ${trained.neverStops}`);
-  let model: ModelFile = trained.model;
+  model = trained.model;
   if (model.commitmentPoint === null && model.regime !== 'persistent') model = { ...model, regime: 'persistent' };
+  await writeFile(modelPath, JSON.stringify(model));
   notes.push(`${profileName}: risk model ${model.regime}${model.commitmentPoint !== null ? ` (T*=${model.commitmentPoint})` : ''}, thresholds ${model.classifiers.map((c) => `${c.window}:${c.stop.threshold === null ? '—' : c.stop.threshold.toFixed(2)}`).join(' ')} (false-kill rate ≤ ${ALPHA} at confidence 0.9 on the training samples' out-of-fold risks; ${records.length} training samples)`);
+  }
 
   const policies: Array<{ name: string; opts: Partial<SamplerOptions> }> = [
     { name: 'none', opts: {} },
