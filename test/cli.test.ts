@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 const bin = fileURLToPath(new URL('../bin/failmode', import.meta.url));
 
 function run(args: string[], cwd = tmpdir()) {
-  return spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', timeout: 600_000 });
 }
 
 test('bin/failmode --help lists the commands, from any working directory', () => {
@@ -45,7 +45,7 @@ test('every command\'s --help has Usage, Options and Examples and exits 0', asyn
   // In child processes: the test runner reports through this process's stdout, which must not be intercepted.
   const { execFile } = await import('node:child_process');
   const helps = await Promise.all(names.map((name) => new Promise<{ name: string; code: number; text: string }>((resolve) => {
-    execFile(process.execPath, [bin, name, '--help'], { encoding: 'utf8', timeout: 60_000 }, (err, stdout) => resolve({ name, code: err ? Number(err.code ?? 1) : 0, text: stdout }));
+    execFile(process.execPath, [bin, name, '--help'], { encoding: 'utf8', timeout: 600_000 }, (err, stdout) => resolve({ name, code: err ? Number(err.code ?? 1) : 0, text: stdout }));
   })));
   for (const { name, code, text } of helps) {
     assert.equal(code, 0, name);

@@ -110,6 +110,12 @@ export interface ModelFile {
      * 'all' rows, or only those still 'running' at T (the population the live stop rule scores). 'full' uses all rows.
      */
     readonly fitOn?: 'all' | 'running';
+    /**
+     * Optional (added in v1; absent = 'window'): the stop model behind the early windows' classifiers — 'window' (one
+     * classifier per window) or 'hazard' (one model over windows, src/models/stop-models.ts; each window's classifier
+     * then also reads the previous window's columns). Either way the file holds one classifier per window.
+     */
+    readonly stopModel?: 'window' | 'hazard';
   };
   /** Optional (added in v1): the stop rule's risk-control guarantee; absent in files with per-window precision thresholds. */
   readonly guarantee?: StopRuleGuarantee;

@@ -134,6 +134,10 @@ export function validateModelFile(json: unknown, source = 'model file'): ModelFi
     if (tr['fitOn'] !== 'all' && tr['fitOn'] !== 'running') v.fail('training.fitOn', `is ${describe(tr['fitOn'])}, expected "all" or "running"`);
     training.fitOn = tr['fitOn'] as 'all' | 'running';
   }
+  if (tr['stopModel'] !== undefined) {
+    if (tr['stopModel'] !== 'window' && tr['stopModel'] !== 'hazard') v.fail('training.stopModel', `is ${describe(tr['stopModel'])}, expected "window" or "hazard"`);
+    training.stopModel = tr['stopModel'] as 'window' | 'hazard';
+  }
 
   const guarantee = hasGuarantee ? validateGuarantee(v, root['guarantee'], windows, classifiers) : undefined;
 

@@ -1,541 +1,461 @@
 /**
- * What early stopping would have saved on a results table, measured on out-of-fold scores (a row is never scored by a
- * classifier that saw it).
+ * What a risk-controlled early-stop rule saves on a results table, measured cross-fitted (a held-out row never
+ * influences the model, the model choice or the thresholds it is stopped by).
  *
- * Stop rule at window T and threshold θ: a sample is stopped at token T iff it is still running at T (its length > T —
- * a sample that ended by T cannot be stopped early) and its failure score ≥ θ. For each (T, θ):
+ * The rule (src/offline/stop-outcome.ts): stop a sample at the first early window T where it is still running and its
+ * risk ≥ θ_T. Its cost is the false-kill rate (correct samples stopped / correct samples); its value the share of all
+ * tokens saved, also stated as a share of the oracle's (every failure stopped at its first running window).
  *
- *   stop share        = #stopped / n
- *   stop precision    = #stopped failures / #stopped            (NaN when nothing is stopped)
- *   failure recall    = #stopped failures / #failures           (NaN without failures)
- *   tokens saved      = Σ_{stopped} (full length − T) / Σ_{all} full length
+ * Cross-fitting (nested CV), per α:
+ *   outer 5-fold stratified split (seed 42); for each outer fold, on the OTHER folds only:
+ *     1. every candidate model (learned: the per-window classifiers and the hazard model, src/models/stop-models.ts;
+ *        baseline: the raw window mean NLL and mean entropy, DeepConf-style, no fitting) gets inner 5-fold
+ *        out-of-fold risks;
+ *     2. the thresholds of all windows are calibrated together on those risks (`calibrate`: false-kill ≤ α with
+ *        probability ≥ 1 − δ, src/models/risk-control.ts);
+ *     3. the learned candidate and the baseline feature that save the most tokens on the training folds are chosen;
+ *   the chosen model, refitted on the training folds, scores the held-out fold and its thresholds stop it.
+ *   Counts are pooled over the held-out folds.
  *
- * Scores: the paper's estimator on the 11 window features `{f}_w{T}` (cross-validated, out-of-fold), against a
- * one-feature DeepConf-style baseline — the raw mean NLL or mean entropy over the same window, higher = less confident —
- * thresholded at a percentile of its own distribution. Two summaries per curve: the best point with stop precision
- * ≥ the target over every threshold (chosen on the evaluated rows themselves: optimistic, equally for both methods),
- * and a cross-fitted point (threshold chosen on 4/5 of the rows, applied to the other 1/5, pooled) that is not.
- *
- * In prefinal mode (SPEC §3.4) the working frame is the rows with a final-answer line (prefinal length > 0), the
- * features are the prefinal window columns, a sample is stoppable at T iff its prefinal length > T (after the answer
- * line started there is nothing left to save), and tokens saved count the whole generation (`generated_len`).
+ * Transfer (leave one table out): the same with tables in place of folds — the model, its choice and its thresholds
+ * come from the other tables (inner folds = groups of tables), then stop the held-out table.
  */
-import { windowColumn } from '../features/columns.ts';
+import { BASE_FEATURES } from '../features/columns.ts';
 import { FailmodeError } from '../errors.ts';
+import type { StopData, WindowRisks } from '../models/stop-data.ts';
+import { runningAt, stopDataRows } from '../models/stop-data.ts';
+import { fitStopModel, stopModelRisks, STOP_MODEL_KINDS, type FittedStopModel, type StopModelKind } from '../models/stop-models.ts';
 import { detectWindows, windowColumns } from './analysis/column-sets.ts';
-import { MIN_FAILURES } from './cv-lr.ts';
-import type { LineChartSpec } from '../plots/line-chart.ts';
+import { prefinalWorkingFrame } from './analysis/prefinal-working-frame.ts';
+import { groupKFold, stratifiedKFold } from './folds.ts';
 import type { Frame } from './frame.ts';
+import { fullLengthColumn, runningLengthColumn } from './running-at.ts';
+import { addCounts, allRows, applyStopRule, oracleCounts, stopRates, ZERO_COUNTS, type StopCounts, type StopRates } from './stop-outcome.ts';
 import { failureLabels } from './table/failure-labels.ts';
-import { fullLengthColumn, isRunningAt, runningLengthColumn, runningRows } from './running-at.ts';
-
-// ---------------------------------------------------------------------------------------------------------------
-// Curve arithmetic (pure)
-
-/** One operating point of a stop rule. */
-export interface StopPoint {
-  /** Stop iff stoppable and score ≥ threshold (+∞: nothing stopped). */
-  readonly threshold: number;
-  readonly stopped: number;
-  readonly stoppedFailures: number;
-  readonly stopShare: number;
-  readonly precision: number;
-  readonly recall: number;
-  /** Σ (full length − T) over stopped samples, in tokens. */
-  readonly tokensSaved: number;
-  readonly tokensSavedShare: number;
-}
-
-/** The input of one window's stop curve: per row its score, label (1 = failure) and lengths. */
-export interface StopRows {
-  readonly scores: ArrayLike<number>;
-  readonly y: ArrayLike<number>;
-  /** Length that decides whether a row is still running at T (prefinal length in prefinal mode). */
-  readonly stopLen: ArrayLike<number>;
-  /** Tokens the full generation took (what stopping saves from). */
-  readonly fullLen: ArrayLike<number>;
-}
-
-export interface StopCurve {
-  readonly T: number;
-  readonly n: number;
-  readonly failures: number;
-  /** Rows still running at T with a finite score. */
-  readonly stoppable: number;
-  readonly totalTokens: number;
-  /** One point per distinct score among stoppable rows (ties form one threshold), decreasing threshold. */
-  readonly points: readonly StopPoint[];
-}
+import { calibrateStopRule, riskRowsFromColumns } from '../models/risk-control.ts';
 
 /**
- * Every operating point of the stop rule at window T. Scores are sorted descending with ties grouped (sklearn's rule),
- * counts come from running sums, so the curve costs one sort.
- *
- * ## Example
- * scores [0.9, 0.8, 0.8, 0.1], y [1, 0, 1, 0], stopLen = fullLen = [500, 300, 1000, 1000], T = 400:
- * row 1 (length 300) cannot be stopped; θ = 0.9 stops row 0 (saves 100 of 2800 tokens, precision 1, recall 1/2);
- * θ = 0.8 also row 2 (saves 700, precision 1, recall 1); θ = 0.1 also row 3 (saves 1300, precision 2/3).
+ * Thresholds for every window at once from calibration risks (risks[w][k], NaN = not running) and labels (1 = failure)
+ * so that the whole rule's false-kill rate is ≤ alpha with probability ≥ 1 − delta. +∞ = never stop at that window.
+ * Injected so the arithmetic can be tested against a stand-in.
  */
-export function stopCurve(rows: StopRows, T: number): StopCurve {
-  const { scores, y, stopLen, fullLen } = rows;
-  const n = scores.length;
-  if (y.length !== n || stopLen.length !== n || fullLen.length !== n) {
-    throw new RangeError(`Expected scores, y, stopLen and fullLen of equal length, got ${n}, ${y.length}, ${stopLen.length}, ${fullLen.length}`);
-  }
-  let failures = 0;
-  let totalTokens = 0;
-  const idx: number[] = [];
-  for (let i = 0; i < n; i++) {
-    failures += y[i]! ? 1 : 0;
-    const len = fullLen[i]!;
-    if (Number.isFinite(len)) totalTokens += len;
-    if (isStoppable(scores[i]!, stopLen[i]!, T)) idx.push(i);
-  }
-  idx.sort((a, b) => scores[b]! - scores[a]! || a - b);
-  const points: StopPoint[] = [];
-  let stopped = 0;
-  let stoppedFailures = 0;
-  let saved = 0;
-  for (let k = 0; k < idx.length; k++) {
-    const i = idx[k]!;
-    stopped++;
-    stoppedFailures += y[i]! ? 1 : 0;
-    saved += savedTokens(fullLen[i]!, T);
-    const next = idx[k + 1];
-    if (next !== undefined && scores[next] === scores[i]) continue; // a tie: one threshold for the whole group
-    points.push(makePoint(scores[i]!, stopped, stoppedFailures, saved, n, failures, totalTokens));
-  }
-  return { T, n, failures, stoppable: idx.length, totalTokens, points };
-}
-
-/** The operating point of one threshold (stop iff stoppable and score ≥ threshold). */
-export function stopAt(rows: StopRows, T: number, threshold: number): StopPoint {
-  const { scores, y, stopLen, fullLen } = rows;
-  let failures = 0;
-  let totalTokens = 0;
-  let stopped = 0;
-  let stoppedFailures = 0;
-  let saved = 0;
-  for (let i = 0; i < scores.length; i++) {
-    failures += y[i]! ? 1 : 0;
-    if (Number.isFinite(fullLen[i]!)) totalTokens += fullLen[i]!;
-    if (isStoppable(scores[i]!, stopLen[i]!, T) && scores[i]! >= threshold) {
-      stopped++;
-      stoppedFailures += y[i]! ? 1 : 0;
-      saved += savedTokens(fullLen[i]!, T);
-    }
-  }
-  return makePoint(threshold, stopped, stoppedFailures, saved, scores.length, failures, totalTokens);
-}
-
-/** The point with the most tokens saved among those with precision ≥ `minPrecision` (ties: the higher threshold); null if none. */
-export function bestAtPrecision(points: readonly StopPoint[], minPrecision: number): StopPoint | null {
-  let best: StopPoint | null = null;
-  for (const p of points) {
-    if (!(p.precision >= minPrecision)) continue;
-    if (best === null || p.tokensSaved > best.tokensSaved) best = p;
-  }
-  return best;
-}
-
-/**
- * Cross-fitted operating point: rows are split into `k` folds (stratified by label, round-robin in row order — no
- * randomness); for each fold the threshold is the {@link bestAtPrecision} threshold of the other folds' rows (nothing
- * is stopped in the fold when they never reach the target), applied to the fold's rows; counts are pooled.
- * The realised precision can fall below the target — that is the point of measuring it.
- */
-export function crossFittedAtPrecision(rows: StopRows, T: number, minPrecision: number, k = 5): StopPoint {
-  const n = rows.scores.length;
-  const fold = new Uint8Array(n);
-  const seen = [0, 0];
-  for (let i = 0; i < n; i++) {
-    const c = rows.y[i]! ? 1 : 0;
-    fold[i] = seen[c]! % k;
-    seen[c]!++;
-  }
-  let stopped = 0;
-  let stoppedFailures = 0;
-  let saved = 0;
-  for (let f = 0; f < k; f++) {
-    const train = subset(rows, (i) => fold[i] !== f);
-    const test = subset(rows, (i) => fold[i] === f);
-    const best = bestAtPrecision(stopCurve(train, T).points, minPrecision);
-    const p = stopAt(test, T, best === null ? Infinity : best.threshold);
-    stopped += p.stopped;
-    stoppedFailures += p.stoppedFailures;
-    saved += p.tokensSaved;
-  }
-  return makePoint(NaN, stopped, stoppedFailures, saved, n, countFailures(rows.y), sumFinite(rows.fullLen));
-}
-
-/** numpy's default (linear) percentile of the finite values; NaN when there are none. */
-export function percentile(values: ArrayLike<number>, q: number): number {
-  const xs: number[] = [];
-  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i]!)) xs.push(values[i]!);
-  if (xs.length === 0) return NaN;
-  xs.sort((a, b) => a - b);
-  const h = (xs.length - 1) * (q / 100);
-  const lo = Math.floor(h);
-  const hi = Math.min(lo + 1, xs.length - 1);
-  return xs[lo]! + (h - lo) * (xs[hi]! - xs[lo]!);
-}
-
-function isStoppable(score: number, stopLen: number, T: number): boolean {
-  return Number.isFinite(score) && isRunningAt(stopLen, T);
-}
-
-function savedTokens(fullLen: number, T: number): number {
-  return Number.isFinite(fullLen) ? Math.max(0, fullLen - T) : 0;
-}
-
-function makePoint(threshold: number, stopped: number, stoppedFailures: number, saved: number, n: number, failures: number, totalTokens: number): StopPoint {
-  return {
-    threshold,
-    stopped,
-    stoppedFailures,
-    stopShare: n > 0 ? stopped / n : NaN,
-    precision: stopped > 0 ? stoppedFailures / stopped : NaN,
-    recall: failures > 0 ? stoppedFailures / failures : NaN,
-    tokensSaved: saved,
-    tokensSavedShare: totalTokens > 0 ? saved / totalTokens : NaN,
-  };
-}
-
-function subset(rows: StopRows, keep: (i: number) => boolean): StopRows {
-  const scores: number[] = [];
-  const y: number[] = [];
-  const stopLen: number[] = [];
-  const fullLen: number[] = [];
-  for (let i = 0; i < rows.scores.length; i++) {
-    if (!keep(i)) continue;
-    scores.push(rows.scores[i]!);
-    y.push(rows.y[i]!);
-    stopLen.push(rows.stopLen[i]!);
-    fullLen.push(rows.fullLen[i]!);
-  }
-  return { scores, y, stopLen, fullLen };
-}
-
-function countFailures(y: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < y.length; i++) s += y[i]! ? 1 : 0;
-  return s;
-}
-
-function sumFinite(xs: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < xs.length; i++) if (Number.isFinite(xs[i]!)) s += xs[i]!;
-  return s;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Evaluation of a results table
+export type StopCalibrator = (risks: WindowRisks, y: ArrayLike<number>, alpha: number, delta: number) => ArrayLike<number>;
 
 /** The DeepConf-style one-feature baselines: the raw window mean, higher = less confident = stop. */
 export const BASELINE_FEATURES = ['nll_mean', 'entropy_mean'] as const;
 export type BaselineFeature = (typeof BASELINE_FEATURES)[number];
+export type Candidate = StopModelKind | BaselineFeature;
 
-/** Out-of-fold scorer: the paper's CV logistic regression (injected so tests can pass a fake). */
-export type OofScorer = (columns: Float64Array[], y: Uint8Array) => { readonly rowScores: ArrayLike<number>; readonly rows: ArrayLike<number> } | null;
+export const DEFAULT_ALPHAS = [0.02, 0.05, 0.1] as const;
 
-export interface EarlyStopEvalOptions {
-  /** The paper's `--prefinal` working frame (SPEC §3.4). Default false. */
-  readonly prefinal?: boolean;
-  /** Windows T; default every window the table has columns for. */
-  readonly windows?: readonly number[];
-  /** Target stop precision of the summary points. Default 0.9. */
-  readonly minPrecision?: number;
-  /** Percentiles of each method's own score at which the table lists a point. Default 50 70 80 90 95 99. */
-  readonly percentiles?: readonly number[];
-  /** Most curve points kept per method in the result (for the plot). Default 200. */
-  readonly maxCurvePoints?: number;
-  /**
-   * Rows the window-T classifier is cross-validated on. `all` (default): every row, as the paper and `failmode train`
-   * do (a row shorter than T contributes its whole-trace features). `running`: only rows still running at T — the
-   * population the live stop rule scores — so the fit and its scores match the rule.
-   */
-  readonly fitOn?: 'all' | 'running';
+export interface CrossFitOptions {
+  readonly alphas?: readonly number[];
+  /** 1 − confidence of the risk control (default 0.1). */
+  readonly delta?: number;
+  readonly calibrate: StopCalibrator;
+  /** Learned candidates the nested CV chooses among (default both kinds). */
+  readonly learned?: readonly StopModelKind[];
+  readonly outerFolds?: number;
+  readonly innerFolds?: number;
+  readonly seed?: number;
+  /** Outer fold id per row (0…outerFolds−1) instead of the stratified split — for tests that hold the split fixed. */
+  readonly folds?: Int32Array;
 }
 
-export interface MethodResult {
-  /** `classifier` or the baseline's feature name (`nll_mean`, `entropy_mean`). */
-  readonly method: string;
-  readonly best: StopPoint | null;
-  readonly crossFitted: StopPoint;
-  readonly percentiles: ReadonlyArray<{ readonly q: number; readonly point: StopPoint }>;
-  /** Thinned curve, decreasing threshold. */
-  readonly curve: readonly StopPoint[];
+/** One method's pooled held-out outcome at one α. */
+export interface MethodOutcome {
+  readonly counts: StopCounts;
+  readonly rates: StopRates;
+  /** Candidate chosen in each outer fold (null: the fold's training part could not be fitted). */
+  readonly chosen: ReadonlyArray<Candidate | null>;
 }
 
-export interface WindowStopResult {
-  readonly T: number;
-  /** Rows with an out-of-fold score (every method is evaluated on these). */
-  readonly n: number;
-  readonly failures: number;
-  readonly stoppable: number;
-  readonly totalTokens: number;
-  readonly methods: readonly MethodResult[];
+export interface AlphaOutcome {
+  readonly alpha: number;
+  readonly learned: MethodOutcome;
+  readonly baseline: MethodOutcome;
 }
 
-export interface EarlyStopEvalResult {
-  readonly schema: 'failmode-early-stop-eval';
-  readonly version: 1;
-  readonly file: string;
-  readonly prefinal: { readonly requested: boolean; readonly active: boolean; readonly fallback: null | 'no-length-column' | 'few-failures' };
-  /** Rows of the working frame and its failures. */
-  readonly n: number;
-  readonly failures: number;
-  readonly excludedMissingCorrect: number;
+/** The table-level facts of one evaluated table. */
+export interface TableStopData {
+  readonly data: StopData;
+  readonly prefinal: { readonly requested: boolean; readonly active: boolean; readonly fallback: string | null };
   readonly lengthColumn: string;
   readonly stopLengthColumn: string;
-  readonly minPrecision: number;
-  readonly fitOn: 'all' | 'running';
-  readonly windows: readonly WindowStopResult[];
+  readonly excludedMissingCorrect: number;
 }
 
-const DEFAULT_PERCENTILES = [50, 70, 80, 90, 95, 99];
-
 /**
- * Runs the early-stopping evaluation of one results table. Every method of a window is evaluated on the same rows:
- * those the classifier could score out of fold.
+ * The stop data of a results table in the analysis's working frame (SPEC §3.4: with prefinal, the prefinal-valid rows
+ * and prefinal window features; the stop length is then the prefinal length), the paper's 11 base features per window.
  */
-export function earlyStopEval(input: Frame, scorer: OofScorer, opts: EarlyStopEvalOptions = {}): EarlyStopEvalResult {
-  const minPrecision = opts.minPrecision ?? 0.9;
-  if (!(minPrecision > 0 && minPrecision <= 1)) throw new RangeError(`Expected minPrecision in (0, 1], got ${minPrecision}`);
-  const percentiles = opts.percentiles ?? DEFAULT_PERCENTILES;
-  const maxCurvePoints = opts.maxCurvePoints ?? 200;
-  const fitOn = opts.fitOn ?? 'all';
+export function tableStopData(input: Frame, opts: { prefinal?: boolean; windows?: readonly number[] } = {}): TableStopData {
   const labelled = failureLabels(input);
-  let frame = labelled.frame;
-  let y = labelled.y;
-
+  const work = prefinalWorkingFrame(labelled.frame, labelled.y, opts.prefinal === true);
+  const frame = work.frame;
+  const active = work.prefinal?.active === true;
   const lengthColumn = fullLengthColumn(frame);
   if (!lengthColumn) throw new FailmodeError(`${input.source} has neither \`generated_len\` nor \`full_len\`: the tokens a generation took are needed to count tokens saved`);
-
-  let prefinal = false;
-  let stopLengthColumn = lengthColumn;
-  let fallback: EarlyStopEvalResult['prefinal']['fallback'] = null;
-  if (opts.prefinal) {
-    const plen = runningLengthColumn(frame, true);
-    if (!plen) fallback = 'no-length-column';
-    else {
-      const len = frame.numeric(plen)!;
-      const keep: number[] = [];
-      let nf = 0;
-      for (let i = 0; i < frame.nRows; i++) if (len[i]! > 0) { keep.push(i); nf += y[i]!; }
-      if (nf < MIN_FAILURES) fallback = 'few-failures';
-      else {
-        frame = frame.selectRows(keep);
-        y = Uint8Array.from(keep, (i) => y[i]!);
-        prefinal = true;
-        stopLengthColumn = plen;
-      }
-    }
-  }
-  const fullLen = frame.numeric(lengthColumn)!;
-  const stopLen = frame.numeric(stopLengthColumn)!;
-
-  const windows = opts.windows ?? detectWindows(frame);
-  const results: WindowStopResult[] = [];
-  for (const T of windows) {
-    const names = windowColumns(frame, T, prefinal);
-    if (names.length === 0) continue;
-    const scored = scoreWindow(names.map((c) => frame.numeric(c)!), y, stopLen, T, fitOn, scorer);
-    if (scored === null) continue;
-    const { rowIdx, classifierScores } = scored;
-    const rows = (scores: ArrayLike<number>): StopRows => ({
-      scores,
-      y: rowIdx.map((i) => y[i]!),
-      stopLen: rowIdx.map((i) => stopLen[i]!),
-      fullLen: rowIdx.map((i) => fullLen[i]!),
-    });
-    const oof = { rowScores: classifierScores };
-    const methods: MethodResult[] = [evaluateMethod('classifier', rows(oof.rowScores), T, minPrecision, percentiles, maxCurvePoints)];
-    for (const f of BASELINE_FEATURES) {
-      const col = frame.numeric(windowColumn(f, T, prefinal ? '_prefinal' : ''));
-      if (!col) continue;
-      methods.push(evaluateMethod(f, rows(rowIdx.map((i) => col[i]!)), T, minPrecision, percentiles, maxCurvePoints));
-    }
-    const curve = stopCurve(rows(oof.rowScores), T);
-    results.push({ T, n: curve.n, failures: curve.failures, stoppable: curve.stoppable, totalTokens: curve.totalTokens, methods });
-  }
-  let failures = 0;
-  for (let i = 0; i < y.length; i++) failures += y[i]!;
+  const stopLengthColumn = runningLengthColumn(frame, active)!;
+  const data = stopDataOfWorkingFrame(frame, work.y, frame.numeric(stopLengthColumn)!, frame.numeric(lengthColumn)!, opts.windows);
   return {
-    schema: 'failmode-early-stop-eval',
-    version: 1,
-    file: input.source,
-    prefinal: { requested: !!opts.prefinal, active: prefinal, fallback },
-    n: frame.nRows,
-    failures,
-    excludedMissingCorrect: labelled.excluded,
-    lengthColumn,
-    stopLengthColumn,
-    minPrecision,
-    fitOn,
-    windows: results,
+    data,
+    prefinal: { requested: opts.prefinal === true, active, fallback: work.prefinal?.fallback ?? null },
+    lengthColumn, stopLengthColumn, excludedMissingCorrect: labelled.excluded,
   };
 }
 
 /**
- * Out-of-fold classifier scores for one window and the rows every method is evaluated on: with `all`, the rows the CV
- * scored; with `running`, every row (rows done by T cannot be stopped anyway: NaN score) except running rows the CV
- * could not score.
+ * Stop data of an analysis working frame (prefinal columns already under their primary names): the 11 base features
+ * `{f}_w{T}` of each window that has any (a missing column is all NaN). Throws when no window has feature columns.
  */
-function scoreWindow(columns: Float64Array[], y: Uint8Array, stopLen: Float64Array, T: number, fitOn: 'all' | 'running', scorer: OofScorer): { rowIdx: number[]; classifierScores: number[] } | null {
-  if (fitOn === 'all') {
-    const oof = scorer(columns, y);
-    if (oof === null || oof.rows.length === 0) return null;
-    return { rowIdx: Array.from(oof.rows), classifierScores: Array.from(oof.rowScores) };
-  }
-  const running = runningRows(stopLen, T);
-  const oof = scorer(columns.map((c) => Float64Array.from(running, (i) => c[i]!)), Uint8Array.from(running, (i) => y[i]!));
-  if (oof === null || oof.rows.length === 0) return null;
-  const score = new Map<number, number>();
-  for (let k = 0; k < oof.rows.length; k++) score.set(running[oof.rows[k]!]!, oof.rowScores[k]!);
-  const rowIdx: number[] = [];
-  const classifierScores: number[] = [];
-  for (let i = 0; i < y.length; i++) {
-    const runningRow = isRunningAt(stopLen[i]!, T);
-    if (runningRow && !score.has(i)) continue;
-    rowIdx.push(i);
-    classifierScores.push(runningRow ? score.get(i)! : NaN);
-  }
-  return { rowIdx, classifierScores };
+export function stopDataOfWorkingFrame(frame: Frame, y: Uint8Array, stopLen: ArrayLike<number>, fullLen: ArrayLike<number>, windowsWanted?: readonly number[]): StopData {
+  const windows = (windowsWanted ?? detectWindows(frame)).filter((T) => windowColumns(frame, T).length > 0);
+  if (windows.length === 0) throw new FailmodeError(`${frame.source}: no window feature columns (expected e.g. \`entropy_mean_w128\`)`);
+  const n = frame.nRows;
+  const p = BASE_FEATURES.length;
+  const features = windows.map((T) => {
+    const X = new Float64Array(n * p).fill(NaN);
+    BASE_FEATURES.forEach((f, j) => {
+      const col = frame.numeric(`${f}_w${T}`);
+      if (col) for (let i = 0; i < n; i++) X[i * p + j] = col[i]!;
+    });
+    return X;
+  });
+  const data: StopData = { windows, featureNames: BASE_FEATURES, features, y, stopLen: Float64Array.from(stopLen), fullLen: Float64Array.from(fullLen) };
+  stopDataRows(data);
+  return data;
 }
 
-function evaluateMethod(method: string, rows: StopRows, T: number, minPrecision: number, percentiles: readonly number[], maxCurvePoints: number): MethodResult {
-  const curve = stopCurve(rows, T);
-  return {
-    method,
-    best: bestAtPrecision(curve.points, minPrecision),
-    crossFitted: crossFittedAtPrecision(rows, T, minPrecision),
-    percentiles: percentiles.map((q) => ({ q, point: stopAt(rows, T, percentile(rows.scores, q)) })),
-    curve: thin(curve.points, maxCurvePoints),
-  };
+/** Risks of the baseline: the raw window feature for running rows, NaN otherwise. */
+export function baselineRisks(data: StopData, rows: ArrayLike<number>, feature: BaselineFeature): WindowRisks {
+  const j = data.featureNames.indexOf(feature);
+  if (j < 0) throw new RangeError(`baselineRisks: no feature ${feature}`);
+  const p = data.featureNames.length;
+  return data.windows.map((T, w) => {
+    const out = new Float64Array(rows.length).fill(NaN);
+    for (let k = 0; k < rows.length; k++) {
+      const i = rows[k]!;
+      if (runningAt(data, i, T)) out[k] = data.features[w]![i * p + j]!;
+    }
+    return out;
+  });
 }
 
-/** Keeps at most `max` points, evenly spaced by index, always the first and last. */
-function thin<T>(xs: readonly T[], max: number): T[] {
-  if (xs.length <= max) return [...xs];
-  const out: T[] = [];
-  for (let k = 0; k < max; k++) out.push(xs[Math.round((k * (xs.length - 1)) / (max - 1))]!);
+/**
+ * Out-of-fold risks of `rows` under `kind`, folds given per row of `rows` (fold ids 0…k−1): each fold scored by the
+ * model fitted on the other folds (NaN where that fit was impossible).
+ */
+export function outOfFoldRisks(kind: StopModelKind, data: StopData, rows: ArrayLike<number>, fold: ArrayLike<number>, k: number): WindowRisks {
+  const out = data.windows.map(() => new Float64Array(rows.length).fill(NaN));
+  for (let f = 0; f < k; f++) {
+    const tr: number[] = [];
+    const vaPos: number[] = [];
+    for (let r = 0; r < rows.length; r++) (fold[r] === f ? vaPos : tr).push(r);
+    if (vaPos.length === 0) continue;
+    const model = fitStopModel(kind, data, tr.map((r) => rows[r]!));
+    if (!model) continue;
+    const risks = stopModelRisks(model, data, vaPos.map((r) => rows[r]!));
+    risks.forEach((col, w) => vaPos.forEach((r, v) => { out[w]![r] = col[v]!; }));
+  }
   return out;
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// Reports
-
-const pct = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : `${(100 * x).toFixed(1)}%`);
-const num = (x: number, d = 3): string => (Number.isFinite(x) ? x.toFixed(d) : '—');
-
-/** The best method-independent summary of one window: the operating point (or null) of each method. */
-export function methodPoint(w: WindowStopResult, method: string, which: 'best' | 'crossFitted'): StopPoint | null {
-  const m = w.methods.find((x) => x.method === method);
-  return m ? m[which] : null;
+interface Calibrated {
+  readonly thresholds: ArrayLike<number>;
+  /** Tokens the thresholds save on the calibration rows (the selection criterion). */
+  readonly savedOnCalibration: number;
 }
 
-/** Markdown report of one table's evaluation. */
-export function earlyStopMarkdown(r: EarlyStopEvalResult, title = r.file): string {
-  const P = r.minPrecision.toFixed(2);
-  const lines: string[] = [];
-  lines.push(`# Early stopping — ${title}`, '');
-  lines.push(`File \`${r.file}\`; ${r.prefinal.active ? 'prefinal working frame (rows with a final-answer line; prefinal window features)' : `regular features${r.prefinal.fallback ? ` (prefinal requested, fell back: ${r.prefinal.fallback})` : ''}`}; n = ${r.n}, failures = ${r.failures} (${pct(r.failures / r.n)})${r.excludedMissingCorrect ? `; ${r.excludedMissingCorrect} rows without a label left out` : ''}.`);
-  lines.push(`A sample is stopped at token T when its out-of-fold failure score ≥ θ and it is still running (\`${r.stopLengthColumn}\` > T). Tokens saved = Σ over stopped samples of (\`${r.lengthColumn}\` − T) / Σ \`${r.lengthColumn}\` over all samples. Baselines (DeepConf-style): the raw window mean NLL / mean entropy as the score.`, '');
-  lines.push(`## Most tokens saved at stop precision ≥ ${P}`, '');
-  lines.push('Threshold chosen on the evaluated rows (optimistic, equally for every method) / cross-fitted (threshold from the other 4 folds, realised precision shown).', '');
-  lines.push('| T | method | θ | stopped | precision | recall | tokens saved | cross-fitted: stopped | precision | tokens saved |');
-  lines.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const w of r.windows) {
-    for (const m of w.methods) {
-      const b = m.best;
-      const c = m.crossFitted;
-      lines.push(`| ${w.T} | ${m.method} | ${b ? num(b.threshold) : '—'} | ${b ? pct(b.stopShare) : 'not reached'} | ${b ? pct(b.precision) : '—'} | ${b ? pct(b.recall) : '—'} | ${b ? pct(b.tokensSavedShare) : '0.0%'} | ${pct(c.stopShare)} | ${pct(c.precision)} | ${pct(c.tokensSavedShare)} |`);
-    }
-  }
-  lines.push('', '## By percentile of each method\'s own score (stop the top 100 − q %)', '');
-  lines.push('| T | method | q | θ | stopped | precision | recall | tokens saved |');
-  lines.push('|---:|---|---:|---:|---:|---:|---:|---:|');
-  for (const w of r.windows) {
-    for (const m of w.methods) {
-      for (const { q, point } of m.percentiles) {
-        lines.push(`| ${w.T} | ${m.method} | ${q} | ${num(point.threshold)} | ${pct(point.stopShare)} | ${pct(point.precision)} | ${pct(point.recall)} | ${pct(point.tokensSavedShare)} |`);
-      }
-    }
-  }
-  lines.push('', `Rows per window: ${r.windows.map((w) => `T=${w.T}: ${w.n} scored, ${w.stoppable} still running at T`).join('; ')}.`, '');
-  return lines.join('\n');
+function calibrateOn(data: StopData, rows: ArrayLike<number>, risks: WindowRisks, calibrate: StopCalibrator, alpha: number, delta: number): Calibrated {
+  const y = Array.from(rows, (i) => data.y[i]!);
+  const thresholds = calibrate(risks, y, alpha, delta);
+  return { thresholds, savedOnCalibration: applyStopRule(data, rows, risks, thresholds).counts.savedTokens };
 }
 
-/** The plot: tokens saved at stop precision ≥ target by window, per method (solid: best point; dashed: cross-fitted). */
-export function earlyStopChartSpec(r: EarlyStopEvalResult, title?: string): LineChartSpec {
-  const colors: Record<string, string> = { classifier: '#2166AC', nll_mean: '#D6604D', entropy_mean: '#4D9221' };
-  const label: Record<string, string> = { classifier: 'Classifier (OOF)', nll_mean: 'Mean NLL', entropy_mean: 'Mean entropy' };
-  const methods = [...new Set(r.windows.flatMap((w) => w.methods.map((m) => m.method)))];
-  const series = methods.flatMap((m) => [
-    { label: `${label[m] ?? m}`, color: colors[m] ?? '#333333', markers: 'hollow' as const, strokeWidth: 1.6,
-      points: r.windows.map((w) => ({ x: w.T, y: w.methods.find((x) => x.method === m)?.best?.tokensSavedShare ?? 0 })) },
-    { color: colors[m] ?? '#333333', dash: [4, 3], strokeWidth: 1,
-      points: r.windows.map((w) => ({ x: w.T, y: w.methods.find((x) => x.method === m)?.crossFitted.tokensSavedShare ?? null })) },
-  ]);
-  const ys = series.flatMap((s) => s.points.map((p) => p.y)).filter((y): y is number => y !== null && Number.isFinite(y));
-  const top = Math.max(0.05, ...ys);
+/** What the training part of one split yields for one candidate: calibration risks and the held-out risks. */
+interface CandidateRisks {
+  readonly candidate: Candidate;
+  readonly calibration: WindowRisks;
+  readonly heldOut: WindowRisks;
+}
+
+/**
+ * The choice and the held-out counts for one split: among the candidates, per α, the one whose calibrated thresholds
+ * save the most tokens on the training rows (ties: the earlier candidate); its thresholds stop the held-out rows.
+ */
+function chooseAndApply(
+  data: StopData, train: ArrayLike<number>, held: ArrayLike<number>, cands: readonly CandidateRisks[],
+  alphas: readonly number[], delta: number, calibrate: StopCalibrator,
+): Array<{ counts: StopCounts; chosen: Candidate | null }> {
+  return alphas.map((alpha) => {
+    let best: { c: CandidateRisks; cal: Calibrated } | null = null;
+    for (const c of cands) {
+      const cal = calibrateOn(data, train, c.calibration, calibrate, alpha, delta);
+      if (best === null || cal.savedOnCalibration > best.cal.savedOnCalibration) best = { c, cal };
+    }
+    if (best === null) return { counts: applyStopRule(data, held, data.windows.map(() => new Float64Array(held.length).fill(NaN)), data.windows.map(() => Infinity)).counts, chosen: null };
+    return { counts: applyStopRule(data, held, best.c.heldOut, best.cal.thresholds).counts, chosen: best.c.candidate };
+  });
+}
+
+/** Learned candidates' risks for one split: inner-fold OOF risks on `train` (folds `innerFold`), refit on `train` for `held`. */
+function learnedCandidates(data: StopData, kinds: readonly StopModelKind[], train: ArrayLike<number>, held: ArrayLike<number>, innerFold: ArrayLike<number>, innerK: number): CandidateRisks[] {
+  const out: CandidateRisks[] = [];
+  for (const kind of kinds) {
+    const model: FittedStopModel | null = fitStopModel(kind, data, train);
+    if (!model) continue;
+    out.push({ candidate: kind, calibration: outOfFoldRisks(kind, data, train, innerFold, innerK), heldOut: stopModelRisks(model, data, held) });
+  }
+  return out;
+}
+
+function baselineCandidates(data: StopData, train: ArrayLike<number>, held: ArrayLike<number>): CandidateRisks[] {
+  return BASELINE_FEATURES.filter((f) => data.featureNames.includes(f)).map((f) => ({ candidate: f, calibration: baselineRisks(data, train, f), heldOut: baselineRisks(data, held, f) }));
+}
+
+/** The outer folds of {@link crossFitTable}: stratified 5-fold, seed 42 (as the paper's CV); exported for the tests. */
+export function outerFolds(y: ArrayLike<number>, k: number, seed: number): Int32Array {
+  return stratifiedKFold(y, k, seed);
+}
+
+export interface CrossFitResult {
+  readonly oracle: StopCounts;
+  readonly alphas: readonly AlphaOutcome[];
+}
+
+/**
+ * Nested cross-fitting of the learned rule and the baseline on one table (see the module comment). `onFold` is
+ * called after each outer fold (for a progress bar).
+ */
+export function crossFitTable(data: StopData, opts: CrossFitOptions, onFold?: () => void): CrossFitResult {
+  const n = stopDataRows(data);
+  const alphas = opts.alphas ?? DEFAULT_ALPHAS;
+  const delta = opts.delta ?? 0.1;
+  const K = opts.outerFolds ?? 5;
+  const innerK = opts.innerFolds ?? 5;
+  const seed = opts.seed ?? 42;
+  const kinds = opts.learned ?? STOP_MODEL_KINDS;
+  checkRates(alphas, delta);
+  const fold = opts.folds ?? outerFolds(data.y, K, seed);
+  if (fold.length !== n) throw new RangeError(`crossFitTable: ${fold.length} fold ids for ${n} rows`);
+  const learned = alphas.map(() => ({ counts: ZERO_COUNTS, chosen: [] as Array<Candidate | null> }));
+  const baseline = alphas.map(() => ({ counts: ZERO_COUNTS, chosen: [] as Array<Candidate | null> }));
+  for (let f = 0; f < K; f++) {
+    const train: number[] = [];
+    const held: number[] = [];
+    for (let i = 0; i < n; i++) (fold[i] === f ? held : train).push(i);
+    const innerFold = innerFolds(Uint8Array.from(train, (i) => data.y[i]!), innerK, seed);
+    const lc = learnedCandidates(data, kinds, train, held, innerFold, innerK);
+    chooseAndApply(data, train, held, lc, alphas, delta, opts.calibrate).forEach((r, a) => { learned[a]!.counts = addCounts(learned[a]!.counts, r.counts); learned[a]!.chosen.push(r.chosen); });
+    const bc = baselineCandidates(data, train, held);
+    chooseAndApply(data, train, held, bc, alphas, delta, opts.calibrate).forEach((r, a) => { baseline[a]!.counts = addCounts(baseline[a]!.counts, r.counts); baseline[a]!.chosen.push(r.chosen); });
+    onFold?.();
+  }
   return {
-    ...(title ? { title: `${title} (dashed: cross-fitted)` } : {}),
-    x: { label: 'Early-window size T (tokens)', scale: 'log', ticks: r.windows.map((w) => w.T), format: 'd' },
-    y: { label: `Tokens saved (precision ≥ ${r.minPrecision})`, domain: [0, Math.min(1, top * 1.15)], format: '.0%' },
-    series,
-    legend: 'upper-left',
+    oracle: oracleCounts(data, allRows(n)),
+    alphas: alphas.map((alpha, a) => ({
+      alpha,
+      learned: { counts: learned[a]!.counts, rates: stopRates(learned[a]!.counts), chosen: learned[a]!.chosen },
+      baseline: { counts: baseline[a]!.counts, rates: stopRates(baseline[a]!.counts), chosen: baseline[a]!.chosen },
+    })),
   };
 }
 
-/** The window and point with the most tokens saved at precision ≥ target for one method (null when never reached). */
-export function bestWindow(r: EarlyStopEvalResult, methods: readonly string[]): { T: number; method: string; point: StopPoint; crossFitted: StopPoint } | null {
-  let best: { T: number; method: string; point: StopPoint; crossFitted: StopPoint } | null = null;
-  for (const w of r.windows) {
-    for (const m of w.methods) {
-      if (!methods.includes(m.method) || m.best === null) continue;
-      if (best === null || m.best.tokensSaved / w.totalTokens > best.point.tokensSavedShare) best = { T: w.T, method: m.method, point: m.best, crossFitted: m.crossFitted };
-    }
+/** Inner stratified folds; a single fold id 0 for all when a class has too few rows to split (no calibration then). */
+function innerFolds(y: Uint8Array, k: number, seed: number): Int32Array {
+  try {
+    return stratifiedKFold(y, k, seed);
+  } catch {
+    return new Int32Array(y.length);
   }
-  return best;
 }
 
-/** summary.md of `--all`: per table, tokens saved at stop precision ≥ target — the classifier (fitted on all rows, and
- * on the rows still running at T) vs the best DeepConf-style baseline. */
-export function summaryMarkdown(rows: ReadonlyArray<{ readonly table: string; readonly result: EarlyStopEvalResult; readonly running?: EarlyStopEvalResult }>, minPrecision: number): string {
-  const P = minPrecision.toFixed(2);
-  const lines = [
-    `# Early stopping on the paper's tables — tokens saved at stop precision ≥ ${P}`,
-    '',
-    'Out-of-fold scores (5-fold CV of the paper\'s logistic regression on the window features, one window T per rule).',
-    `Each cell: tokens saved by the best rule, "@T" its window, then the cross-fitted figure with its realised precision.`,
-    `"best": the threshold with the most tokens saved among those reaching precision ≥ ${P} on the evaluated rows, and the`,
-    'window T that maximises it (optimistic: both chosen on the same rows, equally for every method). "cross-fitted": at',
-    'that T, the threshold chosen on the other 4 folds and applied to the held-out fold (its precision can fall below the',
-    'target). Classifier (all rows): fitted on every row as the paper and `failmode train` do. Classifier (running):',
-    'window T fitted only on the rows still running at T, the population the live rule scores. Baseline: the better of',
-    'the DeepConf-style one-feature rules (window mean NLL, window mean entropy; no fitting).',
-    '',
-    '| table | mode | n | failures | classifier (all rows) | cross-fitted | classifier (running) | cross-fitted | baseline | cross-fitted |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ];
-  const sums = { all: 0, running: 0, base: 0 };
-  const wins = { all: 0, running: 0, base: 0 };
-  for (const { table, result: r, running } of rows) {
-    const ours = bestWindow(r, ['classifier']);
-    const run = running ? bestWindow(running, ['classifier']) : null;
-    const base = bestWindow(r, BASELINE_FEATURES);
-    const vals = { all: ours?.point.tokensSavedShare ?? 0, running: run?.point.tokensSavedShare ?? 0, base: base?.point.tokensSavedShare ?? 0 };
-    for (const k of ['all', 'running', 'base'] as const) sums[k] += vals[k];
-    const top = Math.max(vals.all, vals.running, vals.base);
-    if (top > 0) for (const k of ['all', 'running', 'base'] as const) if (vals[k] === top) wins[k]++;
-    const cell = (x: { T: number; method: string; point: StopPoint } | null, withMethod = false) => (x ? `${pct(x.point.tokensSavedShare)} @${withMethod ? `${x.method}@` : ''}${x.T}` : 'not reached');
-    const cf = (x: { crossFitted: StopPoint } | null) => (x ? `${pct(x.crossFitted.tokensSavedShare)} (${pct(x.crossFitted.precision)})` : '—');
-    const mode = r.prefinal.active ? 'prefinal' : r.prefinal.requested ? `regular (prefinal fell back: ${r.prefinal.fallback})` : 'regular';
-    lines.push(`| ${table} | ${mode} | ${r.n} | ${pct(r.failures / r.n)} | ${cell(ours)} | ${cf(ours)} | ${running ? cell(run) : '—'} | ${running ? cf(run) : '—'} | ${cell(base, true)} | ${cf(base)} |`);
-  }
-  const k = rows.length || 1;
-  lines.push('', `Tables: ${rows.length}. Mean tokens saved (best points): classifier (all rows) ${pct(sums.all / k)}, classifier (running) ${pct(sums.running / k)}, baseline ${pct(sums.base / k)}. Most tokens saved (ties counted for each): classifier (all rows) on ${wins.all}, classifier (running) on ${wins.running}, baseline on ${wins.base} tables.`, '');
-  return lines.join('\n');
+function checkRates(alphas: readonly number[], delta: number): void {
+  for (const a of alphas) if (!(a > 0 && a < 1)) throw new RangeError(`Expected every alpha in (0, 1), got ${a}`);
+  if (!(delta > 0 && delta < 1)) throw new RangeError(`Expected delta in (0, 1), got ${delta}`);
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Pooling across tables and leave-one-table-out transfer
+
+/** A table in a pooled evaluation: its data and its group (tables sharing samples share a group). */
+export interface PooledTable {
+  readonly table: string;
+  readonly group: string;
+  readonly data: StopData;
+  /** false: held out and evaluated, but never used for training (a duplicate or split of a pooled table). Default true. */
+  readonly pooled?: boolean;
+}
+
+/**
+ * Several tables' stop data as one, on the windows they all have (rows appended in order). Returns the offset of each
+ * table's first row. Throws when the tables share no window or their feature names differ.
+ */
+export function concatStopData(parts: readonly StopData[]): { data: StopData; offsets: number[] } {
+  if (parts.length === 0) throw new RangeError('concatStopData: no tables');
+  const names = parts[0]!.featureNames;
+  for (const d of parts) if (d.featureNames.join() !== names.join()) throw new RangeError('concatStopData: tables have different feature names');
+  const windows = parts[0]!.windows.filter((T) => parts.every((d) => d.windows.includes(T)));
+  if (windows.length === 0) throw new RangeError('concatStopData: the tables share no window');
+  const p = names.length;
+  const sizes = parts.map((d) => d.y.length);
+  const N = sizes.reduce((a, b) => a + b, 0);
+  const offsets: number[] = [];
+  let o = 0;
+  for (const s of sizes) { offsets.push(o); o += s; }
+  const features = windows.map((T) => {
+    const X = new Float64Array(N * p);
+    parts.forEach((d, t) => X.set(d.features[d.windows.indexOf(T)]!, offsets[t]! * p));
+    return X;
+  });
+  const cat = <A extends Float64Array | Uint8Array>(make: (n: number) => A, get: (d: StopData) => A): A => {
+    const out = make(N);
+    parts.forEach((d, t) => out.set(get(d), offsets[t]!));
+    return out;
+  };
+  return {
+    data: {
+      windows, featureNames: names, features,
+      y: cat((m) => new Uint8Array(m), (d) => d.y), stopLen: cat((m) => new Float64Array(m), (d) => d.stopLen), fullLen: cat((m) => new Float64Array(m), (d) => d.fullLen),
+    },
+    offsets,
+  };
+}
+
+/**
+ * The leave-one-table-out split: for held-out table t, the training tables are those of OTHER groups (a table that
+ * shares samples with t — same group — is left out of its training set too). Exported for the tests.
+ */
+export function leaveOneTableOut(tables: readonly { readonly group: string; readonly pooled?: boolean }[], t: number): number[] {
+  const g = tables[t]!.group;
+  return tables.flatMap((x, s) => (x.group === g || x.pooled === false ? [] : [s]));
+}
+
+export interface TransferTable {
+  readonly table: string;
+  readonly oracle: StopCounts;
+  readonly alphas: readonly AlphaOutcome[];
+}
+
+/**
+ * Transfer figures: for each table, the learned rule (model kind chosen, model fitted and thresholds calibrated on the
+ * other groups' tables; inner folds = GroupKFold over their groups) and the baseline under the same procedure, applied
+ * to the held-out table. `only` restricts which tables are held out (default all).
+ */
+export function transferEval(tables: readonly PooledTable[], opts: CrossFitOptions, onTable?: (table: string) => void): TransferTable[] {
+  const alphas = opts.alphas ?? DEFAULT_ALPHAS;
+  const delta = opts.delta ?? 0.1;
+  const kinds = opts.learned ?? STOP_MODEL_KINDS;
+  const innerK = opts.innerFolds ?? 5;
+  checkRates(alphas, delta);
+  const out: TransferTable[] = [];
+  for (let t = 0; t < tables.length; t++) {
+    const trainIdx = leaveOneTableOut(tables, t);
+    const { data, offsets } = concatStopData([...trainIdx.map((s) => tables[s]!.data), tables[t]!.data]);
+    const nTrain = offsets[offsets.length - 1]!;
+    const train = allRows(nTrain);
+    const held = Int32Array.from({ length: tables[t]!.data.y.length }, (_, k) => nTrain + k);
+    const groupIds = new Map<string, number>();
+    const rowGroup = new Int32Array(nTrain);
+    trainIdx.forEach((s, q) => {
+      const g = groupIds.get(tables[s]!.group) ?? groupIds.size;
+      groupIds.set(tables[s]!.group, g);
+      rowGroup.fill(g, offsets[q]!, q + 1 < trainIdx.length ? offsets[q + 1]! : nTrain);
+    });
+    const k = Math.min(innerK, groupIds.size);
+    const innerFold = groupKFold(rowGroup, k);
+    const lc = learnedCandidates(data, kinds, train, held, innerFold, k);
+    const learned = chooseAndApply(data, train, held, lc, alphas, delta, opts.calibrate);
+    const baseline = chooseAndApply(data, train, held, baselineCandidates(data, train, held), alphas, delta, opts.calibrate);
+    out.push({
+      table: tables[t]!.table,
+      oracle: oracleCounts(data, held),
+      alphas: alphas.map((alpha, a) => ({
+        alpha,
+        learned: { counts: learned[a]!.counts, rates: stopRates(learned[a]!.counts), chosen: [learned[a]!.chosen] },
+        baseline: { counts: baseline[a]!.counts, rates: stopRates(baseline[a]!.counts), chosen: [baseline[a]!.chosen] },
+      })),
+    });
+    onTable?.(tables[t]!.table);
+  }
+  return out;
+}
+
+/**
+ * The pooled stop model to ship: kind chosen by grouped inner CV over all tables at `alpha` (most tokens saved on
+ * the out-of-group risks), fitted on every row, thresholds calibrated on the out-of-group risks.
+ */
+export function fitPooledStopRule(tables: readonly PooledTable[], opts: CrossFitOptions & { readonly alpha: number }): { kind: StopModelKind; model: FittedStopModel; thresholds: number[]; windows: readonly number[]; calibration: StopCounts } {
+  const delta = opts.delta ?? 0.1;
+  const kinds = opts.learned ?? STOP_MODEL_KINDS;
+  tables = tables.filter((t) => t.pooled !== false);
+  const { data, offsets } = concatStopData(tables.map((t) => t.data));
+  const n = data.y.length;
+  const rows = allRows(n);
+  const groupIds = new Map<string, number>();
+  const rowGroup = new Int32Array(n);
+  tables.forEach((t, q) => {
+    const g = groupIds.get(t.group) ?? groupIds.size;
+    groupIds.set(t.group, g);
+    rowGroup.fill(g, offsets[q]!, q + 1 < tables.length ? offsets[q + 1]! : n);
+  });
+  const k = Math.min(opts.innerFolds ?? 5, groupIds.size);
+  const fold = groupKFold(rowGroup, k);
+  let best: { kind: StopModelKind; cal: Calibrated; risks: WindowRisks } | null = null;
+  for (const kind of kinds) {
+    const risks = outOfFoldRisks(kind, data, rows, fold, k);
+    const cal = calibrateOn(data, rows, risks, opts.calibrate, opts.alpha, delta);
+    if (best === null || cal.savedOnCalibration > best.cal.savedOnCalibration) best = { kind, cal, risks };
+  }
+  const model = fitStopModel(best!.kind, data, rows);
+  if (!model) throw new FailmodeError('the pooled tables do not hold both classes');
+  return { kind: best!.kind, model, thresholds: Array.from(best!.cal.thresholds), windows: data.windows, calibration: applyStopRule(data, rows, best!.risks, best!.cal.thresholds).counts };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// One table, and the summary of many
+
+/** The evaluation of one table: the oracle and, per α, the cross-fitted learned rule and baseline. */
+export interface TableStopResult {
+  readonly table: string;
+  readonly file: string;
+  readonly prefinal: TableStopData['prefinal'];
+  readonly n: number;
+  readonly failures: number;
+  readonly windows: readonly number[];
+  readonly lengthColumn: string;
+  readonly stopLengthColumn: string;
+  readonly oracle: StopCounts;
+  readonly alphas: readonly AlphaOutcome[];
+}
+
+export function evaluateTable(table: string, file: string, td: TableStopData, opts: CrossFitOptions, onFold?: () => void): TableStopResult {
+  const r = crossFitTable(td.data, opts, onFold);
+  let failures = 0;
+  for (let i = 0; i < td.data.y.length; i++) failures += td.data.y[i]!;
+  return {
+    table, file, prefinal: td.prefinal, n: td.data.y.length, failures, windows: td.data.windows,
+    lengthColumn: td.lengthColumn, stopLengthColumn: td.stopLengthColumn, oracle: r.oracle, alphas: r.alphas,
+  };
+}
+
+/** `--all`: every table's result, the transfer figures, and the settings. */
+export interface EarlyStopSummary {
+  readonly schema: 'failmode-early-stop-summary';
+  readonly version: 2;
+  readonly delta: number;
+  readonly alphas: readonly number[];
+  readonly tables: readonly TableStopResult[];
+  readonly transfer: readonly TransferTable[];
+}
+
+/**
+ * The project's risk control (src/models/risk-control.ts `calibrateStopRule`, one common threshold λ for every window,
+ * false-kill ≤ α with probability ≥ 1 − δ) as a {@link StopCalibrator}; a rule that cannot be certified never stops.
+ */
+export const riskControlledCalibrator: StopCalibrator = (risks, y, alpha, delta) => {
+  const windows = risks.map((_, w) => w + 1); // the calibration only needs the window order
+  const cal = calibrateStopRule(riskRowsFromColumns(windows, risks, y), { maxFalseKill: alpha, delta });
+  return cal.thresholds ?? risks.map(() => Infinity);
+};

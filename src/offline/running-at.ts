@@ -1,5 +1,6 @@
 import type { Frame } from './frame.ts';
 import { prefinalLengthColumn } from './analysis/column-sets.ts';
+import { isRunningAt } from '../models/stop-data.ts';
 
 /**
  * "Still running at window T" — the one definition, for the early-stopping evaluation and for `train --fit-on running`.
@@ -18,10 +19,8 @@ export function runningLengthColumn(frame: Frame, prefinal: boolean): string | n
   return prefinal ? prefinalLengthColumn(frame) : fullLengthColumn(frame);
 }
 
-/** Whether a sample of this (running) length is still running at window T. */
-export function isRunningAt(length: number, T: number): boolean {
-  return length > T;
-}
+/** Whether a sample of this (running) length is still running at window T (defined in src/models/stop-data.ts). */
+export { isRunningAt } from '../models/stop-data.ts';
 
 /** Indices of the rows still running at T, in row order. */
 export function runningRows(lengths: ArrayLike<number>, T: number): number[] {

@@ -87,6 +87,11 @@ interface SampleState {
   next: number;
   flagged: boolean;
   topKChecked: boolean;
+  /**
+   * The features of every window scored so far: a hazard-model classifier (docs/model-format.md) reads the previous
+   * window's columns as well as window T's.
+   */
+  readonly history: FeatureRecord;
 }
 
 /** Resolves windows / params / profile from the options and the model file; throws TypeError on contradictions. */
@@ -150,7 +155,7 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
     s = {
       id,
       sf: new SampleFeatures({ windows, params, profile, sampleId: id, reference: referenceFor(id), letters: opts.letters }),
-      next: 0, flagged: false, topKChecked: false,
+      next: 0, flagged: false, topKChecked: false, history: {},
     };
     samples.set(id, s);
     return s;
@@ -160,16 +165,18 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
     const features: FeatureRecord = {};
     s.sf.windowFeatures(T, false, features);
     emit({ type: 'window', sampleId: s.id, T, features: { ...features }, t });
+    if (!model) return;
+    if (model.prefinal) s.sf.windowFeatures(T, true, features);
+    Object.assign(s.history, features);
     const c = byWindow.get(T);
     if (!c) return;
-    if (model!.prefinal) s.sf.windowFeatures(T, true, features);
-    const risk = scoreClassifier(c, features);
+    const risk = scoreClassifier(c, s.history);
     const threshold = c.stop.threshold;
     emit({ type: 'risk', sampleId: s.id, index: s.sf.length - 1, T, risk, threshold, t });
     if (commits && !s.flagged && T >= tStar && threshold !== null && risk >= threshold) {
       s.flagged = true;
       const used: FeatureRecord = {};
-      for (const name of c.featureNames) used[name] = features[name] ?? null;
+      for (const name of c.featureNames) used[name] = s.history[name] ?? null;
       emit({ type: 'committed_failure', sampleId: s.id, T, risk, threshold, regime: model!.regime, features: used, t });
     }
   }

@@ -14,6 +14,8 @@ import { fitLogisticRegression } from '../models/logistic-regression.ts';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION, type ModelFile, type StopRuleGuarantee, type WindowClassifier } from '../models/model-file.ts';
 import { applyStandardizer, fitStandardizer } from '../models/standardizer.ts';
 import { calibrateStopRule, riskRowsFromColumns, stopWindowIndex } from '../models/risk-control.ts';
+import { stopDataOfWorkingFrame } from '../offline/early-stop-eval.ts';
+import { trainStopModel, type StopModelChoice } from './train-stop-model.ts';
 
 export interface TrainOptions {
   /** The input path as given (used for messages, the default name and the profile guess). */
@@ -47,6 +49,13 @@ export interface TrainOptions {
    * rows still running at T (src/offline/running-at.ts), the population the live stop rule scores. 'full' uses all rows.
    */
   readonly fitOn?: 'all' | 'running';
+  /**
+   * The stop model behind the early windows (src/training/train-stop-model.ts): 'window' (default; the classifiers
+   * above), 'hazard' (one model over windows, fitted on the running (sample, window) pairs), or 'auto' (per-window
+   * classifiers fitted on running rows or the hazard model, whichever saves more tokens under the risk control on
+   * 5-fold out-of-fold risks — `failmode early-stop-eval`'s choice). 'hazard' and 'auto' fit on running rows.
+   */
+  readonly stopModel?: StopModelChoice;
   readonly description?: string;
   /** Creation time written to the model (default now). */
   readonly now?: Date;
@@ -136,7 +145,27 @@ export function trainModel(frame: Frame, opts: TrainOptions): TrainResult {
 
   const classifiers: WindowClassifier[] = [];
   const windows: number[] = [];
-  for (const T of [...analysis.windows, 'full' as const]) {
+  const stopChoice = opts.stopModel ?? 'window';
+  let stopModel: 'window' | 'hazard' | undefined;
+  if (stopChoice !== 'window') {
+    if (stopLen === null || fullLenCol === null) throw new FailmodeError(`${opts.file}: --stop-model ${stopChoice} needs the samples' lengths (a \`generated_len\` or \`full_len\` column${work.prefinal ? ', and the prefinal length' : ''}) to tell which were still running at T`);
+    progress(`stop model (${stopChoice})`);
+    const data = stopDataOfWorkingFrame(wf, y, stopLen, wf.numeric(fullLenCol)!, analysis.windows);
+    const delta = Math.round((1 - confidence) * 1e12) / 1e12;
+    const trained = trainStopModel(data, stopChoice, (T, f) => liveName(`${f}_w${T}`), maxFalseKill ?? 0.05, delta);
+    if (trained === null) throw new FailmodeError(`${opts.file}: too few rows of each class for the ${stopChoice} stop model's 5-fold out-of-fold risks`);
+    stopModel = trained.kind;
+    if (stopChoice === 'auto') notes.push(`stop model: ${trained.kind} (tokens saved on out-of-fold risks at false-kill ≤ ${maxFalseKill ?? 0.05}: ${trained.selection.map((x) => `${x.kind} ${(100 * x.saved).toFixed(1)}%`).join(', ')})`);
+    trained.classifiers.forEach((c, k) => {
+      classifiers.push(c);
+      windows.push(c.window as number);
+      ruleWindows.push(c.window as number);
+      oofRisk.push(trained.oofRisk[k]!);
+    });
+    const full = fitWindowClassifier(wf, y, fullColumns(wf), liveName, 'full', mode, notes);
+    if (full !== null) classifiers.push(full.classifier);
+  }
+  for (const T of stopChoice === 'window' ? [...analysis.windows, 'full' as const] : []) {
     progress(`classifier T=${T}`);
     const cols = T === 'full' ? fullColumns(wf) : windowColumns(wf, T);
     let fitFrame = wf;
@@ -214,7 +243,7 @@ export function trainModel(frame: Frame, opts: TrainOptions): TrainResult {
     classifiers,
     regime: verdict.type,
     commitmentPoint,
-    training: { name, n, failures, failureRate: failures / n, mode, nBoot, fitOn },
+    training: { name, n, failures, failureRate: failures / n, mode, nBoot, fitOn: stopModel ? 'running' : fitOn, ...(stopModel ? { stopModel } : {}) },
     guarantee,
     ...(opts.description !== undefined ? { description: opts.description } : {}),
   };

@@ -47,7 +47,7 @@ export class FeedClient {
   }
 
   /** Resolves with the first recorded message matching `pred` (waiting for it), rejects after `ms`. */
-  async waitFor<T extends ServerMessage = ServerMessage>(pred: (m: ServerMessage) => boolean, ms = 5000, what = 'message'): Promise<T> {
+  async waitFor<T extends ServerMessage = ServerMessage>(pred: (m: ServerMessage) => boolean, ms = 60_000, what = 'message'): Promise<T> {
     const deadline = Date.now() + ms;
     for (;;) {
       const found = this.messages.find(pred);
@@ -62,7 +62,7 @@ export class FeedClient {
     }
   }
 
-  async waitClosed(ms = 5000): Promise<{ code: number; reason: string }> {
+  async waitClosed(ms = 60_000): Promise<{ code: number; reason: string }> {
     const deadline = Date.now() + ms;
     while (!this.closed) {
       if (Date.now() > deadline) throw new Error('timed out waiting for close');
@@ -75,14 +75,14 @@ export class FeedClient {
   }
 
   async open(): Promise<this> {
-    await this.waitFor((m) => m.type === 'hello', 5000, 'hello');
+    await this.waitFor((m) => m.type === 'hello', 60_000, 'hello');
     return this;
   }
 
   async subscribe(run = 'all', tokens?: boolean): Promise<void> {
     const before = this.messages.length;
     this.send({ type: 'subscribe', run, ...(tokens !== undefined ? { tokens } : {}) });
-    await this.waitFor((m) => m.type === 'subscribed' && this.messages.indexOf(m) >= before, 5000, 'subscribed');
+    await this.waitFor((m) => m.type === 'subscribed' && this.messages.indexOf(m) >= before, 60_000, 'subscribed');
   }
 
   close(): void {

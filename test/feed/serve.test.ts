@@ -4,6 +4,7 @@ import { startServe, type ServeHandle } from '../../src/feed/serve-server.ts';
 import type { SampleFinishedMessage, ServerMessage, StopMessage, VoteMessage } from '../../src/feed/protocol.ts';
 import { startSimulator, type Simulator } from '../../src/stream/simulator/index.ts';
 import { constantRiskModel, FeedClient, messages, postChat } from './feed-helpers.ts';
+import { tokenGate, waitUntil } from '../fixtures/token-gate.ts';
 
 const MCQ = 'Which option is right?\n(A) one\n(B) two\n(C) three\n(D) four';
 
@@ -126,21 +127,24 @@ describe('failmode serve: proxy + WebSocket feed on the simulator', () => {
   });
 
   it('a client `stop` ends the caller\'s stream at once, without waiting for the next upstream chunk', async () => {
-    const slow = await startSimulator({ seed: 4, tokensPerSecond: 2 });
+    // The engine sends 3 tokens and then holds: the next upstream chunk never comes until the test releases it.
+    const gate = tokenGate(3);
+    const slow = await startSimulator({ seed: 4, pace: gate.pace });
     const proxy = await startServe({ port: 0, upstream: slow.url, model: constantRiskModel(), heartbeatMs: 60_000 });
     try {
       const client = await new FeedClient(`${proxy.url.replace('http', 'ws')}/feed`).open();
       await client.subscribe('all');
       const request = postChat(proxy.url, { model: 'sim', messages: messages(MCQ), stream: true, failmode_sim: { length: 1000 } });
       const started = await client.waitFor((m) => m.type === 'sample_started');
-      const t0 = performance.now();
+      await waitUntil(() => slow.stats().tokensGenerated === 3, 60_000, 'the engine holding after 3 tokens');
       client.send({ type: 'stop', sampleId: (started as Extract<ServerMessage, { type: 'sample_started' }>).sampleId });
       const r = await request;
-      assert.ok(performance.now() - t0 < 400, `took ${performance.now() - t0} ms (the engine sends a token every 500 ms)`);
+      assert.equal(slow.stats().tokensGenerated, 3, 'the caller\'s stream ended while the engine was still holding its 4th token');
       assert.equal((r.chunks.at(-2) as { choices: Array<{ finish_reason: string }> }).choices[0]!.finish_reason, 'failmode_stop');
-      await waitUntil(() => slow.stats().aborted === 1);
+      await waitUntil(() => slow.stats().aborted === 1, 60_000, 'the upstream request aborted');
       client.close();
     } finally {
+      gate.release();
       await proxy.close();
       await slow.close();
     }
@@ -206,11 +210,3 @@ describe('failmode serve: proxy + WebSocket feed on the simulator', () => {
     client.close();
   });
 });
-
-async function waitUntil(cond: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

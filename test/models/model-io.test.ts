@@ -184,3 +184,11 @@ test('CLI: a corrupt model file gives one clear line on stderr and exit 2', () =
   assert.match(shown.stdout, /trained on gpqa_test \(prefinal features\): n=200 {2}failures=50 \(25\.0%\)/);
   assert.match(shown.stdout, /regime: committed {2}T\*=256/);
 });
+
+test('training.stopModel (optional): "hazard" loads, classifiers may read the previous window\'s columns; anything else is refused', () => {
+  const m = model();
+  m.training.stopModel = 'hazard';
+  m.classifiers[1].featureNames = ['entropy_mean_prefinal_w256', 'entropy_mean_prefinal_w128'];
+  assert.deepEqual(validateModelFile(m), m);
+  rejects((x) => { x.training.stopModel = 'forest'; }, 'model.json: training.stopModel is "forest", expected "window" or "hazard"');
+});

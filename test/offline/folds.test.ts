@@ -2,10 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { groupKFold, numpyArgsort, stratifiedKFold } from '../../src/offline/folds.ts';
 import { listAfter, ref, testVectorLines } from '../fixtures/h1-reference.ts';
+import { needsPaper } from '../fixtures/requires.ts';
 
 const lines = testVectorLines();
 
-test('StratifiedKFold(5, shuffle, 42) matches both vectors of test_vectors.txt', () => {
+test('StratifiedKFold(5, shuffle, 42) matches both vectors of test_vectors.txt', needsPaper('reference/test_vectors.txt'), () => {
   const y1 = listAfter(lines, 'y=', 0) as number[];
   assert.deepEqual(Array.from(stratifiedKFold(y1)), listAfter(lines, 'StratifiedKFold(5,shuffle,42) test_fold='));
   const idx = lines.findIndex((l) => l.startsWith('y= [1, 1, 1'));
@@ -33,7 +34,7 @@ test('StratifiedKFold rejects impossible splits', () => {
   assert.throws(() => stratifiedKFold([0, 0, 1, 1, 0, 1], 5), RangeError); // every class smaller than n_splits
 });
 
-test('GroupKFold(3) matches test_vectors.txt', () => {
+test('GroupKFold(3) matches test_vectors.txt', needsPaper('reference/test_vectors.txt'), () => {
   const groups = listAfter(lines, 'groups=') as number[];
   assert.deepEqual(Array.from(groupKFold(groups, 3)), listAfter(lines, 'GroupKFold(3) fold='));
 });

@@ -10,6 +10,7 @@ import { failureLabels } from '../../src/offline/table/failure-labels.ts';
 import { decodeTableText } from '../../src/offline/table/decode-text.ts';
 import { tableColumnNames } from '../../src/offline/table/column-names.ts';
 import { categoricalCodes } from '../../src/offline/analysis/categorical-codes.ts';
+import { needsPaper } from '../fixtures/requires.ts';
 
 const paper = fileURLToPath(new URL('../../../shared/paper/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'failmode-load-'));
@@ -61,7 +62,7 @@ test('duplicate and empty header cells are named as pandas names them', () => {
   assert.deepEqual(tableColumnNames(['a', 'a', '', 'a', null]), ['a', 'a.1', 'Unnamed: 2', 'a.2', 'Unnamed: 4']);
 });
 
-test('XLSX: first sheet, header row, numbers as numbers', async () => {
+test('XLSX: first sheet, header row, numbers as numbers', needsPaper('results/gpqa_gemma4-31b.final.xlsx'), async () => {
   const f = await loadTable(`${paper}results/gpqa_gemma4-31b.final.xlsx`);
   assert.equal(f.nRows, 197);
   assert.equal(f.columnNames[0], 'checkpoint_key');
@@ -86,7 +87,7 @@ test('labels: a correct value that is not 0/1 is an error naming the row', async
   assert.throws(() => failureLabels(frame2), /expected 0\/1/);
 });
 
-test('bad inputs are one-line FailmodeErrors (exit 2) naming the path', async () => {
+test('bad inputs are one-line FailmodeErrors (exit 2) naming the path', needsPaper('results/gpqa_gemma4-31b.final.xlsx'), async () => {
   await rejects(join(dir, 'does-not-exist.csv'), /no such file/);
   mkdirSync(join(dir, 'a-directory.csv'), { recursive: true });
   await rejects(join(dir, 'a-directory.csv'), /directory/);

@@ -7,9 +7,10 @@ import { renderReport } from '../../src/offline/report-text.ts';
 import { crossValidatedScores } from '../../src/offline/cv-lr.ts';
 import { averagePrecision } from '../../src/offline/metrics.ts';
 import { BASE_FEATURES, windowColumn } from '../../src/features/columns.ts';
+import { needsPaper, paperHas } from '../fixtures/requires.ts';
 
 const paper = fileURLToPath(new URL('../../../shared/paper/', import.meta.url));
-const frame = await loadTable(`${paper}results/gpqa_gpt4o.final.csv`);
+const frame = paperHas('results/gpqa_gpt4o.final.csv') ? await loadTable(`${paper}results/gpqa_gpt4o.final.csv`) : null!;
 
 test('paper mode defaults to the sklearn-lbfgs stop, corrected mode to the exact optimum', () => {
   assert.equal(defaultSolver('paper'), 'lbfgs-sklearn');
@@ -18,7 +19,7 @@ test('paper mode defaults to the sklearn-lbfgs stop, corrected mode to the exact
   assert.equal(runAnalysis(frame, { file: 'x.csv', nBoot: 50, mode: 'corrected' }).solver, 'newton');
 });
 
-test('the solver reaches every CV and the Procedure line names it', () => {
+test('the solver reaches every CV and the Procedure line names it', needsPaper('results/gpqa_gpt4o.final.csv'), () => {
   const lb = runAnalysis(frame, { file: 'x.csv', nBoot: 50 });
   const nt = runAnalysis(frame, { file: 'x.csv', nBoot: 50, solver: 'newton' });
   const y = Uint8Array.from(frame.numeric('correct')!, (c) => 1 - c);

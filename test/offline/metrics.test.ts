@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { averagePrecision, numpyMean, pairwiseSum, percentileLinear, rocAuc } from '../../src/offline/metrics.ts';
 import { columnMedian } from '../../src/offline/impute.ts';
 import { listAfter, ref, testVectorLines } from '../fixtures/h1-reference.ts';
+import { needsPaper } from '../fixtures/requires.ts';
 
 const lines = testVectorLines();
 
@@ -41,7 +42,7 @@ function lcg(seed: number): () => number {
   return () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32);
 }
 
-test('AP and AUROC of the tied example in test_vectors.txt, exactly', () => {
+test('AP and AUROC of the tied example in test_vectors.txt, exactly', needsPaper('reference/test_vectors.txt'), () => {
   const line = lines.find((l) => l.startsWith('AP example'))!;
   const y = listAfter([line], 'y=') as number[];
   const s = listAfter([line], 's=') as number[];
@@ -88,7 +89,7 @@ test('AP is NaN without a positive, AUROC NaN with one class; length mismatch th
   assert.throws(() => averagePrecision([1, 0], [0.5]), RangeError);
 });
 
-test('numpy linear percentiles from test_vectors.txt: 1.1 and 9.399999999999999', () => {
+test('numpy linear percentiles from test_vectors.txt: 1.1 and 9.399999999999999', needsPaper('reference/test_vectors.txt'), () => {
   const [lo, hi] = listAfter(lines, 'percentile linear of [1,2,3,4,10] 2.5/97.5:') as number[];
   assert.equal(percentileLinear([1, 2, 3, 4, 10], 2.5), lo);
   assert.equal(percentileLinear([1, 2, 3, 4, 10], 97.5), hi);

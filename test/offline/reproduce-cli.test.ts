@@ -6,12 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PAPER_TABLES } from '../../src/offline/reproduce/manifest.ts';
+import { needsPaper } from '../fixtures/requires.ts';
 
 const bin = fileURLToPath(new URL('../../bin/failmode', import.meta.url));
 const paper = fileURLToPath(new URL('../../../shared/paper/', import.meta.url));
-const run = (args: string[]) => spawnSync(process.execPath, [bin, 'reproduce', ...args], { encoding: 'utf8', timeout: 120_000 });
+const run = (args: string[]) => spawnSync(process.execPath, [bin, 'reproduce', ...args], { encoding: 'utf8', timeout: 600_000 });
 
-test('the manifest lists the 27 tables of the paper README with their inputs, modes and n_boot', () => {
+test('the manifest lists the 27 tables of the paper README with their inputs, modes and n_boot', needsPaper(), () => {
   const readme = readFileSync(join(paper, 'README.md'), 'utf8');
   const rows = [...readme.matchAll(/^\| ([^|]+?) \| ([^|]+?) \| (prefinal|regular) \| (\d+) \| (yes|no) \|$/gm)];
   assert.equal(rows.length, 27);
@@ -23,7 +24,7 @@ test('the manifest lists the 27 tables of the paper README with their inputs, mo
   }
 });
 
-test('reproduce runs selected tables in workers, writes report/json/plot and compares with the published report', () => {
+test('reproduce runs selected tables in workers, writes report/json/plot and compares with the published report', needsPaper(), () => {
   const out = mkdtempSync(join(tmpdir(), 'repro-'));
   const r = run(['--results', join(paper, 'results'), '--published', join(paper, 'published'), '--out', out, '--only', 'gpqa_gpt4o.final', '--only', 'easy', '--jobs', '2']);
   assert.equal(r.status, 0, r.stderr);
@@ -35,7 +36,7 @@ test('reproduce runs selected tables in workers, writes report/json/plot and com
   assert.equal(json.nBoot, 10000);
 });
 
-test('a missing input file is reported in the summary and the rest goes on', () => {
+test('a missing input file is reported in the summary and the rest goes on', needsPaper(), () => {
   const results = mkdtempSync(join(tmpdir(), 'repro-in-'));
   writeFileSync(join(results, 'gpqa_gpt4o.final.csv'), readFileSync(join(paper, 'results', 'gpqa_gpt4o.final.csv')));
   const out = join(results, 'out');
@@ -47,7 +48,7 @@ test('a missing input file is reported in the summary and the rest goes on', () 
   assert.match(summary, /\| gpqa_gpt4o\.final \|.*\| 198 \| 90 \|/);
 });
 
-test('bad input: unknown table, unreadable directory → one line, exit 2', () => {
+test('bad input: unknown table, unreadable directory → one line, exit 2', needsPaper(), () => {
   const a = run(['--results', join(paper, 'results'), '--only', 'nope.final']);
   assert.equal(a.status, 2);
   assert.equal(a.stderr.trim().split('\n').length, 1);

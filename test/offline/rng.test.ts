@@ -4,17 +4,18 @@ import { NumpyGenerator } from '../../src/offline/rng/numpy-generator.ts';
 import { MT19937, legacyShuffle } from '../../src/offline/rng/mt19937.ts';
 import { seedSequenceState } from '../../src/offline/rng/seed-sequence.ts';
 import { listAfter, ref, testVectorLines } from '../fixtures/h1-reference.ts';
+import { needsPaper } from '../fixtures/requires.ts';
 
 const lines = testVectorLines();
 const hex = (v: bigint): string => `0x${v.toString(16).padStart(16, '0')}`;
 
-test('SeedSequence(42).generate_state(4, uint64) matches test_vectors.txt', () => {
+test('SeedSequence(42).generate_state(4, uint64) matches test_vectors.txt', needsPaper('reference/test_vectors.txt'), () => {
   const w = seedSequenceState(42, 8);
   const words = [0, 1, 2, 3].map((i) => hex((BigInt(w[2 * i + 1]!) << 32n) | BigInt(w[2 * i]!)));
   assert.deepEqual(words, listAfter(lines, 'generate_state(4,uint64)='));
 });
 
-test('PCG64(42) state, increment and first four 64-bit outputs match test_vectors.txt', () => {
+test('PCG64(42) state, increment and first four 64-bit outputs match test_vectors.txt', needsPaper('reference/test_vectors.txt'), () => {
   const line = lines.find((l) => l.startsWith('PCG64(42) state='))!;
   const [, state, inc] = /state= (0x[0-9a-f]+) inc= (0x[0-9a-f]+)/.exec(line)!;
   const g = NumpyGenerator.fromSeed(42);
@@ -25,11 +26,11 @@ test('PCG64(42) state, increment and first four 64-bit outputs match test_vector
   assert.deepEqual(outs, listAfter(lines, 'first 4 next_uint64='));
 });
 
-test('default_rng(42).integers(0, 197, 12) matches test_vectors.txt', () => {
+test('default_rng(42).integers(0, 197, 12) matches test_vectors.txt', needsPaper('reference/test_vectors.txt'), () => {
   assert.deepEqual(Array.from(NumpyGenerator.fromSeed(42).integers(0, 197, 12)), listAfter(lines, 'integers(0,197,size=12)='));
 });
 
-test('the 32-bit half cache carries over between integers() calls', () => {
+test('the 32-bit half cache carries over between integers() calls', needsPaper('reference/test_vectors.txt'), () => {
   const g = NumpyGenerator.fromSeed(42);
   const first = Array.from(g.integers(0, 10, 10));
   const second = Array.from(g.integers(0, 10, 10));
@@ -39,13 +40,13 @@ test('the 32-bit half cache carries over between integers() calls', () => {
   assert.notDeepEqual(first, second);
 });
 
-test('choice(arange(5), 5) ≡ integers(0, 5, 5) from test_vectors.txt', () => {
+test('choice(arange(5), 5) ≡ integers(0, 5, 5) from test_vectors.txt', needsPaper('reference/test_vectors.txt'), () => {
   const got = Array.from(NumpyGenerator.fromSeed(42).integers(0, 5, 5));
   assert.deepEqual(got, listAfter(lines, 'choice(arange(5),5)='));
   assert.deepEqual(got, listAfter(lines, 'default_rng(42).integers(0,5,5)='));
 });
 
-test('legacy RandomState(42) raw 32-bit outputs match test_vectors.txt', () => {
+test('legacy RandomState(42) raw 32-bit outputs match test_vectors.txt', needsPaper('reference/test_vectors.txt'), () => {
   const m = new MT19937(42);
   assert.deepEqual([0, 1, 2, 3].map(() => m.nextUint32()), listAfter(lines, 'MT19937 legacy seed 42 raw32:'));
 });
@@ -67,7 +68,7 @@ test('raw 64-bit outputs match numpy for seeds 0, 1, 99', () => {
   }
 });
 
-test('integers() writes into a caller buffer and validates its arguments', () => {
+test('integers() writes into a caller buffer and validates its arguments', needsPaper('reference/test_vectors.txt'), () => {
   const buf = new Int32Array(20).fill(-7);
   const res = NumpyGenerator.fromSeed(42).integers(0, 197, 12, buf);
   assert.equal(res, buf);

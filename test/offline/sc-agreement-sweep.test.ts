@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { agreementSweep, cohenKappa } from '../../src/offline/sc/agreement-sweep.ts';
+import { needsPaper } from '../fixtures/requires.ts';
 
 const close = (a: number, b: number, eps = 1e-12) => assert.ok(Math.abs(a - b) <= eps, `${a} vs ${b}`);
 
@@ -68,11 +69,10 @@ test('agreement sweep: a NaN score is flagged at every threshold; thresholds com
   assert.deepEqual([r.rows[1]!.tp, r.rows[1]!.fp, r.rows[1]!.fn, r.rows[1]!.tn], [1, 1, 1, 2]);
 });
 
-test('score u = entropy_mean − margin_mean: percentiles of the independent MATH Gemma run match the stored sweep thresholds (SPEC-SC §1.6)', async (t) => {
+test('score u = entropy_mean − margin_mean: percentiles of the independent MATH Gemma run match the stored sweep thresholds (SPEC-SC §1.6)', needsPaper('results/math500_gemma4-31b.final.xlsx'), async (t) => {
   const { existsSync } = await import('node:fs');
   const { fileURLToPath } = await import('node:url');
   const path = fileURLToPath(new URL('../../../shared/paper/results/math500_gemma4-31b.final.xlsx', import.meta.url));
-  if (!existsSync(path)) return t.skip('paper data not present');
   const { loadTable } = await import('../../src/offline/load-table.ts');
   const { signalSources, rawUncertainty } = await import('../../src/offline/sc/sc-signals.ts');
   const frame = await loadTable(path);

@@ -8,18 +8,19 @@ import { join } from 'node:path';
 import { parseScJsonl } from '../../src/offline/sc/read-sc-table.ts';
 import { runScTriage } from '../../src/offline/sc/run-sc-triage.ts';
 import { main } from '../../src/cli/main.ts';
+import { needsPaper } from '../fixtures/requires.ts';
 
 const bin = fileURLToPath(new URL('../../bin/failmode', import.meta.url));
 const paper = fileURLToPath(new URL('../../../shared/paper/results/', import.meta.url));
 const LCB = join(paper, 'lcb_qwen3_5-9b_sc15_final_prefinal_fixed.csv');
 
 function run(args: string[], cwd = tmpdir()) {
-  return spawnSync(process.execPath, [bin, 'sc-triage', ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(process.execPath, [bin, 'sc-triage', ...args], { cwd, encoding: 'utf8', timeout: 600_000 });
 }
 
 const work = mkdtempSync(join(tmpdir(), 'sc-triage-'));
 
-test('LCB Qwen3.5-9B sc15 (438×1, 1×5, 3×15): exit 0, says clearly what it cannot support and which analyses were skipped', { skip: !existsSync(LCB) && 'paper data not present' }, () => {
+test('LCB Qwen3.5-9B sc15 (438×1, 1×5, 3×15): exit 0, says clearly what it cannot support and which analyses were skipped', needsPaper('results/lcb_qwen3_5-9b_sc15_final_prefinal_fixed.csv'), () => {
   const out = join(work, 'lcb');
   const r = run([LCB, '--out', out]);
   assert.equal(r.status, 0, r.stderr);

@@ -194,3 +194,21 @@ test('records → CSV that the analysis loader reads back; JSONL with nulls', ()
   assert.equal(line.full_len_prefinal, null);
   assert.equal(line.question_id, 'q1');
 });
+
+test('a hazard-model classifier reads the previous window\'s features too (docs/model-format.md)', () => {
+  // Window 8's classifier: σ(10·(nll_mean_w8 − nll_mean_w4)) — the change since window 4. The sample's NLL jumps
+  // from 0.1 (tokens 0–3) to 2.1 (tokens 4–7), so nll_mean_w4 = 0.1, nll_mean_w8 = 1.1: risk σ(10) at T = 8.
+  const hazard8: WindowClassifier = {
+    window: 8, featureNames: ['nll_mean_w8', 'nll_mean_w4'], fill: [0, 0], mean: [0, 0], scale: [1, 1], coef: [10, -10], intercept: 0,
+    oof: { prauc: null, auroc: null }, stop: { threshold: 0.5, targetPrecision: 0.9, precision: null, recall: null },
+  };
+  const m: ModelFile = { ...model('committed', { commitmentPoint: 8 }), classifiers: [classifier(4, 'nll_mean_w4', null), hazard8, classifier(16, 'nll_mean_w16'), classifier('full', 'nll_mean')] };
+  const events = tokens('s', 10, 0.1).map((e) => (e.type === 'token' && e.index >= 4 ? { ...e, logprob: -2.1 } : e));
+  const out = run(events, { model: m });
+  const r8 = out.find((e) => e.type === 'risk' && e.T === 8);
+  assert.ok(r8 && r8.type === 'risk');
+  assert.ok(Math.abs(r8.risk - 1 / (1 + Math.exp(-10))) < 1e-9, `risk ${r8.risk}`);
+  const flag = out.find((e) => e.type === 'committed_failure');
+  assert.ok(flag && flag.type === 'committed_failure', 'flagged at T = 8');
+  assert.deepEqual(Object.keys(flag.features), ['nll_mean_w8', 'nll_mean_w4']);
+});

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { command, readPrompts } from '../../src/cli/commands/watch.ts';
 import { FailmodeError } from '../../src/errors.ts';
 import { readCsvFrame } from '../../src/offline/table/read-csv.ts';
+import { tokenGate, waitUntil } from '../fixtures/token-gate.ts';
 
 const MODEL = fileURLToPath(new URL('../fixtures/online-committed-model.json', import.meta.url));
 
@@ -125,7 +126,7 @@ test('--replay - reads the SSE stream from stdin: the same events as the file', 
   const dir = await mkdtemp(join(tmpdir(), 'failmode-stdin-'));
   const fromFile = join(dir, 'file.jsonl');
   assert.equal(await quietly(() => command.run(['--replay', fixture, '--no-tui', '--jsonl', fromFile])), 0);
-  const r = spawnSync(process.execPath, [bin, 'watch', '--replay', '-', '--no-tui', '--jsonl', '-'], { input: await readFile(fixture), encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [bin, 'watch', '--replay', '-', '--no-tui', '--jsonl', '-'], { input: await readFile(fixture), encoding: 'utf8', timeout: 600_000 });
   assert.equal(r.status, 0, r.stderr);
   const strip = (evs: Record<string, unknown>[]) => evs.map(({ t: _t, ...e }) => (e.type === 'final' ? { ...e, record: { ...(e.record as object), latency_s: null } } : e));
   const expected = strip(lines(await readFile(fromFile, 'utf8')));
@@ -150,14 +151,15 @@ test('replay inputs that cannot be read and misplaced recording flags are one-li
 
 test('Ctrl-C (SIGINT) headless: the request is aborted and the open samples still get their partial records', async () => {
   const { startSimulator } = await import('../../src/stream/simulator/start-simulator.ts');
-  const sim = await startSimulator({ port: 0, seed: 2, tokensPerSecond: 200 });
+  // The engine sends 40 tokens (20 per choice), then holds until the test ends: paced by tokens, not by time.
+  const gate = tokenGate(40);
+  const sim = await startSimulator({ port: 0, seed: 2, pace: gate.pace });
   const dir = await mkdtemp(join(tmpdir(), 'failmode-sigint-'));
   const out = join(dir, 'e.jsonl');
   const csv = join(dir, 'r.csv');
   try {
     const run = quietly(() => command.run(['--base-url', sim.url, '--model', 'sim', '--prompt', 'What is 6*7?', '--n', '2', '--max-tokens', '5000', '--no-tui', '--jsonl', out, '--records-csv', csv]));
-    for (let i = 0; i < 200 && sim.stats().tokensGenerated < 40; i++) await new Promise((r) => setTimeout(r, 10));
-    assert.ok(sim.stats().tokensGenerated >= 40, 'the simulator started streaming');
+    await waitUntil(() => sim.stats().tokensGenerated >= 40, 60_000, 'the simulator streaming');
     process.emit('SIGINT');
     assert.equal(await run, 0);
     const finals = lines(await readFile(out, 'utf8')).filter((e) => e.type === 'final');
@@ -168,9 +170,10 @@ test('Ctrl-C (SIGINT) headless: the request is aborted and the open samples stil
       assert.equal(rec.finish_reason, 'abort', 'a sample the user stopped watching ends as aborted');
     }
     assert.equal(readCsvFrame(new Uint8Array(await readFile(csv)), csv).nRows, 2);
-    for (let i = 0; i < 100 && sim.stats().aborted === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await waitUntil(() => sim.stats().aborted > 0, 60_000, 'the request aborted');
     assert.equal(sim.stats().aborted, 1, 'the request was aborted');
   } finally {
+    gate.release();
     await sim.close();
   }
 });

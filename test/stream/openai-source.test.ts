@@ -11,6 +11,7 @@ import { tokenEventsFromOpenAI } from '../../src/stream/openai-source.ts';
 import { startSimulator, type Simulator } from '../../src/stream/simulator/start-simulator.ts';
 import { readSseFile } from '../../src/stream/sse-source.ts';
 import type { StreamEvent } from '../../src/stream/token-event.ts';
+import { tokenGate, waitUntil } from '../fixtures/token-gate.ts';
 
 const messages = [{ role: 'user', content: 'Which is a noble gas?\n\n(A) N2\n(B) O2\n(C) Ar\n(D) CO2' }];
 const strip = (evs: StreamEvent[]) => evs.map(({ t: _t, ...rest }) => rest);
@@ -40,20 +41,24 @@ describe('tokenEventsFromOpenAI', () => {
   });
 
   it('unsubscribing aborts the request, so the server stops generating', async () => {
-    const slow = await startSimulator({ port: 0, seed: 1, tokensPerSecond: 500 });
+    // The engine sends 20 tokens, then holds until the test releases it: paced by token counts, not by time.
+    const gate = tokenGate(20);
+    const slow = await startSimulator({ port: 0, seed: 1, pace: gate.pace });
     try {
       const first = await firstValueFrom(tokenEventsFromOpenAI({ baseURL: slow.url, model: 'sim', messages, topLogprobs: 2, extraBody: { failmode_sim: { length: 5000 } } })
         .pipe(filter((e) => e.type === 'token'), take(10), toArray()));
       assert.equal(first.length, 10);
-      let s = slow.stats();
-      for (let i = 0; i < 100 && s.aborted === 0; i++) {
-        await new Promise((r) => setTimeout(r, 10));
-        s = slow.stats();
-      }
+      await waitUntil(() => slow.stats().aborted === 1, 60_000, 'the request aborted');
+      const s = slow.stats();
       assert.equal(s.aborted, 1);
       assert.equal(s.active, 0);
-      assert.ok(s.tokensGenerated < 200, `server generated ${s.tokensGenerated} of 5000 tokens`);
+      // The abort lands somewhere between the 10th token read and the hold at 20; releasing the gate adds nothing.
+      assert.ok(s.tokensGenerated >= 10 && s.tokensGenerated <= 20, `server generated ${s.tokensGenerated} of 5000 tokens`);
+      gate.release();
+      await new Promise((r) => setImmediate(r));
+      assert.equal(slow.stats().tokensGenerated, s.tokensGenerated, 'nothing generated after the abort');
     } finally {
+      gate.release();
       await slow.close();
     }
   });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { startSimulator, type Simulator } from '../../src/stream/simulator/start-simulator.ts';
+import { tokenGate, waitUntil } from '../fixtures/token-gate.ts';
 
 type Json = Record<string, any>;
 
@@ -132,7 +133,9 @@ describe('simulator', () => {
   });
 
   it('stops generating when the client closes the stream early, and /stats shows the abort', async () => {
-    const slow = await startSimulator({ port: 0, seed: 1, tokensPerSecond: 400 });
+    // Paced by token counts: 5 tokens go out at once, the 6th waits until the test releases the gate.
+    const gate = tokenGate(5);
+    const slow = await startSimulator({ port: 0, seed: 1, pace: gate.pace });
     try {
       const full = 2000;
       await new Promise<void>((resolve, reject) => {
@@ -147,22 +150,20 @@ describe('simulator', () => {
         req.on('error', (e) => { if (!(e as NodeJS.ErrnoException).code?.includes('RESET') && e.message !== 'socket hang up') reject(e); });
         req.end(JSON.stringify({ messages: msg(MATH), stream: true, logprobs: true, top_logprobs: 2, failmode_sim: { length: full } }));
       });
-      let s = slow.stats();
-      for (let i = 0; i < 50 && s.aborted === 0; i++) {
-        await new Promise((r) => setTimeout(r, 20));
-        s = slow.stats();
-      }
+      await waitUntil(() => slow.stats().aborted === 1, 60_000, 'the abort counted');
+      gate.release();
+      const s = slow.stats();
       assert.equal(s.aborted, 1);
       assert.equal(s.completed, 0);
       assert.equal(s.active, 0);
-      const generated = s.tokensGenerated;
-      assert.ok(generated >= 5 && generated < 100, `generated ${generated} of ${full}`);
-      await new Promise((r) => setTimeout(r, 100));
-      assert.equal(slow.stats().tokensGenerated, generated, 'nothing generated after the abort');
+      assert.equal(s.tokensGenerated, 5, `generated ${s.tokensGenerated} of ${full}`);
+      await new Promise((r) => setImmediate(r));
+      assert.equal(slow.stats().tokensGenerated, 5, 'nothing generated after the abort, even once released');
       const stats = await (await fetch(`${slow.url.replace(/\/v1$/, '')}/stats`)).json() as Json;
       assert.equal(stats.aborted, 1);
       assert.equal(stats.streams, 1);
     } finally {
+      gate.release();
       await slow.close();
     }
   });

@@ -9,13 +9,14 @@ import { trainModel } from '../../src/training/train.ts';
 import { Frame } from '../../src/offline/frame.ts';
 import { loadTable } from '../../src/offline/load-table.ts';
 import { failureLabels } from '../../src/offline/table/failure-labels.ts';
+import { needsPaper, paperHas } from '../fixtures/requires.ts';
 
 const GPT4O = new URL('../../../shared/paper/results/gpqa_gpt4o.final.csv', import.meta.url).pathname;
 const BIN = new URL('../../bin/failmode', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'failmode-fit-on-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let paper: Frame;
-before(async () => { paper = await loadTable(GPT4O); });
+before(async () => { if (paperHas('results/gpqa_gpt4o.final.csv')) paper = await loadTable(GPT4O); });
 
 const WINDOWS = [64, 256, 2000];
 const FEATURES = ['entropy_mean', 'nll_mean', 'margin_mean'];
@@ -92,7 +93,7 @@ test('train --fit-on running: each window\'s classifier is fitted on the rows st
   assert.deepEqual(await loadModelFile(path), run.model);
 });
 
-test('train --fit-on running --prefinal: "running" is prefinal length > T on the prefinal working frame', () => {
+test('train --fit-on running --prefinal: "running" is prefinal length > T on the prefinal working frame', needsPaper('results/gpqa_gpt4o.final.csv'), () => {
   const frame = failureLabels(paper).frame;
   const { model } = trainModel(frame, { file: GPT4O, prefinal: true, nBoot: 20, windows: [128, 512], fitOn: 'running' });
   assert.equal(model.prefinal, true);

@@ -15,6 +15,7 @@ import { crossValidatedScores } from '../../src/offline/cv-lr.ts';
 import { Frame as FrameClass } from '../../src/offline/frame.ts';
 import type { Frame } from '../../src/offline/frame.ts';
 import { loadTable } from '../../src/offline/load-table.ts';
+import { needsPaper, paperHas } from '../fixtures/requires.ts';
 
 const PAPER = new URL('../../../shared/paper/results/', import.meta.url).pathname;
 const GPT4O = join(PAPER, 'gpqa_gpt4o.final.csv');
@@ -26,6 +27,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let frame: Frame;
 let pre: TrainResult;
 before(async () => {
+  if (!paperHas('results/gpqa_gpt4o.final.csv')) return;
   frame = await loadTable(GPT4O);
   pre = trainModel(frame, { file: GPT4O, prefinal: true, nBoot: 200, now: NOW });
 });
@@ -41,7 +43,7 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
 }
 
-test('train (prefinal): every field of the model file', () => {
+test('train (prefinal): every field of the model file', needsPaper('results/gpqa_gpt4o.final.csv'), () => {
   const { model, analysis } = pre;
   assert.equal(model.format, 'failmode-model');
   assert.equal(model.version, 1);
@@ -88,7 +90,7 @@ test('train (prefinal): every field of the model file', () => {
   assert.ok(Math.abs(model.classifiers[4]!.oof.prauc! - 0.6402) < 0.005, 'published T=1024 early PR-AUC 0.6402');
 });
 
-test('train: live records score exactly as the fitted in-memory model, before and after a save/load', async () => {
+test('train: live records score exactly as the fitted in-memory model, before and after a save/load', needsPaper('results/gpqa_gpt4o.final.csv'), async () => {
   const { model } = pre;
   const validRows = [...frame.numeric('prefinal_len')!.keys()].filter((i) => frame.numeric('prefinal_len')![i]! > 0);
   const recs = records(validRows);
@@ -153,7 +155,7 @@ function referenceRule(model: TrainResult['model'], rows: number[], alpha: numbe
   return { chosen, rejected, y, correct, glen, stopAt };
 }
 
-test('train: the guarantee is the whole rule\'s risk control on out-of-fold risks (recomputed from scratch)', () => {
+test('train: the guarantee is the whole rule\'s risk control on out-of-fold risks (recomputed from scratch)', needsPaper('results/gpqa_gpt4o.final.csv'), () => {
   const { model } = pre;
   const g = model.guarantee!;
   const rows = [...frame.numeric('prefinal_len')!.keys()].filter((i) => frame.numeric('prefinal_len')![i]! > 0);
@@ -183,7 +185,7 @@ test('train: the guarantee is the whole rule\'s risk control on out-of-fold risk
   assert.equal(loose.model.guarantee!.delta, 0.2);
 });
 
-test('train --target-precision: the same machinery on 1 − precision', () => {
+test('train --target-precision: the same machinery on 1 − precision', needsPaper('results/gpqa_gpt4o.final.csv'), () => {
   const { model } = trainModel(frame, { file: GPT4O, prefinal: true, nBoot: 50, targetPrecision: 0.6, windows: [256, 512] });
   const g = model.guarantee!;
   assert.equal(g.control, 'precision');
@@ -196,7 +198,7 @@ test('train --target-precision: the same machinery on 1 − precision', () => {
   assert.throws(() => trainModel(frame, { file: GPT4O, nBoot: 50, targetPrecision: 0.6, maxFalseKill: 0.1 }), /either/);
 });
 
-test('train: a table where no threshold can be certified gives a model that never stops', async () => {
+test('train: a table where no threshold can be certified gives a model that never stops', needsPaper('results/gpqa_gpt4o.final.csv'), async () => {
   // 40 rows, 30 correct: even a rule that stops only failures has CP(0, 30, 0.1) = 0.074 > 0.05
   const rows = Array.from({ length: 40 }, (_, i) => i);
   const small = frame.selectRows(rows);
@@ -210,7 +212,7 @@ test('train: a table where no threshold can be certified gives a model that neve
   assert.deepEqual(await loadModelFile(path), r.model);
 });
 
-test('train (regular): raw feature names, all rows; options override the defaults', () => {
+test('train (regular): raw feature names, all rows; options override the defaults', needsPaper('results/gpqa_gpt4o.final.csv'), () => {
   const { model, notes } = trainModel(frame, {
     file: GPT4O, nBoot: 50, windows: [128, 512], topK: 5, nucleusP: 0.9, tieDelta: 0.1, profile: null, name: 'custom', description: 'd', targetPrecision: 0.8,
   });
@@ -227,7 +229,7 @@ test('train (regular): raw feature names, all rows; options override the default
   assert.deepEqual(notes, []);
 });
 
-test('train: prefinal falls back to regular features when the prefinal subset has < 5 failures, and says so', () => {
+test('train: prefinal falls back to regular features when the prefinal subset has < 5 failures, and says so', needsPaper('results/gpqa_gpt4o.final.csv'), () => {
   // prefinal_len := hit_max_tokens (all 0 here) → no prefinal-valid row
   const noPrefinal = frame.withColumns([['prefinal_len', 'hit_max_tokens']]);
   const { model, notes } = trainModel(noPrefinal, { file: GPT4O, prefinal: true, nBoot: 50, windows: [256] });
@@ -258,7 +260,7 @@ test('profile guess from the paper file names', () => {
   assert.equal(guessProfile('my_run.csv'), null);
 });
 
-test('CLI: failmode train writes a valid model and prints its table; usage errors exit 2', async () => {
+test('CLI: failmode train writes a valid model and prints its table; usage errors exit 2', needsPaper('results/gpqa_gpt4o.final.csv'), async () => {
   const out = join(dir, 'cli.json');
   const r = spawnSync(process.execPath, [BIN, 'train', GPT4O, '--prefinal', '--windows', '128', '256', '--n-boot', '50', '--out', out], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);

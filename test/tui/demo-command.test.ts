@@ -10,7 +10,8 @@ const fixtureModel = fileURLToPath(new URL('../../results/models/simulator-demo.
 /** Runs `failmode demo ARGS` with stdout/stderr piped (so headless); runs in parallel when awaited together. */
 function run(args: readonly string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'demo', ...args], { cwd: tmpdir(), timeout: 30_000 });
+    // A generous outer bound (a hung demo), not a speed requirement: under load a run of the demo takes much longer.
+    const child = spawn(process.execPath, [bin, 'demo', ...args], { cwd: tmpdir(), timeout: 600_000 });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => { stdout += String(d); });
@@ -76,7 +77,9 @@ test('Ctrl+C (SIGINT) in headless mode ends the demo cleanly', async () => {
     const check = setInterval(() => { if (out.includes('failmode demo: 8 samples from')) { clearInterval(check); resolve(); } }, 20);
   });
   child.kill('SIGINT');
-  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-  assert.equal(code, 0);
+  let err = '';
+  child.stderr.on('data', (d) => { err += String(d); });
+  const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+  assert.equal(code, 0, `exit ${code} (signal ${signal}); stdout:\n${out}\nstderr:\n${err}`);
   assert.match(out, /failmode demo: \d+ samples · /, "the summary is printed");
 });

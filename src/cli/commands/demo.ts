@@ -102,6 +102,7 @@ export const command: Command = {
     const { tokenEventsFromOpenAI } = await import('../../stream/openai-source.ts');
     const { monitor } = await import('../../online/monitor.ts');
     const sim = await startSimulator({ seed, tokensPerSecond });
+    let stopListening = (): void => {};
     try {
       const topK = model?.signal.topK ?? 20;
       const stops = new Map<string, Subject<void>>();
@@ -143,11 +144,14 @@ export const command: Command = {
         await runWatchTui({ events$, header, onStopSample: stop, earlyStop });
       } else {
         process.stdout.write(`failmode demo: ${samples} samples from the simulator at ${sim.url}, ${describeModel(loaded)}, early stop ${earlyStop ? 'on' : 'off'}\n`);
-        await runHeadless(events$, () => state);
+        const headless = runHeadless(events$, () => state);
+        stopListening = headless.stopListening;
+        await headless.done;
       }
       process.stdout.write(`${summaryLine(state, question.reference)}\n`);
     } finally {
       await sim.close();
+      stopListening();
     }
     return 0;
   },
@@ -181,16 +185,24 @@ function stoppable(source$: Observable<StreamEvent>, sampleId: string, stop$: Ob
   });
 }
 
-/** Prints one line per notable event until the stream ends (or Ctrl+C). */
-function runHeadless(events$: Observable<MonitorEvent>, state: () => WatchState): Promise<void> {
-  return new Promise<void>((resolve) => {
+/**
+ * Prints one line per notable event until the stream ends (or Ctrl+C). The SIGINT listener stays installed until
+ * `stopListening` is called after the shutdown (a Ctrl+C while the summary is written and the simulator closes is
+ * ignored instead of killing the process by the signal).
+ */
+function runHeadless(events$: Observable<MonitorEvent>, state: () => WatchState): { done: Promise<void>; stopListening: () => void } {
+  let onSignal = (): void => {};
+  const listener = (): void => onSignal();
+  process.on('SIGINT', listener);
+  const done = new Promise<void>((resolve) => {
+    let finished = false;
     const finish = (): void => {
-      process.off('SIGINT', onSignal);
+      if (finished) return;
+      finished = true;
       sub.unsubscribe();
       resolve();
     };
-    const onSignal = (): void => finish();
-    process.on('SIGINT', onSignal);
+    onSignal = finish;
     const sub = events$.subscribe({
       next: (e) => {
         const line = eventLogLine(e, state());
@@ -203,6 +215,7 @@ function runHeadless(events$: Observable<MonitorEvent>, state: () => WatchState)
       complete: finish,
     });
   });
+  return { done, stopListening: () => process.off('SIGINT', listener) };
 }
 
 function summaryLine(state: WatchState, reference: string): string {

@@ -162,6 +162,10 @@ export const command: Command = {
     const questions = values.dataset !== undefined ? await loadQuestions(values.dataset) : [{ id: 'prompt', prompt: values.prompt!, answer: null }];
     const log = await ResultsLog.open(values.out ?? null);
     if (log.skippedLines.length > 0) process.stderr.write(`failmode sample: ${values.out}: skipped ${log.skippedLines.length} unreadable line(s) (${log.skippedLines.slice(0, 5).join(', ')}${log.skippedLines.length > 5 ? ', …' : ''})\n`);
+    if (riskRule && model !== null) {
+      const { stopRuleShort } = await import('../../models/describe-stop-rule.ts');
+      process.stderr.write(`failmode sample: ${values.shadow ? 'risk rule (shadow: recorded, not applied)' : 'early stop'} with ${model.training.name} · stop rule: ${stopRuleShort(model)}\n`);
+    }
     if (riskRule && model === null) {
       process.stderr.write('failmode sample: --early-stop without --model-file: asking the server to stop flagged samples (works through failmode serve with a model)\n');
     }

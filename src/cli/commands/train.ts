@@ -8,7 +8,7 @@ const HELP = `failmode train — fit a model file for the live monitor from one 
 
 Usage
   failmode train FILE … --out MODEL.json [options]
-  failmode train --show MODEL.json        validate a model file and print its summary
+  failmode train --show MODEL.json        validate a model file and print its summary and stop-rule guarantee
 
   FILE is a .csv or .xlsx results table (a \`correct\` column and the feature columns, as \`failmode analyze\` reads).
   Fits one classifier per early window T and one for the full trace — the analysis's estimator: median fill →
@@ -19,9 +19,10 @@ Usage
   (correct samples stopped / correct samples) is ≤ α with confidence 1 − δ — a Clopper–Pearson bound, scanned from
   the most conservative threshold down (fixed-sequence testing); the model file records the guarantee. When no
   threshold meets it, the model never stops (one line on stderr). Assumes the live samples are exchangeable with the
-  training ones; see docs/early-stopping.md. By default every classifier is fitted on ALL rows; --fit-on running fits each window T's on
-  the rows still running at T (the samples the live stop rule scores there; see docs/early-stopping.md). Several FILEs are trained on as one table (their common columns, rows appended).
-  Format: docs/model-format.md.
+  training ones; see docs/early-stopping.md.
+  By default every classifier is fitted on ALL rows; --fit-on running fits each window T's on the rows still running
+  at T (the samples the live stop rule scores there). Several FILEs are trained on as one table (their common
+  columns, rows appended). Format: docs/model-format.md.
 
 Options
   --out MODEL.json        where to write the model (required)
@@ -40,10 +41,14 @@ Options
   --name NAME             training data name recorded in the model (default: the file name(s), joined by +)
   --description TEXT      free text recorded in the model
   --n-boot N              bootstrap resamples of the verdict (default 10000)
-  --fit-on all|running    rows of each early window's classifier (fill, scaler, LR, OOF figures, threshold):
+  --fit-on all|running    rows of each early window's classifier (fill, scaler, LR, OOF figures):
                           all rows (default), or those still running at T — length > T; under --prefinal, prefinal
                           length > T (not yet at the final-answer line). Windows with < 5 running failures get no
                           classifier. The full-trace classifier always uses all rows.
+  --stop-model KIND       window (default: one classifier per early window) | hazard (one model over windows:
+                          P(failure | running at T) from window T's features and their change since the previous
+                          window, fitted on the running rows) | auto (the one whose risk-controlled rule saves more
+                          tokens on 5-fold out-of-fold risks, as early-stop-eval chooses; what the default models use)
   --corrected             training-fold medians in the out-of-fold estimates and the verdict (SPEC §6.3)
   --show MODEL.json       validate an existing model file and print its summary and stop-rule guarantee (no training)
   -h, --help              show this help
@@ -55,6 +60,7 @@ Examples
   failmode train --show results/models/gpqa_gpt4o.json
   failmode train gpqa_gpt4o.final.csv math500_gpt4o.final.csv --prefinal --out general-topk20.json
   failmode train gpqa_gpt4o.final.csv --prefinal --fit-on running --out gpqa-gpt4o-running.json
+  failmode train lcb_qwen3_5-122b_fixed.xlsx --prefinal --stop-model auto --max-false-kill 0.05 --out lcb-122b.json
 `;
 
 const PROFILES = ['final-answer', 'boxed', 'final-boxed', 'code', 'none'] as const;
@@ -78,6 +84,7 @@ export const command: Command = {
       'n-boot': { type: 'string' },
       corrected: { type: 'boolean' },
       'fit-on': { type: 'string' },
+      'stop-model': { type: 'string' },
       show: { type: 'string' },
     });
     if (values.help) {
@@ -107,6 +114,7 @@ export const command: Command = {
     const tieDelta = numberOption('tie-delta', values['tie-delta'], { min: 0, max: 100 });
     const nBoot = numberOption('n-boot', values['n-boot'], { integer: true, min: 1, max: 10_000_000 });
     const fitOn = choiceOption('fit-on', values['fit-on'], ['all', 'running'] as const);
+    const stopModel = choiceOption('stop-model', values['stop-model'], ['window', 'hazard', 'auto'] as const);
 
     const { loadTable } = await import('../../offline/load-table.ts');
     const { concatFrames, guessProfile, trainModel } = await import('../../training/train.ts');
@@ -131,6 +139,7 @@ export const command: Command = {
       nBoot,
       mode: values.corrected ? 'corrected' : 'paper',
       fitOn,
+      ...(stopModel !== undefined ? { stopModel } : {}),
       description: values.description,
     });
     await saveModelFile(values.out, model);
@@ -146,7 +155,7 @@ export function trainSummary(model: ModelFile, path: string, verb = 'Trained'): 
   const t = model.training;
   const f = (x: number | null, d = 4) => (x === null ? 'N/A' : x.toFixed(d));
   const lines = [
-    `${verb} ${path}${verb === 'Trained' ? ' on' : ': trained on'} ${t.name}${model.prefinal ? ' (prefinal features)' : ''}: n=${t.n}  failures=${t.failures} (${(100 * t.failureRate).toFixed(1)}%)${t.fitOn === 'running' ? '; window classifiers fitted on the rows still running at T' : ''}`,
+    `${verb} ${path}${verb === 'Trained' ? ' on' : ': trained on'} ${t.name}${model.prefinal ? ' (prefinal features)' : ''}: n=${t.n}  failures=${t.failures} (${(100 * t.failureRate).toFixed(1)}%)${t.stopModel === 'hazard' ? '; stop model: hazard over windows (running rows)' : t.fitOn === 'running' ? '; window classifiers fitted on the rows still running at T' : ''}`,
     `  regime: ${model.regime}${model.commitmentPoint !== null ? `  T*=${model.commitmentPoint}` : ''}   signal: top-k ${model.signal.topK}, nucleus_p ${model.signal.nucleusP}, tie_delta ${model.signal.tieDelta}   profile: ${model.profile ?? 'unknown'}`,
     '',
   ];

@@ -48,3 +48,23 @@ export function selectTables(names: readonly string[] | undefined): { tables: Ta
   const unknown = names.filter((n) => !PAPER_TABLES.some((e) => e.table === n));
   return { tables: PAPER_TABLES.filter((e) => names.includes(e.table)), unknown };
 }
+
+/**
+ * Tables that hold the same samples as another table: `easy` and `hard` are splits of `lcb_gpt-oss-20b.final`, and
+ * `gpqa_gemini2.5pro_final` an unfixed copy of `gpqa_gemini2.5.final`. Maps each to the table it duplicates.
+ */
+const DUPLICATE_OF: Readonly<Record<string, string>> = {
+  easy: 'lcb_gpt-oss-20b.final',
+  hard: 'lcb_gpt-oss-20b.final',
+  'gpqa_gemini2.5pro_final': 'gpqa_gemini2.5.final',
+};
+
+/** The group of tables sharing samples with `table` (named after the table they all come from). */
+export function sampleGroup(table: string): string {
+  return DUPLICATE_OF[table] ?? table;
+}
+
+/** Whether `table` is a split or copy of another table (pooled training across tables leaves it out). */
+export function isDuplicateTable(table: string): boolean {
+  return table in DUPLICATE_OF;
+}

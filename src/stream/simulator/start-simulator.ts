@@ -17,6 +17,13 @@ export interface SimulatorOptions {
   seed?: number;
   /** Tokens per second per sample; 0 = as fast as the client reads. Default 0. */
   tokensPerSecond?: number;
+  /**
+   * An injected clock for streaming responses (tests): when set, every round of tokens (one per open choice) is written
+   * at once and the stream then awaits `pace(produced)`, `produced` being the tokens this response generated so far.
+   * A test paces the stream by token counts (e.g. let 10 through, then hold) instead of wall-clock time. A client
+   * that closes the connection ends the wait. Takes the place of `tokensPerSecond`.
+   */
+  pace?: (produced: number) => Promise<void> | void;
   /** Largest request body accepted; larger → 413. Default 1 MiB. */
   maxBodyBytes?: number;
   /** Largest `n`. Default 64. */
@@ -81,6 +88,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   if (!(typeof o.tokensPerSecond === 'number' && o.tokensPerSecond >= 0 && Number.isFinite(o.tokensPerSecond))) {
     throw new TypeError(`Expected \`tokensPerSecond\` to be a number ≥ 0, got \`${o.tokensPerSecond}\` (${typeof o.tokensPerSecond})`);
   }
+  if (o.pace !== undefined && typeof o.pace !== 'function') throw new TypeError(`Expected \`pace\` to be a function, got \`${String(o.pace)}\` (${typeof o.pace})`);
   const cal = o.calibration ?? loadCalibration();
   const zero = (): Record<SimKind, number> => ({ correct: 0, committed: 0, persistent: 0 });
   const stats: SimulatorStats = { requests: 0, streams: 0, completed: 0, aborted: 0, rejected: 0, active: 0, tokensGenerated: 0, tokensPerKind: zero(), samplesPerKind: zero() };
@@ -175,6 +183,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     const k = r.logprobs ? r.topLogprobs : -1;
     const active = plans.map((p, i) => ({ p, i }));
     const interval = o.tokensPerSecond > 0 ? 1000 / o.tokensPerSecond : 0;
+    const closedOrDone = new Promise<void>((resolve) => res.once('close', resolve));
     let due = performance.now();
     let produced = 0;
     try {
@@ -192,7 +201,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
             active.splice(a--, 1);
           }
         }
-        if (interval > 0) {
+        if (o.pace) {
+          res.write(buf);
+          buf = '';
+          await Promise.race([o.pace(produced), closedOrDone]);
+          await nextTurn(); // let a 'close' from the client be seen
+        } else if (interval > 0) {
           res.write(buf);
           buf = '';
           due += interval;
@@ -248,6 +262,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     res.end(body);
   }
 
+  // Idle keep-alive connections live long: with node's 5 s, a client that reuses one just as the server drops it (a
+  // stalled event loop on a loaded machine) gets "fetch failed"; clients time idle sockets out before this.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => {
