@@ -7,6 +7,8 @@ import type { FeedHub } from './feed-hub.ts';
 import type { LiveSample } from './live-sample.ts';
 import { FeedProtocolError, MAX_ID_LENGTH } from './protocol.ts';
 import { readJsonBody, sendJsonError } from './http-body.ts';
+import { CHAT_SHAPE, type AssembledChoice, type ProxyShape } from './proxy-shape.ts';
+import { countedUsage, upstreamErrorChunk, upstreamErrorResponse, type Truncation } from './upstream-truncation.ts';
 
 export interface ChatProxyOptions {
   /** Upstream base URL ending in `/v1` (no trailing slash needed). */
@@ -23,6 +25,28 @@ export interface ChatProxyOptions {
   readonly maxBodyBytes: number;
   /** Upstream request timeout. */
   readonly timeoutMs: number;
+  /** The API proxied: chat completions (default) or the legacy completions. */
+  readonly shape?: ProxyShape;
+  /** Counts requests and upstream failures (serve's /metrics). */
+  readonly observer?: ProxyObserver;
+  /** Send our request id as SGLang's body field `rid` too (the abort check's explicit abort names it). */
+  readonly sendRid?: boolean;
+}
+
+/** What the proxy reports for the operator's metrics. */
+export interface ProxyObserver {
+  request(api: string): void;
+  upstreamError(kind: 'unreachable' | 'http' | 'truncated'): void;
+  tokensSaved(estimated: number): void;
+}
+
+/** A request failmode aborted upstream because its samples were stopped (for the abort check). */
+export interface StoppedRequest {
+  readonly requestId: string;
+  readonly run: string;
+  readonly sampleIds: readonly string[];
+  /** Σ over the stopped choices of (max_tokens − tokens so far); 0 without max_tokens. */
+  readonly estimatedSaved: number;
 }
 
 /** The request controls of failmode, from headers or the body's `failmode` object (removed before forwarding). */
@@ -38,6 +62,8 @@ export interface FailmodeControls {
 /** The finish_reason of a chunk that ends a sample failmode stopped. */
 export const FAILMODE_STOP = 'failmode_stop';
 
+const EARLY_STOP_WITHOUT_MODEL = 'early stop requested but the server has no model';
+
 type Json = Record<string, unknown>;
 
 /**
@@ -48,34 +74,37 @@ type Json = Record<string, unknown>;
  * `finish_reason: "failmode_stop"`; when no choice is left running the stream ends with `[DONE]` and the upstream
  * request is aborted, so the engine stops generating. The caller going away aborts the upstream request too.
  */
-export async function handleChatCompletions(req: IncomingMessage, res: ServerResponse, o: ChatProxyOptions): Promise<void> {
+export async function handleChatCompletions(req: IncomingMessage, res: ServerResponse, o: ChatProxyOptions): Promise<StoppedRequest | null> {
   const body = await readJsonBody(req, res, o.maxBodyBytes);
-  if (body === null) return;
+  if (body === null) return null;
   let controls: FailmodeControls;
   try {
     controls = failmodeControls(req, body);
   } catch (err) {
-    return sendJsonError(res, 400, (err as Error).message, 'invalid_request_error');
+    sendJsonError(res, 400, (err as Error).message, 'invalid_request_error');
+    return null;
   }
+  const shape = o.shape ?? CHAT_SHAPE;
+  o.observer?.request(shape === CHAT_SHAPE ? 'chat' : 'completions');
   const callerStream = body.stream === true;
-  const callerLogprobs = body.logprobs === true;
-  const callerTop = typeof body.top_logprobs === 'number' && Number.isInteger(body.top_logprobs) && body.top_logprobs > 0 ? body.top_logprobs : 0;
+  const { wants: callerLogprobs, top: callerTop } = shape.callerLogprobs(body);
   const callerUsage = callerStream ? (body.stream_options as Json | undefined)?.include_usage === true : true;
+  const upstreamTop = Math.max(callerTop, o.topK);
   const upstreamBody: Json = {
     ...body,
     stream: true,
-    logprobs: true,
-    top_logprobs: Math.max(callerTop, o.topK),
+    ...shape.upstreamLogprobs(upstreamTop),
     stream_options: { ...(typeof body.stream_options === 'object' && body.stream_options !== null ? body.stream_options as Json : {}), include_usage: callerUsage },
   };
   delete upstreamBody.failmode;
-
   const requestId = `fm-${randomUUID().slice(0, 12)}`;
+  if (o.sendRid) upstreamBody.rid = requestId;
   const earlyStop = controls.earlyStop && o.canStop;
   const abort = new AbortController();
   const timeout = setTimeout(() => abort.abort(new Error('upstream timeout')), o.timeoutMs);
   timeout.unref();
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream' };
+  // Our own id for the request: the engine's logs (vLLM with --enable-request-id-headers) and its explicit abort name it.
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream', 'x-request-id': requestId };
   if (o.upstreamApiKey) headers.authorization = `Bearer ${o.upstreamApiKey}`;
   else if (o.passCallerAuth && typeof req.headers.authorization === 'string') headers.authorization = req.headers.authorization;
 
@@ -89,29 +118,32 @@ export async function handleChatCompletions(req: IncomingMessage, res: ServerRes
 
   let upstream: Response;
   try {
-    upstream = await fetch(`${o.upstream.replace(/\/+$/, '')}/chat/completions`, { method: 'POST', headers, body: JSON.stringify(upstreamBody), signal: abort.signal });
+    upstream = await fetch(`${o.upstream.replace(/\/+$/, '')}${shape.path}`, { method: 'POST', headers, body: JSON.stringify(upstreamBody), signal: abort.signal });
   } catch (err) {
     clearTimeout(timeout);
+    o.observer?.upstreamError('unreachable');
     if (!callerGone) sendJsonError(res, 502, `Cannot reach the upstream: ${(err as Error).message}`, 'upstream_error');
-    return;
+    return null;
   }
   const type = upstream.headers.get('content-type') ?? '';
   if (!upstream.ok || !upstream.body || !type.includes('text/event-stream')) {
     // Errors (and anything that is not a stream) go back as the upstream sent them, unmonitored.
     clearTimeout(timeout);
     const text = await upstream.text().catch(() => '');
-    if (callerGone) return;
+    o.observer?.upstreamError('http');
+    if (callerGone) return null;
     res.writeHead(upstream.ok ? 502 : upstream.status, { 'content-type': type || 'application/json' });
     res.end(upstream.ok ? JSON.stringify({ error: { message: `Expected an SSE stream from the upstream, got ${type || 'no content type'}`, type: 'upstream_error' } }) : text);
-    return;
+    return null;
   }
 
   const expectedChoices = typeof body.n === 'number' && Number.isInteger(body.n) && body.n > 1 ? body.n : 1;
-  const session = new ProxySession({ ...o, requestId, controls, earlyStop, callerStream, callerLogprobs, callerTop, expectedChoices, res, abort });
+  const maxTokens = [body.max_tokens, body.max_completion_tokens].find((v): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0) ?? null;
+  const session = new ProxySession({ ...o, shape, upstreamTop, callerUsage, maxTokens, requestId, controls, earlyStop, callerStream, callerLogprobs, callerTop, expectedChoices, res, abort });
   if (callerStream) {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive',
-      'x-failmode-request-id': requestId, ...(controls.earlyStop && !o.canStop ? { 'x-failmode-warning': 'early stop requested but the server has no model' } : {}),
+      'x-failmode-request-id': requestId, ...(controls.earlyStop && !o.canStop ? { 'x-failmode-warning': EARLY_STOP_WITHOUT_MODEL } : {}),
     });
   }
   let eventNo = 0;
@@ -123,21 +155,34 @@ export async function handleChatCompletions(req: IncomingMessage, res: ServerRes
     },
   });
   const decoder = new TextDecoder();
+  let failure: string | null = null;
   try {
     for await (const chunk of upstream.body as unknown as AsyncIterable<Uint8Array>) {
       parser.feed(decoder.decode(chunk, { stream: true }));
       if (session.done) break;
     }
     parser.feed(decoder.decode());
-  } catch {
+  } catch (err) {
     // Aborted (stop, caller gone, timeout) or the upstream dropped: the session below ends what is still open.
+    const cause = (err as Error)?.cause as Error | undefined;
+    failure = `${(err as Error)?.message ?? String(err)}${cause?.message ? ` (${cause.message})` : ''}`;
   } finally {
     clearTimeout(timeout);
   }
-  session.close(callerGone ? 'abort' : 'error');
+  session.close(callerGone ? 'abort' : 'error', failure);
+  if (session.stoppedUpstream === null) return null;
+  o.observer?.tokensSaved(session.stoppedUpstream.estimatedSaved);
+  return session.stoppedUpstream;
 }
 
 interface SessionInit extends ChatProxyOptions {
+  readonly shape: ProxyShape;
+  /** top_logprobs asked of the upstream. */
+  readonly upstreamTop: number;
+  /** The caller asked for `stream_options.include_usage` (always true for a non-streaming caller). */
+  readonly callerUsage: boolean;
+  /** The request's max_tokens (for the tokens-saved estimate), null if it set none. */
+  readonly maxTokens: number | null;
   readonly requestId: string;
   readonly controls: FailmodeControls;
   readonly earlyStop: boolean;
@@ -150,23 +195,20 @@ interface SessionInit extends ChatProxyOptions {
   readonly abort: AbortController;
 }
 
-interface ChoiceState {
-  readonly index: number;
+interface ChoiceState extends AssembledChoice {
   sample: LiveSample | null;
   /** No more chunks of this choice go to the caller (it finished, or failmode stopped it). */
   closed: boolean;
   stopAnnounced: boolean;
-  // Non-streaming assembly.
-  content: string;
-  reasoning: string;
-  logprobs: unknown[];
-  reasoningLogprobs: unknown[];
-  finishReason: string | null;
+  /** Tokens of this choice seen (the usage reported when the upstream's own never comes). */
+  tokens: number;
 }
 
 /** One proxied request: decodes the upstream chunks into samples and writes the caller's response. */
 class ProxySession {
   done = false;
+  /** Set when a stop made failmode abort the upstream request. */
+  stoppedUpstream: StoppedRequest | null = null;
   private readonly o: SessionInit;
   private readonly decoder: ChunkDecoder;
   private readonly choices = new Map<number, ChoiceState>();
@@ -178,7 +220,7 @@ class ProxySession {
 
   constructor(o: SessionInit) {
     this.o = o;
-    this.decoder = new ChunkDecoder((ev) => this.onEvent(ev), { requestId: o.requestId });
+    this.decoder = new ChunkDecoder((ev) => this.onEvent(ev), { requestId: o.requestId, maxTopLogprobs: o.upstreamTop });
   }
 
   /** One SSE data payload from the upstream. */
@@ -197,8 +239,8 @@ class ProxySession {
       // The decoder reports it as a stream_error; the caller gets the data unchanged.
     }
     if (chunk === null) {
+      // Reported on the feed (stream_error); not forwarded: the caller's client would fail on it and lose the rest.
       this.decoder.decodeData(data, position);
-      if (this.o.callerStream) this.write(`data: ${data}\n\n`);
       return;
     }
     for (const k of ['id', 'created', 'model', 'system_fingerprint'] as const) if (chunk[k] !== undefined && this.meta[k] === undefined) this.meta[k] = chunk[k];
@@ -218,18 +260,33 @@ class ProxySession {
     this.flushStops();
     if (!this.done && this.choices.size >= this.o.expectedChoices && this.allClosed() && this.anyStopped()) {
       this.finishResponse();
+      this.stoppedUpstream = this.stoppedRequest();
       this.o.abort.abort(new Error('failmode early stop'));
     }
   }
 
-  /** The upstream body ended or failed: end open samples and the caller's response. */
-  close(reason: 'abort' | 'error'): void {
+  /**
+   * The upstream body ended or failed (`failure`: why): end open samples and the caller's response. A response the
+   * upstream left unfinished (no [DONE], a choice without finish_reason) ends with an error, never a clean end.
+   */
+  close(reason: 'abort' | 'error', failure: string | null = null): void {
     for (const c of this.choices.values()) c.sample?.abandon(c.sample.stopped ? 'failmode_stop' : reason);
     this.decoder.finish();
-    if (!this.done) this.finishResponse();
+    if (this.done) return;
+    const open = [...this.choices.values()].filter((c) => !c.closed).map((c) => c.index);
+    if (reason === 'error' && (open.length > 0 || this.choices.size === 0)) this.failResponse({ failure, openChoices: open, choicesSeen: this.choices.size });
+    else this.finishResponse();
   }
 
   private onEvent(ev: StreamEvent): void {
+    if (ev.type === 'token') {
+      const c = this.choices.get(Number(ev.sampleId.slice(ev.sampleId.lastIndexOf(':') + 1)));
+      if (c) c.tokens++;
+    }
+    if (ev.type === 'stream_error' && ev.sampleId === undefined) {
+      this.o.hub.streamError(this.o.controls.run, `${this.o.requestId} ${ev.position}: ${ev.message}`);
+      return;
+    }
     if (ev.type === 'start') {
       const index = Number(ev.sampleId.slice(ev.sampleId.lastIndexOf(':') + 1));
       const c = this.choice(index);
@@ -256,7 +313,7 @@ class ProxySession {
   private choice(index: number): ChoiceState {
     let c = this.choices.get(index);
     if (!c) {
-      c = { index, sample: null, closed: false, stopAnnounced: false, content: '', reasoning: '', logprobs: [], reasoningLogprobs: [], finishReason: null };
+      c = { index, sample: null, closed: false, stopAnnounced: false, content: '', reasoning: '', logprobs: [], reasoningLogprobs: [], finishReason: null, tokens: 0 };
       this.choices.set(index, c);
     }
     return c;
@@ -276,40 +333,14 @@ class ProxySession {
         c.closed = true;
         c.finishReason = raw.finish_reason;
       }
-      const out = this.callerChoice(raw);
+      const out = this.o.shape.callerChoice(raw, this.o.callerLogprobs, this.o.callerTop);
       if (this.o.callerStream) kept.push(out);
-      else this.accumulate(c, out);
+      else this.o.shape.accumulate(c, out);
     }
     if (!this.o.callerStream) return;
     const hasUsage = chunk.usage !== undefined && chunk.usage !== null;
     if (kept.length === 0 && choices.length > 0 && !hasUsage) return;
     this.write(`data: ${JSON.stringify({ ...chunk, choices: kept })}\n\n`);
-  }
-
-  /** The choice as the caller asked for it: logprobs removed, or their top lists trimmed to its top_logprobs. */
-  private callerChoice(raw: Json): Json {
-    if (raw.logprobs === undefined || raw.logprobs === null) return raw;
-    if (!this.o.callerLogprobs) return { ...raw, logprobs: null };
-    const lp = raw.logprobs as Json;
-    const trim = (list: unknown): unknown => (Array.isArray(list)
-      ? list.map((e) => (e !== null && typeof e === 'object' && Array.isArray((e as Json).top_logprobs)
-        ? { ...(e as Json), top_logprobs: ((e as Json).top_logprobs as unknown[]).slice(0, this.o.callerTop) }
-        : e))
-      : list);
-    const out: Json = { ...lp };
-    for (const k of ['content', 'reasoning_content', 'reasoning']) if (lp[k] !== undefined) out[k] = trim(lp[k]);
-    return { ...raw, logprobs: out };
-  }
-
-  private accumulate(c: ChoiceState, choice: Json): void {
-    const delta = (choice.delta ?? {}) as Json;
-    if (typeof delta.content === 'string') c.content += delta.content;
-    const r = delta.reasoning_content ?? delta.reasoning;
-    if (typeof r === 'string') c.reasoning += r;
-    const lp = choice.logprobs as Json | null | undefined;
-    if (lp && Array.isArray(lp.content)) c.logprobs.push(...lp.content);
-    const rl = lp ? (lp.reasoning_content ?? lp.reasoning) : undefined;
-    if (Array.isArray(rl)) c.reasoningLogprobs.push(...rl);
   }
 
   /** Announces to the caller every choice failmode stopped since the last chunk. */
@@ -323,12 +354,7 @@ class ProxySession {
       c.stopAnnounced = true;
       c.closed = true;
       c.finishReason = FAILMODE_STOP;
-      if (this.o.callerStream) {
-        this.write(`data: ${JSON.stringify({
-          id: this.meta.id ?? this.o.requestId, object: 'chat.completion.chunk', created: this.meta.created ?? Math.floor(Date.now() / 1000),
-          model: this.meta.model ?? null, choices: [{ index, delta: {}, logprobs: null, finish_reason: FAILMODE_STOP }],
-        })}\n\n`);
-      }
+      if (this.o.callerStream) this.write(`data: ${JSON.stringify(this.o.shape.stopChunk(this.responseMeta(), index, FAILMODE_STOP))}\n\n`);
     }
   }
 
@@ -349,22 +375,66 @@ class ProxySession {
     const res = this.o.res;
     if (res.destroyed || res.writableEnded) return;
     if (this.o.callerStream) {
+      // A stop cut the upstream before its usage chunk: the caller that asked for usage gets the counted tokens.
+      if (this.o.callerUsage && this.usage === undefined && this.anyStopped()) {
+        res.write(`data: ${JSON.stringify({ ...this.o.shape.stopChunk(this.responseMeta(), 0, ''), choices: [], usage: countedUsage(this.countedTokens()) })}\n\n`);
+      }
       res.end('data: [DONE]\n\n');
       return;
     }
-    const choices = [...this.choices.values()].sort((a, b) => a.index - b.index).map((c) => ({
-      index: c.index,
-      message: { role: 'assistant', content: c.content, ...(c.reasoning !== '' ? { reasoning_content: c.reasoning } : {}) },
-      logprobs: this.o.callerLogprobs ? { content: c.logprobs, ...(c.reasoningLogprobs.length > 0 ? { reasoning_content: c.reasoningLogprobs } : {}) } : null,
-      finish_reason: c.finishReason ?? (c.sample?.stopped ? FAILMODE_STOP : null),
-    }));
-    const json = JSON.stringify({
-      id: this.meta.id ?? this.o.requestId, object: 'chat.completion', created: this.meta.created ?? Math.floor(Date.now() / 1000),
-      model: this.meta.model ?? null, ...(this.meta.system_fingerprint !== undefined ? { system_fingerprint: this.meta.system_fingerprint } : {}),
-      choices, ...(this.usage !== undefined ? { usage: this.usage } : {}),
-    });
-    res.writeHead(200, { 'content-type': 'application/json', 'x-failmode-request-id': this.o.requestId });
-    res.end(json);
+    const usage = this.usage ?? (this.anyStopped() ? countedUsage(this.countedTokens()) : undefined);
+    res.writeHead(200, { 'content-type': 'application/json', 'x-failmode-request-id': this.o.requestId, ...this.warningHeader() });
+    res.end(JSON.stringify(this.assembled(usage)));
+  }
+
+  /** The upstream left the response unfinished: the caller gets an error (stream) or a 502 with the partial answer. */
+  private failResponse(t: Truncation): void {
+    this.o.observer?.upstreamError('truncated');
+    this.flushStops();
+    this.done = true;
+    const res = this.o.res;
+    if (res.destroyed || res.writableEnded) return;
+    if (this.o.callerStream) {
+      res.end(upstreamErrorChunk(t));
+      return;
+    }
+    const body = upstreamErrorResponse(t, this.assembled(this.usage));
+    res.writeHead(502, { 'content-type': 'application/json', 'x-failmode-request-id': this.o.requestId, ...this.warningHeader() });
+    res.end(JSON.stringify(body));
+  }
+
+  private assembled(usage: unknown): Json {
+    const choices = [...this.choices.values()].sort((a, b) => a.index - b.index)
+      .map((c) => ({ ...c, finishReason: c.finishReason ?? (c.sample?.stopped ? FAILMODE_STOP : null) }));
+    return this.o.shape.assemble(this.responseMeta(), choices, this.o.callerLogprobs, usage);
+  }
+
+  private responseMeta(): { id: unknown; created: unknown; model: unknown; system_fingerprint?: unknown } {
+    return {
+      id: this.meta.id ?? this.o.requestId, created: this.meta.created ?? Math.floor(Date.now() / 1000), model: this.meta.model ?? null,
+      ...(this.meta.system_fingerprint !== undefined ? { system_fingerprint: this.meta.system_fingerprint } : {}),
+    };
+  }
+
+  private stoppedRequest(): StoppedRequest {
+    let saved = 0;
+    const ids: string[] = [];
+    for (const c of this.choices.values()) {
+      ids.push(`${this.o.requestId}:${c.index}`);
+      if (c.finishReason === FAILMODE_STOP && this.o.maxTokens !== null) saved += Math.max(0, this.o.maxTokens - c.tokens);
+    }
+    return { requestId: this.o.requestId, run: this.o.controls.run, sampleIds: ids, estimatedSaved: saved };
+  }
+
+  private countedTokens(): number {
+    let n = 0;
+    for (const c of this.choices.values()) n += c.tokens;
+    return n;
+  }
+
+  /** `x-failmode-warning` on a non-streaming answer too (a streaming one got it with its headers). */
+  private warningHeader(): Record<string, string> {
+    return this.o.controls.earlyStop && !this.o.canStop ? { 'x-failmode-warning': EARLY_STOP_WITHOUT_MODEL } : {};
   }
 
   private write(text: string): void {

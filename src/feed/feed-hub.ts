@@ -149,6 +149,16 @@ export class FeedHub {
     for (const s of [...state.live.values()]) s.abandon('error');
   }
 
+  /** A message about a run that no sample sends (e.g. `abort_unconfirmed`). */
+  announce(run: string, msg: ServerMessage): void {
+    this.o.publish(run, msg, null);
+  }
+
+  /** A malformed upstream chunk no sample can be named for: `error` `stream_error` to the run's subscribers. */
+  streamError(run: string, message: string): void {
+    this.o.publish(run, { type: 'error', code: 'stream_error', message, t: this.o.now() }, null);
+  }
+
   /** Feeds one stream event to its sample (proxy path, where sampleId = monitorId); events of unknown samples are ignored. */
   route(ev: StreamEvent): void {
     if (ev.sampleId === undefined) return;

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { requestToken, tokenMatches } from './check-token.ts';
 import {
-  FEED_PROTOCOL_VERSION, FeedProtocolError, parseClientMessage,
+  FEED_PROTOCOL_VERSION, FEED_SUBPROTOCOL, FeedProtocolError, parseClientMessage,
   type ClientStopMessage, type HelloMessage, type ServerMessage, type TokensMessage,
 } from './protocol.ts';
 
@@ -121,7 +121,11 @@ export function createFeedServer(options: FeedServerOptions): FeedServer {
   }
   if (o.token !== null && (typeof o.token !== 'string' || o.token === '')) throw new TypeError('Expected `token` to be a non-empty string or null');
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload, clientTracking: false, perMessageDeflate: false });
+  const wss = new WebSocketServer({
+    noServer: true, maxPayload: o.maxPayload, clientTracking: false, perMessageDeflate: false,
+    // Offered names are checked before the upgrade (see offersForeignProtocolsOnly); ours is echoed when offered.
+    handleProtocols: (protocols) => (protocols.has(FEED_SUBPROTOCOL) ? FEED_SUBPROTOCOL : false),
+  });
   const connections = new Set<FeedConnection>();
   let nextId = 1;
   const totals = { published: 0, sent: 0, dropped: 0, lagged: 0, clientErrors: 0 };
@@ -254,6 +258,7 @@ export function createFeedServer(options: FeedServerOptions): FeedServer {
     const origin = req.headers.origin;
     if (typeof origin === 'string' && !o.allowedOrigins.includes(origin)) return refuse(socket, 403, 'Forbidden');
     if (o.token !== null && !tokenMatches(requestToken(req, { allowQuery: true }), o.token)) return refuse(socket, 401, 'Unauthorized');
+    if (offersForeignProtocolsOnly(req)) return refuse(socket, 400, `Bad Request: the feed speaks the subprotocol ${FEED_SUBPROTOCOL} (or none)`);
     wss.handleUpgrade(req, socket, head, (ws) => {
       const c = new FeedConnection(nextId++, ws);
       connections.add(c);
@@ -336,4 +341,12 @@ export function createFeedServer(options: FeedServerOptions): FeedServer {
 
 function now(): number {
   return performance.timeOrigin + performance.now();
+}
+
+/** True when the handshake offers subprotocols and ours is not among them. */
+function offersForeignProtocolsOnly(req: IncomingMessage): boolean {
+  const h = req.headers['sec-websocket-protocol'];
+  if (h === undefined) return false;
+  const offered = String(h).split(',').map((p) => p.trim()).filter((p) => p !== '');
+  return offered.length > 0 && !offered.includes(FEED_SUBPROTOCOL);
 }

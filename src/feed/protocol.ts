@@ -7,6 +7,13 @@ import type { Regime, StopRuleGuarantee } from '../models/model-file.ts';
 
 export const FEED_PROTOCOL_VERSION = 1;
 
+/**
+ * The WebSocket subprotocol name of the feed. A client may offer it (`Sec-WebSocket-Protocol: failmode.feed.v1`) or
+ * offer none; a handshake offering only other names is refused (400), so a client never believes it speaks a
+ * protocol the server does not.
+ */
+export const FEED_SUBPROTOCOL = 'failmode.feed.v1';
+
 // ---------------------------------------------------------------------------------------------------------------
 // Server → client
 
@@ -190,9 +197,28 @@ export interface WarningMessage {
   readonly t: number;
 }
 
+/**
+ * The engine had not stopped a request failmode aborted after `--abort-grace` (its /metrics still counted it): the
+ * explicit abort was sent (`explicitAbort`), and `status` says whether the engine then stopped.
+ */
+export interface AbortUnconfirmedMessage {
+  readonly type: 'abort_unconfirmed';
+  readonly run: string;
+  /** failmode's id of the upstream request (sent as `x-request-id` and SGLang's `rid`). */
+  readonly requestId: string;
+  /** The request's samples. */
+  readonly sampleIds: readonly string[];
+  readonly status: 'unconfirmed' | 'confirmed_after_explicit_abort';
+  readonly explicitAbort: 'sent' | 'not_available' | 'failed' | 'not_needed';
+  /** Requests the engine reported running at the last check. */
+  readonly running: number | null;
+  readonly t: number;
+}
+
 export type ServerMessage =
   | HelloMessage | SubscribedMessage | SampleStartedMessage | WindowMessage | RiskMessage | CommittedFailureMessage
-  | StopMessage | SampleFinishedMessage | VoteMessage | TokenTickMessage | LaggedMessage | ErrorMessage | WarningMessage;
+  | StopMessage | SampleFinishedMessage | VoteMessage | TokenTickMessage | LaggedMessage | ErrorMessage | WarningMessage
+  | AbortUnconfirmedMessage;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Client → server

@@ -7,6 +7,11 @@ import type { ResolvedMonitorConfig } from '../online/monitor.ts';
 import type { Profile } from '../online/profiles.ts';
 import type { StopPolicy } from '../policy/stop-policy.ts';
 import { handleChatCompletions } from './chat-proxy.ts';
+import { CHAT_SHAPE, COMPLETIONS_SHAPE } from './proxy-shape.ts';
+import { ServeMetrics } from './serve-metrics.ts';
+import { checkEngineAbort } from '../stream/engine-abort-check.ts';
+import type { StoppedRequest } from './chat-proxy.ts';
+import { redactUrl } from '../stream/redact-url.ts';
 import { requestToken, tokenMatches } from './check-token.ts';
 import { FeedHub } from './feed-hub.ts';
 import { createFeedServer, type FeedServer } from './feed-server.ts';
@@ -46,6 +51,14 @@ export interface ServeOptions {
   readonly upstreamTimeoutMs?: number;
   /** Browser origins allowed on the feed. @default [] */
   readonly allowedOrigins?: readonly string[];
+  /**
+   * Check on the upstream's /metrics that a request aborted after a stop really stopped; still running after this
+   * many ms → `abort_unconfirmed` on the feed and SGLang's explicit abort (see engine-abort-check.ts). null = no check.
+   * @default null
+   */
+  readonly abortGraceMs?: number | null;
+  /** Poll interval of the abort check. @default 250 */
+  readonly abortPollMs?: number;
   /** Monitor factory override (tests); default: the live monitor with `model` and `profile`. */
   readonly createMonitor?: MonitorFactory;
   /**
@@ -79,7 +92,7 @@ export interface ServeHandle {
 }
 
 /**
- * Starts `failmode serve`: the monitoring proxy (`POST /v1/chat/completions`, `GET /v1/models`), `GET /health` and
+ * Starts `failmode serve`: the monitoring proxy (`POST /v1/chat/completions`, `POST /v1/completions`, `GET /v1/models`), `GET /health` and
  * the WebSocket feed at `/feed`. Safe by default: binds 127.0.0.1; any other host needs a token (refused otherwise).
  */
 export async function startServe(options: ServeOptions = {}): Promise<ServeHandle> {
@@ -97,7 +110,7 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
     try {
       u = new URL(o.upstream);
     } catch {
-      throw new FailmodeError(`Expected --upstream to be an http(s) URL like http://127.0.0.1:8000/v1, got \`${o.upstream}\``, 'FAILMODE_ERR_USAGE', 2);
+      throw new FailmodeError(`Expected --upstream to be an http(s) URL like http://127.0.0.1:8000/v1, got \`${redactUrl(o.upstream)}\``, 'FAILMODE_ERR_USAGE', 2);
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new FailmodeError(`Expected --upstream to be an http(s) URL, got \`${u.protocol}\``, 'FAILMODE_ERR_USAGE', 2);
   }
@@ -119,8 +132,10 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
     await bus.close();
     throw new FailmodeError(`Cannot open the NATS KV bucket for the min-keep counts (is JetStream on? nats-server -js): ${(err as Error).message}`, 'FAILMODE_ERR_BUS', 1);
   }) : undefined;
+  const serveMetrics = new ServeMetrics(() => feed?.stats() ?? null);
   hub = new FeedHub({
     publish: (run, msg, owner) => {
+      serveMetrics.observe(msg);
       // Encoded once for the local subscribers and the bus.
       const text = JSON.stringify(msg);
       feed?.publishText(run, text, msg.type === 'token', owner);
@@ -133,6 +148,24 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
     ...(onBus ? { observe: onBus.observe } : {}), ...(stops ? { stops } : {}),
   });
   const liveHub = hub;
+  const metrics = serveMetrics;
+  /** Upstream requests in flight: what the engine should be running besides an aborted one. */
+  let openUpstreams = 0;
+  const checkAbort = (r: StoppedRequest): void => {
+    if (o.upstream === null || o.abortGraceMs === null || o.abortGraceMs === undefined) return;
+    void checkEngineAbort(r.requestId, {
+      baseURL: o.upstream, apiKey: o.upstreamApiKey, graceMs: o.abortGraceMs, ...(o.abortPollMs !== undefined ? { pollMs: o.abortPollMs } : {}),
+      expectedRunning: () => openUpstreams,
+    }).then((result) => {
+      metrics.abortChecked(result.status, r.estimatedSaved);
+      if (result.status === 'unconfirmed' || result.status === 'confirmed_after_explicit_abort') {
+        liveHub.announce(r.run, {
+          type: 'abort_unconfirmed', run: r.run, requestId: r.requestId, sampleIds: r.sampleIds, status: result.status,
+          explicitAbort: result.explicitAbort, running: result.running, t: performance.timeOrigin + performance.now(),
+        });
+      }
+    });
+  };
   const version = packageVersion();
   const server = createServer({ requestTimeout: 0, headersTimeout: 30_000 });
   feed = createFeedServer({
@@ -163,18 +196,33 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
         return;
       }
       if (!authorized(req)) return sendJsonError(res, 401, 'Missing or wrong token (send `Authorization: Bearer <token>`)', 'authentication_error');
-      if (route === 'POST /v1/chat/completions') {
+      if (route === 'POST /v1/chat/completions' || route === 'POST /v1/completions') {
         if (o.upstream === null) return sendJsonError(res, 503, 'No upstream configured (start failmode serve with --upstream URL)', 'upstream_error');
-        return handleChatCompletions(req, res, {
-          upstream: o.upstream, upstreamApiKey: o.upstreamApiKey, passCallerAuth: o.token === null, hub: liveHub, topK,
-          canStop: o.model !== null || o.createMonitor !== undefined, maxBodyBytes: o.maxBodyBytes, timeoutMs: o.upstreamTimeoutMs,
-        });
+        openUpstreams++;
+        let stopped: StoppedRequest | null;
+        try {
+          stopped = await handleChatCompletions(req, res, {
+            upstream: o.upstream, upstreamApiKey: o.upstreamApiKey, passCallerAuth: o.token === null, hub: liveHub, topK,
+            canStop: o.model !== null || o.createMonitor !== undefined, maxBodyBytes: o.maxBodyBytes, timeoutMs: o.upstreamTimeoutMs,
+            shape: route === 'POST /v1/completions' ? COMPLETIONS_SHAPE : CHAT_SHAPE, observer: metrics,
+            sendRid: o.abortGraceMs !== null && o.abortGraceMs !== undefined,
+          });
+        } finally {
+          openUpstreams--;
+        }
+        if (stopped) checkAbort(stopped);
+        return;
+      }
+      if (route === 'GET /metrics') {
+        res.writeHead(200, { 'content-type': metrics.contentType });
+        res.end(await metrics.text());
+        return;
       }
       if (route === 'GET /v1/models') {
         if (o.upstream === null) return sendJsonError(res, 503, 'No upstream configured (start failmode serve with --upstream URL)', 'upstream_error');
         return passthroughModels(req, res, o.upstream, o.upstreamApiKey, o.token === null);
       }
-      sendJsonError(res, 404, `No route ${route.slice(0, 120)}; failmode serve answers POST /v1/chat/completions, GET /v1/models, GET /health and WebSocket /feed`, 'not_found');
+      sendJsonError(res, 404, `No route ${route.slice(0, 120)}; failmode serve answers POST /v1/chat/completions, POST /v1/completions, GET /v1/models, GET /metrics, GET /health and WebSocket /feed`, 'not_found');
     };
     handle().catch((err: unknown) => sendJsonError(res, 500, `Internal error: ${(err as Error).message}`, 'server_error'));
   });

@@ -23,6 +23,12 @@ export interface SampleLine {
   readonly finish_reason: string;
   readonly latency_s: number;
   readonly error: string | null;
+  /**
+   * Only with an abort check (`--abort-grace`) on a sample this run stopped: true when the engine still ran the
+   * request after the grace period (the explicit abort was then sent), false when it was seen to stop, null when it
+   * could not be told (no /metrics). Absent otherwise.
+   */
+  readonly abort_unconfirmed?: boolean | null;
   /** The monitor's sample record (SPEC §1.4 columns, answer, correct…). */
   readonly record: Record<string, number | string | null> | null;
   /**

@@ -5,6 +5,8 @@ import type { ModelFile } from '../models/model-file.ts';
 import type { MonitorEvent } from '../online/monitor-events.ts';
 import { isCorrect } from '../online/extract-answer.ts';
 import type { Profile } from '../online/profiles.ts';
+import { checkEngineAbort } from '../stream/engine-abort-check.ts';
+import { streamRequest, type StreamApi } from '../stream/stream-request.ts';
 import type { StreamEvent } from '../stream/token-event.ts';
 import type { Question } from './load-questions.ts';
 import { FailmodeError } from '../errors.ts';
@@ -22,6 +24,10 @@ export interface SamplerOptions {
   readonly apiKey?: string | null;
   /** Model name sent in the request. */
   readonly model: string;
+  /** Who asks for the top-k (named when the engine refuses it). @default '--top-logprobs' */
+  readonly topLogprobsSource?: string;
+  /** The API the samples are requested with. @default 'chat' */
+  readonly api?: StreamApi;
   /** Samples per question. */
   readonly n: number;
   /**
@@ -67,6 +73,14 @@ export interface SamplerOptions {
   readonly signal?: AbortSignal;
   /** Override the monitor (tests). */
   readonly createMonitor?: MonitorFactory;
+  /**
+   * Check that the engine stopped each sample this sampler aborts (see engine-abort-check.ts): after `graceMs` of
+   * still running, the explicit abort is sent and the sample line gets `abort_unconfirmed: true`. Each request then
+   * carries `rid` (SGLang) besides the `x-request-id` header. Default: no check.
+   */
+  readonly abortCheck?: { readonly graceMs: number; readonly pollMs?: number; readonly sleep?: (ms: number) => Promise<void> };
+  /** Called with each abort check's result (the CLI reports them). */
+  readonly onAbortCheck?: (sampleId: string, result: import('../stream/engine-abort-check.ts').AbortCheckResult) => void;
 }
 
 export interface SamplerProgress {
@@ -170,6 +184,8 @@ export async function runSelfConsistency(questions: readonly Question[], log: Re
   const resumed = questions.length - todo.length;
   const progress = { questionsDone: resumed, questionsTotal: questions.length, samplesDone: 0, samplesTotal: todo.length * o.n, stopped: 0, tokens: 0 };
   let seq = 0;
+  /** This sampler's streams open now: what the engine should still be running besides an aborted one. */
+  let openStreams = 0;
   let shadowStops = 0;
 
   const jobs = (function* () {
@@ -281,6 +297,7 @@ export async function runSelfConsistency(questions: readonly Question[], log: Re
     let finishReason: string | null = null;
     let error: string | null = null;
     let settled = false;
+    let abortCheck: Promise<boolean | null> | null = null;
     const isWarmup = deepConf?.enrol() ?? false;
     const conf = deepConf ? new GroupConfidence(deepConf.rule.groupSize) : null;
     const monitor = createMonitor({ monitorId: sampleId, reference: st.q.answer }, (ev: MonitorEvent) => {
@@ -298,14 +315,17 @@ export async function runSelfConsistency(questions: readonly Question[], log: Re
       if (isWarmup && conf) deepConf!.addWarmup(conf.lowestGroupConfidence);
       const answer = stopped ? null : record ? recordAnswer(record) : null;
       const c = record?.correct;
-      resolve({
+      const line = (unconfirmed?: boolean | null): SampleLine => ({
         kind: 'sample', run_id: runId, question_id: st.q.id, completion_idx: k, sample_id: sampleId, answer,
         correct: stopped ? (st.q.answer === null ? null : 0) : c === 0 || c === 1 ? c : null,
         stopped, stop_reason: stopInfo?.reason ?? (stopped ? 'server' : null), stop_T: stopInfo?.T ?? null, stop_risk: stopInfo?.risk ?? null, risk, tokens,
         finish_reason: finishReason ?? 'unknown', latency_s: (performance.now() - started) / 1000, error,
         record: record ? { ...record, question_id: st.q.id, completion_idx: k } : null,
         ...(shadow ? { shadow_stop: shadowStop } : {}),
+        ...(unconfirmed !== undefined ? { abort_unconfirmed: unconfirmed } : {}),
       });
+      if (abortCheck) void abortCheck.then((u) => resolve(line(u)));
+      else resolve(line());
     };
     const end = (reason: string): void => {
       if (finishReason !== null) return;
@@ -328,6 +348,12 @@ export async function runSelfConsistency(questions: readonly Question[], log: Re
       stopped = true;
       stopInfo = d;
       sub?.unsubscribe(); // aborts the request: the server stops generating
+      streamClosed();
+      if (o.abortCheck) {
+        const ac = o.abortCheck;
+        abortCheck = checkEngineAbort(requestId, { baseURL: o.baseURL, apiKey: o.apiKey ?? null, graceMs: ac.graceMs, ...(ac.pollMs !== undefined ? { pollMs: ac.pollMs } : {}), ...(ac.sleep ? { sleep: ac.sleep } : {}), expectedRunning: () => openStreams })
+          .then((r) => { o.onAbortCheck?.(sampleId, r); return r.status === 'unknown' ? null : r.status !== 'confirmed'; });
+      }
       end('failmode_stop');
     };
     slot.stop = stopNow;
@@ -345,15 +371,12 @@ export async function runSelfConsistency(questions: readonly Question[], log: Re
       shadowStops++;
       shadowStop = { T: null, risk: null, reason: 'vote', tokens_at_stop: 0, ...(st.posterior !== null ? { posterior: st.posterior } : {}) };
     }
-    const messages = [...(o.system ? [{ role: 'system', content: o.system }] : []), { role: 'user', content: st.q.prompt }];
-    const body: Record<string, unknown> = {
-      model: o.model, messages, n: 1, logprobs: true, top_logprobs: topLogprobs, stream_options: { include_usage: true },
-      ...(o.maxTokens !== undefined ? { max_tokens: o.maxTokens } : {}),
-      ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
-      ...(o.seed !== undefined ? { seed: o.seed + k } : {}),
-      ...o.extraBody,
-    };
-    const headers: Record<string, string> = { 'x-failmode-run': o.runTag ?? runId, 'x-failmode-question': st.q.id };
+    const { path, body } = streamRequest(o.api ?? 'chat', {
+      model: o.model, prompt: st.q.prompt, system: o.system ?? null, n: 1, topLogprobs, maxTokens: o.maxTokens, temperature: o.temperature,
+      extraBody: { ...(o.seed !== undefined ? { seed: o.seed + k } : {}), ...(o.abortCheck ? { rid: requestId } : {}), ...o.extraBody },
+    });
+    // Our own id for the request: the engine's logs and its explicit abort name it.
+    const headers: Record<string, string> = { 'x-failmode-run': o.runTag ?? runId, 'x-failmode-question': st.q.id, 'x-request-id': requestId };
     if (o.earlyStop && !localStop) {
       headers['x-failmode-early-stop'] = '1';
       // The server applies the same keep guard: it counts this question's stops (run + question ids).
@@ -363,7 +386,9 @@ export async function runSelfConsistency(questions: readonly Question[], log: Re
     // The reference lets failmode serve's feed report correctness; only plain ASCII fits a header unchanged.
     if (st.q.answer !== null && st.q.answer.length <= 1000 && /^[\x20-\x7e]*$/.test(st.q.answer)) headers['x-failmode-reference'] = st.q.answer;
 
-    const sub = chatStreamEvents({ baseURL: o.baseURL, apiKey: o.apiKey ?? null, body, headers, requestId }).subscribe({
+    let streamOpen = true;
+    openStreams++;
+    const sub = chatStreamEvents({ baseURL: o.baseURL, path, apiKey: o.apiKey ?? null, body, headers, requestId, ...(o.topLogprobsSource ? { topLogprobsSource: o.topLogprobsSource } : {}), ...(o.api === 'completions' ? { maxTopLogprobs: topLogprobs } : {}) }).subscribe({
       next: (ev: StreamEvent) => {
         if (finishReason !== null) return;
         if (ev.type === 'token') {
@@ -390,12 +415,17 @@ export async function runSelfConsistency(questions: readonly Question[], log: Re
         if (voteRisk && risk !== riskBefore && !slot.stopped) checkVote(st);
       },
       error: (err: unknown) => {
+        streamClosed();
         error = err instanceof Error ? err.message : String(err);
         end('error');
       },
-      complete: () => end('error'),
+      complete: () => { streamClosed(); end('error'); },
     });
+    function streamClosed(): void {
+      if (streamOpen) { streamOpen = false; openStreams--; }
+    }
     function onAbort(): void {
+      streamClosed();
       sub.unsubscribe();
       error ??= 'aborted';
       end('abort');

@@ -1,11 +1,17 @@
 import { Observable, type Subscription } from 'rxjs';
 import { FailmodeError } from '../errors.ts';
+import { redactUrl } from '../stream/redact-url.ts';
+import { topLogprobsRefusal } from '../stream/top-logprobs-refusal.ts';
 import { tokenEventsFromSse } from '../stream/sse-source.ts';
 import type { StreamEvent } from '../stream/token-event.ts';
 
 export interface ChatStreamRequest {
   /** OpenAI-compatible base URL, e.g. `http://127.0.0.1:8000/v1`. */
   readonly baseURL: string;
+  /** Path of the API under the base URL. @default '/chat/completions' */
+  readonly path?: string;
+  /** The k asked for with the completions API (its top lists are cut to it; see ChunkDecoderOptions). */
+  readonly maxTopLogprobs?: number;
   /** Bearer key; never logged. */
   readonly apiKey?: string | null;
   /** The request body; `stream: true` is forced. */
@@ -18,6 +24,8 @@ export interface ChatStreamRequest {
   readonly maxRetries?: number;
   /** @default 20 minutes */
   readonly timeoutMs?: number;
+  /** Who asks for the top-k (e.g. "model file m.json"), named when the engine refuses it. @default "--top-logprobs" */
+  readonly topLogprobsSource?: string;
 }
 
 /**
@@ -27,7 +35,8 @@ export interface ChatStreamRequest {
  * the Observable with a FailmodeError (`FAILMODE_ERR_HTTP`, exit 1) saying what the server answered.
  */
 export function chatStreamEvents(req: ChatStreamRequest): Observable<StreamEvent> {
-  const url = `${req.baseURL.replace(/\/+$/, '')}/chat/completions`;
+  const url = `${req.baseURL.replace(/\/+$/, '')}${req.path ?? '/chat/completions'}`;
+  const shown = redactUrl(req.baseURL);
   const maxRetries = req.maxRetries ?? 2;
   return new Observable<StreamEvent>((subscriber) => {
     const abort = new AbortController();
@@ -46,16 +55,16 @@ export function chatStreamEvents(req: ChatStreamRequest): Observable<StreamEvent
         } catch (err) {
           if (abort.signal.aborted) return;
           if (a < maxRetries) { await sleep(1000 * (a + 1), abort.signal); continue; }
-          throw new FailmodeError(`cannot reach ${req.baseURL}: ${(err as Error).message}${(err as Error).cause ? ` (${((err as Error).cause as Error).message})` : ''}`, 'FAILMODE_ERR_HTTP', 1);
+          throw new FailmodeError(`cannot reach ${shown}: ${(err as Error).message}${(err as Error).cause ? ` (${((err as Error).cause as Error).message})` : ''}`, 'FAILMODE_ERR_HTTP', 1);
         }
         if (!res.ok) {
           const text = await res.text().catch(() => '');
           if ((res.status === 429 || res.status >= 500) && a < maxRetries) { await sleep(1000 * (a + 1), abort.signal); continue; }
-          throw new FailmodeError(`${req.baseURL} answered HTTP ${res.status}: ${serverMessage(text)}`, 'FAILMODE_ERR_HTTP', 1);
+          throw new FailmodeError(refusalOrStatus(shown, res.status, serverMessage(text), req), 'FAILMODE_ERR_HTTP', 1);
         }
-        if (!res.body) throw new FailmodeError(`${req.baseURL}: the response to a streaming request had no body`, 'FAILMODE_ERR_HTTP', 1);
+        if (!res.body) throw new FailmodeError(`${shown}: the response to a streaming request had no body`, 'FAILMODE_ERR_HTTP', 1);
         if (subscriber.closed) return;
-        inner = tokenEventsFromSse(res.body as unknown as AsyncIterable<Uint8Array>, { requestId: req.requestId }).subscribe(subscriber);
+        inner = tokenEventsFromSse(res.body as unknown as AsyncIterable<Uint8Array>, { requestId: req.requestId, ...(req.maxTopLogprobs !== undefined ? { maxTopLogprobs: req.maxTopLogprobs } : {}) }).subscribe(subscriber);
         return;
       }
     };
@@ -68,6 +77,13 @@ export function chatStreamEvents(req: ChatStreamRequest): Observable<StreamEvent
       abort.abort(new Error('unsubscribed'));
     };
   });
+}
+
+/** The engine's 4xx refusing the top-k asked for, as one line with the way out; any other error as status and message. */
+function refusalOrStatus(shown: string, status: number, message: string, req: ChatStreamRequest): string {
+  const k = typeof req.body.top_logprobs === 'number' ? req.body.top_logprobs : typeof req.body.logprobs === 'number' ? req.body.logprobs : null;
+  const refusal = status >= 400 && status < 500 && k !== null ? topLogprobsRefusal(message, k, req.topLogprobsSource ?? '--top-logprobs') : null;
+  return `${shown} answered HTTP ${status}: ${refusal ?? message}`;
 }
 
 function serverMessage(text: string): string {

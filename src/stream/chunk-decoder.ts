@@ -1,3 +1,6 @@
+import { completionChoiceAsChat, isTextCompletionChunk } from './completions-choice.ts';
+import { ResponsesEventAdapter, isResponsesEvent } from './responses-events.ts';
+import { TokenChannelCursor } from './token-channel-cursor.ts';
 import type { Channel, SampleEndEvent, StreamEvent, TokenEvent, TopLogprob } from './token-event.ts';
 
 /** Options shared by every source built on the decoder. */
@@ -10,6 +13,11 @@ export interface ChunkDecoderOptions {
   readonly requestId?: string;
   /** Clock for the events' `t` (ms since the epoch). Default: `performance.timeOrigin + performance.now()`. */
   readonly now?: () => number;
+  /**
+   * The k asked for: a `/v1/completions` top list is cut to its k highest (that API may add the chosen token as a
+   * (k+1)-th entry). Default: keep every entry.
+   */
+  readonly maxTopLogprobs?: number;
 }
 
 /** The default clock of every source. */
@@ -23,6 +31,10 @@ interface SampleState {
   withoutLogprobs: number;
   /** Set when the server sent a finish_reason; the end event may still be pending (see `pending`). */
   finishReason: string | null;
+  /** Text of tokens the server sent without text (vLLM's reasoning parser): that text, arriving later, is not new tokens. */
+  held: string;
+  /** Channel of the last token (held-back tokens, whose text is not known yet, stay in it). */
+  channel: Channel;
 }
 
 type Json = Record<string, unknown>;
@@ -34,10 +46,17 @@ const BYTES_FIELD = /,"bytes":\[[\d,]*\]|"bytes":(?:\[[\d,]*\]|null),?/g;
  * Turns parsed `chat.completion.chunk` objects into StreamEvents — the one place that knows the chunk format, used by
  * the SSE, SDK and simulator paths alike. State (open samples, token counters) is per instance: one decoder per stream.
  *
+ * Shapes, detected per chunk: chat-completion chunks (OpenAI, vLLM, SGLang), `/v1/completions` chunks
+ * (`object: "text_completion"`, see completions-choice.ts) and Responses API events (`type: "response.…"`, see
+ * responses-events.ts); the last two are turned into chat chunks first.
+ *
  * What it reads, per choice: `delta.reasoning` / `delta.reasoning_content` (channel 'reasoning') and `delta.content`;
  * `logprobs.content[]` plus the non-standard `logprobs.reasoning_content[]` / `logprobs.reasoning[]`. Every logprob
- * entry becomes one TokenEvent (so several tokens per chunk are fine). `logprobs.content` entries count as reasoning
- * tokens when the chunk's delta carries only reasoning text (gpt-oss on vLLM puts reasoning logprobs there, SPEC §2.0).
+ * entry becomes one TokenEvent (so several tokens per chunk are fine). When `logprobs.content` holds the chunk's
+ * tokens and the delta carries both reasoning and content text (SGLang's reasoning parser), each token's channel is
+ * found by its text ({@link TokenChannelCursor}); with only reasoning text they are all reasoning tokens (gpt-oss on
+ * vLLM, SPEC §2.0). Entries with no text at all in the delta (vLLM's reasoning parser holding text back) are tokens
+ * too, and the text that arrives later for them does not become extra tokens.
  * Text without logprob entries becomes one TokenEvent with `logprob: NaN, top: null` and is counted in the sample's
  * `tokensWithoutLogprobs` — the text is kept (the monitor needs it to find the final-answer line), never dropped.
  * An empty `top_logprobs` list is reported as `top: null` (no alternatives); `null` alternatives' logprobs become −∞.
@@ -53,6 +72,8 @@ export class ChunkDecoder {
   private readonly emit: (ev: StreamEvent) => void;
   private readonly fixedRequestId: string | undefined;
   private readonly now: () => number;
+  private readonly maxTop: number | undefined;
+  private responses: ResponsesEventAdapter | null = null;
   private readonly samples = new Map<string, SampleState>();
   /** Samples that finished and whose end waits for usage / [DONE] (at most the single sample of an n=1 request). */
   private pending: string[] = [];
@@ -66,6 +87,7 @@ export class ChunkDecoder {
     this.emit = emit;
     this.fixedRequestId = opts.requestId;
     this.now = opts.now ?? defaultNow;
+    this.maxTop = opts.maxTopLogprobs;
   }
 
   /** One SSE `data` payload (or any text holding one chunk): `[DONE]` ends the request, anything else is JSON. */
@@ -99,7 +121,14 @@ export class ChunkDecoder {
       this.error(position, `Expected a chat.completion.chunk object, got ${describe(chunk)}`);
       return;
     }
-    const c = chunk as Json;
+    let c = chunk as Json;
+    if (isResponsesEvent(c)) {
+      this.decodeResponsesEvent(c, position);
+      return;
+    }
+    if (isTextCompletionChunk(c) && Array.isArray(c.choices)) {
+      c = { ...c, choices: c.choices.map((ch) => completionChoiceAsChat(ch, this.maxTop)) };
+    }
     if (c.error !== undefined || c.object === 'error') {
       const e = (c.error ?? c) as Json;
       this.error(position, `Server error in stream: ${typeof e.message === 'string' ? e.message : preview(JSON.stringify(e))}`);
@@ -131,6 +160,26 @@ export class ChunkDecoder {
         // The include_usage chunk (no choices) comes after every finish_reason: the pending end can go now.
         if (!choices || choices.length === 0) this.flushPending(true);
       }
+    }
+  }
+
+  /** One Responses API event: its chat chunks, or a stream error that ends the response's sample with 'error'. */
+  private decodeResponsesEvent(ev: Json, position: string): void {
+    this.responses ??= new ResponsesEventAdapter();
+    const step = this.responses.step(ev);
+    if (step.kind === 'skip') return;
+    if (step.kind === 'error') {
+      this.error(position, step.message);
+      this.flushPending(true);
+      for (const [id, s] of this.samples) this.end(id, s, s.finishReason ?? 'error', false);
+      this.samples.clear();
+      return;
+    }
+    for (const ch of step.chunks) this.decodeChunk(ch, position);
+    // A response has no [DONE]: its terminal event ends the request.
+    if (step.endOfRequest) {
+      this.done();
+      this.responses = null;
     }
   }
 
@@ -173,7 +222,7 @@ export class ChunkDecoder {
     if (s === undefined) {
       // A new sample while an end waits for usage: the request has several samples, so no per-sample usage.
       if (this.pending.length > 0) this.flushPending(false);
-      s = { index: 0, withoutLogprobs: 0, finishReason: null };
+      s = { index: 0, withoutLogprobs: 0, finishReason: null, held: '', channel: 'content' };
       this.samples.set(sampleId, s);
       this.seenInSegment++;
       this.emit(model === undefined ? { type: 'start', sampleId, t: this.now() } : { type: 'start', sampleId, model, t: this.now() });
@@ -200,12 +249,17 @@ export class ChunkDecoder {
       }
     }
 
-    // Reasoning precedes content within a chunk.
-    const contentLpIsReasoning = contentLp !== null && content === '' && reasoning !== '' && reasoningLp === null;
-    if (reasoningLp !== null) this.emitEntries(sampleId, s, reasoningLp, 'reasoning', position);
-    else if (reasoning !== '' && !contentLpIsReasoning) this.emitBare(sampleId, s, reasoning, 'reasoning');
-    if (contentLp !== null) this.emitEntries(sampleId, s, contentLp, contentLpIsReasoning ? 'reasoning' : 'content', position);
-    else if (content !== '') this.emitBare(sampleId, s, content, 'content');
+    if (reasoningLp !== null) {
+      // Separate lists: the fields say the channel. Reasoning precedes content within a chunk.
+      this.emitEntries(sampleId, s, reasoningLp, 'reasoning', null, position);
+      if (contentLp !== null) this.emitEntries(sampleId, s, contentLp, 'content', null, position);
+      else if (content !== '') this.emitText(sampleId, s, content, 'content');
+    } else if (contentLp !== null) {
+      this.emitChunkTokens(sampleId, s, contentLp, reasoning, content, position);
+    } else {
+      if (reasoning !== '') this.emitText(sampleId, s, reasoning, 'reasoning');
+      if (content !== '') this.emitText(sampleId, s, content, 'content');
+    }
 
     const fr = choice.finish_reason;
     if (typeof fr === 'string' && fr !== '' && s.finishReason === null) {
@@ -225,7 +279,33 @@ export class ChunkDecoder {
     return v.length === 0 ? null : v;
   }
 
-  private emitEntries(sampleId: string, s: SampleState, entries: unknown[], channel: Channel, position: string): void {
+  /**
+   * One list holding every token of the chunk (`logprobs.content`): channels from the delta's text. No text at all
+   * means the server held it back; its length is remembered so the text, when it comes, is not counted again.
+   */
+  private emitChunkTokens(sampleId: string, s: SampleState, entries: unknown[], reasoning: string, content: string, position: string): void {
+    if (reasoning !== '' && content !== '') {
+      this.emitEntries(sampleId, s, entries, 'content', new TokenChannelCursor(reasoning, content), position);
+      return;
+    }
+    if (reasoning === '' && content === '') {
+      const start = s.index;
+      this.emitEntries(sampleId, s, entries, s.channel, null, position);
+      // The tokens' own strings: what the held text will be when it comes (bounded: only its tail can still match).
+      for (let j = 0; j < entries.length; j++) { const t = (entries[j] as Json | null)?.token; if (typeof t === 'string') s.held += t; }
+      if (s.held.length > MAX_HELD_CHARS) s.held = s.held.slice(-MAX_HELD_CHARS);
+      if (s.index === start) s.held = '';
+      return;
+    }
+    const text = reasoning !== '' ? reasoning : content;
+    const spelled = this.emitEntries(sampleId, s, entries, reasoning !== '' ? 'reasoning' : 'content', null, position);
+    // Text ahead of what this chunk's tokens spell is held-back text being released.
+    if (s.held !== '' && text.length > spelled) payHeld(s, text.slice(0, text.length - spelled));
+  }
+
+  /** Emits the entries as tokens (channel from `cursor` if given, else `channel`); returns the characters they spell. */
+  private emitEntries(sampleId: string, s: SampleState, entries: unknown[], channel: Channel, cursor: TokenChannelCursor | null, position: string): number {
+    let chars = 0;
     for (let j = 0; j < entries.length; j++) {
       const e = entries[j] as Json | null;
       if (e === null || typeof e !== 'object' || typeof e.token !== 'string') {
@@ -238,13 +318,17 @@ export class ChunkDecoder {
         continue;
       }
       const top = this.topList(e.top_logprobs, position, j, sampleId);
+      const ch = cursor === null ? channel : cursor.next(e.token);
+      s.channel = ch;
+      chars += e.token.length;
       const ev: TokenEvent = {
         type: 'token', sampleId, index: s.index++, token: e.token,
-        logprob: typeof lpv === 'number' ? lpv : NaN, top, channel, t: this.now(),
+        logprob: typeof lpv === 'number' ? lpv : NaN, top, channel: ch, t: this.now(),
       };
       if (typeof lpv !== 'number') s.withoutLogprobs++;
       this.emit(ev);
     }
+    return chars;
   }
 
   /** Validates a top_logprobs list in place and returns it (no copy: extra fields such as `bytes` are ignored). */
@@ -272,7 +356,14 @@ export class ChunkDecoder {
     return v as TopLogprob[];
   }
 
+  /** Text without logprob entries: first it pays off held-back tokens' text; the rest is one token without logprobs. */
+  private emitText(sampleId: string, s: SampleState, text: string, channel: Channel): void {
+    const rest = s.held === '' ? text : payHeld(s, text);
+    if (rest !== '') this.emitBare(sampleId, s, rest, channel);
+  }
+
   private emitBare(sampleId: string, s: SampleState, text: string, channel: Channel): void {
+    s.channel = channel;
     s.withoutLogprobs++;
     this.emit({ type: 'token', sampleId, index: s.index++, token: text, logprob: NaN, top: null, channel, t: this.now() });
   }
@@ -300,6 +391,30 @@ export class ChunkDecoder {
       ? { type: 'stream_error', position, message, fatal: false, t: this.now() }
       : { type: 'stream_error', sampleId, position, message, fatal: false, t: this.now() });
   }
+}
+
+/** Longest held-back text remembered per sample. */
+const MAX_HELD_CHARS = 4096;
+
+/**
+ * Released text against the held-back tokens' text: the part already counted (found in the held text, or overlapping
+ * its end) is removed from both; returns the rest, which is new text. Text that matches nothing means the held
+ * tokens' text was never going to come (a special token the parser strips): the held text is dropped.
+ */
+function payHeld(s: SampleState, text: string): string {
+  const at = s.held.indexOf(text);
+  if (at >= 0) {
+    s.held = s.held.slice(at + text.length);
+    return '';
+  }
+  for (let k = Math.min(s.held.length, text.length - 1); k > 0; k--) {
+    if (text.startsWith(s.held.slice(s.held.length - k))) {
+      s.held = '';
+      return text.slice(k);
+    }
+  }
+  s.held = '';
+  return text;
 }
 
 /** `got …` part of an error message: the value's JSON (shortened) and its type. */

@@ -2,6 +2,9 @@ import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai'
 import { Observable, type Subscription } from 'rxjs';
 import { FailmodeError } from '../errors.ts';
 import { tokenEventsFromSse } from './sse-source.ts';
+import { redactUrl } from './redact-url.ts';
+import { streamRequest, type StreamApi } from './stream-request.ts';
+import { topLogprobsRefusal } from './top-logprobs-refusal.ts';
 import type { StreamEvent } from './token-event.ts';
 
 /** A streaming chat-completion request to an OpenAI-compatible endpoint (vLLM, OpenAI, the simulator). */
@@ -12,6 +15,11 @@ export interface OpenAIStreamOptions {
   apiKey?: string;
   model: string;
   messages: { role: string; content: string }[];
+  /**
+   * The API: `chat` (default, `/chat/completions`), `completions` (`/completions`: the system messages, a blank line and
+   * the user messages make the prompt) or `responses` (`/responses`: system → `instructions`, user → `input`).
+   */
+  api?: StreamApi;
   /** Choices per request; each is one sample `${requestId}:${index}`. Default 1. */
   n?: number;
   maxTokens?: number;
@@ -33,6 +41,8 @@ export interface OpenAIStreamOptions {
   timeoutMs?: number;
   /** Clock for the events' `t`. */
   now?: () => number;
+  /** Who asks for `topLogprobs` (e.g. "model file m.json"), named when the engine refuses that k. Default "--top-k". */
+  topLogprobsSource?: string;
 }
 
 /**
@@ -50,17 +60,21 @@ export interface OpenAIStreamOptions {
  */
 export function tokenEventsFromOpenAI(opts: OpenAIStreamOptions): Observable<StreamEvent> {
   validate(opts);
-  const body: Record<string, unknown> = {
-    model: opts.model,
-    messages: opts.messages,
-    stream: true,
-    stream_options: { include_usage: true },
-    ...((opts.topLogprobs ?? 20) > 0 ? { logprobs: true, top_logprobs: opts.topLogprobs ?? 20 } : { logprobs: true }),
-    ...(opts.n !== undefined ? { n: opts.n } : {}),
-    ...(opts.maxTokens !== undefined ? { max_tokens: opts.maxTokens } : {}),
-    ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
-    ...opts.extraBody,
-  };
+  const api = opts.api ?? 'chat';
+  const k = opts.topLogprobs ?? 20;
+  let path: string;
+  let body: Record<string, unknown>;
+  if (api === 'chat') {
+    // The caller's messages as they are (several turns are fine).
+    ({ path, body } = streamRequest('chat', { model: opts.model, prompt: '', topLogprobs: k, n: opts.n, maxTokens: opts.maxTokens, temperature: opts.temperature, extraBody: opts.extraBody }));
+    body.messages = opts.messages;
+  } else {
+    const join = (role: (r: string) => boolean) => opts.messages.filter((m) => role(m.role)).map((m) => m.content).join('\n\n');
+    ({ path, body } = streamRequest(api, {
+      model: opts.model, prompt: join((r) => r !== 'system'), system: join((r) => r === 'system') || null, topLogprobs: k,
+      n: opts.n, maxTokens: opts.maxTokens, temperature: opts.temperature, extraBody: opts.extraBody,
+    }));
+  }
   return new Observable<StreamEvent>((subscriber) => {
     const abort = new AbortController();
     let inner: Subscription | undefined;
@@ -71,7 +85,7 @@ export function tokenEventsFromOpenAI(opts: OpenAIStreamOptions): Observable<Str
       maxRetries: opts.maxRetries ?? 2,
       timeout: opts.timeoutMs ?? 20 * 60_000,
     });
-    const request = client.chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsStreaming, { signal: abort.signal });
+    const request = client.post(path, { body, signal: abort.signal, stream: true });
     request.asResponse().then(
       (res) => {
         if (closed) {
@@ -79,18 +93,19 @@ export function tokenEventsFromOpenAI(opts: OpenAIStreamOptions): Observable<Str
           return;
         }
         if (!res.body) {
-          subscriber.error(new FailmodeError(`${opts.baseURL}: the response to a streaming request had no body`, 'FAILMODE_ERR_HTTP', 1));
+          subscriber.error(new FailmodeError(`${redactUrl(opts.baseURL)}: the response to a streaming request had no body`, 'FAILMODE_ERR_HTTP', 1));
           return;
         }
         const record = opts.recordSse;
         inner = tokenEventsFromSse(res.body as unknown as AsyncIterable<Uint8Array>, {
           ...(opts.requestId !== undefined ? { requestId: opts.requestId } : {}),
           ...(opts.now !== undefined ? { now: opts.now } : {}),
+          ...(api === 'completions' && k > 0 ? { maxTopLogprobs: k } : {}),
           ...(record ? { onData: (data: string) => record(data.includes('\n') ? data.split('\n').map((l) => `data: ${l}`).join('\n') : `data: ${data}`) } : {}),
         }).subscribe(subscriber);
       },
       (err: unknown) => {
-        if (!closed) subscriber.error(requestError(opts.baseURL, err));
+        if (!closed) subscriber.error(requestError(opts.baseURL, err, k, opts.topLogprobsSource ?? '--top-k'));
       },
     );
     return () => {
@@ -116,14 +131,16 @@ function validate(opts: OpenAIStreamOptions): void {
 }
 
 /** The SDK's errors as one clear sentence (status and server message; never the API key). */
-function requestError(baseURL: string, err: unknown): unknown {
+function requestError(rawURL: string, err: unknown, k: number, askedBy: string): unknown {
+  const baseURL = redactUrl(rawURL);
   if (err instanceof APIUserAbortError) return err;
   if (err instanceof APIConnectionError) {
     const cause = (err.cause as Error | undefined)?.message;
     return new FailmodeError(`cannot reach ${baseURL}: ${err.message}${cause ? ` (${cause})` : ''}`, 'FAILMODE_ERR_HTTP', 1);
   }
   if (err instanceof APIError) {
-    return new FailmodeError(`${baseURL} answered HTTP ${err.status ?? '?'}: ${err.message}`, 'FAILMODE_ERR_HTTP', 1);
+    const refusal = err.status !== undefined && err.status >= 400 && err.status < 500 ? topLogprobsRefusal(err.message, k, askedBy) : null;
+    return new FailmodeError(`${baseURL} answered HTTP ${err.status ?? '?'}: ${refusal ?? err.message}`, 'FAILMODE_ERR_HTTP', 1);
   }
   return err;
 }

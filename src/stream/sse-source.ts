@@ -19,7 +19,8 @@ export interface SseSourceOptions extends ChunkDecoderOptions {
 export const DEFAULT_MAX_EVENT_CHARS = 8 * 1024 * 1024;
 
 /**
- * Raw Server-Sent-Events bytes of an OpenAI-compatible `/chat/completions` stream (a recorded `.sse` file, stdin, an
+ * Raw Server-Sent-Events bytes of an OpenAI-compatible stream (`/chat/completions`, `/completions` or `/responses`:
+ * the decoder tells them apart chunk by chunk) (a recorded `.sse` file, stdin, an
  * HTTP body) → StreamEvents, parsed with eventsource-parser and decoded by {@link ChunkDecoder}.
  *
  * Positions in `stream_error` events are `event N` (1-based count of SSE events). A malformed event is reported and
@@ -53,8 +54,9 @@ export function tokenEventsFromSse(chunks: ChunkInput, opts: SseSourceOptions = 
         eventNo++;
         if (stopped) return;
         if (onData) onData(msg.data);
-        if (msg.event !== undefined && msg.event !== 'message') {
-          // OpenAI-compatible servers send only data events; an `event: error` carries a server error.
+        if (msg.event !== undefined && msg.event !== 'message' && !msg.event.startsWith('response.')) {
+          // Chat and completions streams send only data events (the Responses API names each event
+          // `response.…`, decoded above by its data's `type`); an `event: error` carries a server error.
           if (msg.event === 'error') {
             subscriber.next({ type: 'stream_error', position: `event ${eventNo}`, message: `Server error event: ${msg.data.slice(0, 200)}`, fatal: false, t: now() });
           }

@@ -1,7 +1,7 @@
 import type { Command } from '../main.ts';
 import { choiceOption, numberOption, parseCommandArgs } from '../args.ts';
+import { ABORT_HELP, ABORT_OPTIONS, ENDPOINT_HELP, ENDPOINT_OPTIONS, MODEL_OPTIONS, readAbortGrace, readEndpoint, readGeneration, readModelFile, readProfile } from '../endpoint-options.ts';
 import { FailmodeError, usageError } from '../../errors.ts';
-import type { ModelFile } from '../../models/model-file.ts';
 
 const HELP = `failmode sample — self-consistency with early stopping: N samples per question, failing ones stopped, a vote
 
@@ -23,8 +23,10 @@ Options
   --prompt TEXT          one question (id "prompt")
   --dataset FILE.jsonl   questions to run
   --base-url URL         OpenAI-compatible base URL, e.g. http://127.0.0.1:8787/v1 (failmode serve) or a vLLM server
+                         (default: OPENAI_BASE_URL)
   --model M              model name sent in the requests
   --api-key-env NAME     environment variable holding the API key (default OPENAI_API_KEY; never printed)
+${ENDPOINT_HELP.api.slice(1)}
   --early-stop           stop samples flagged as failing
   --model-file M.json    failure model for local monitoring (from \`failmode train\`)
   --stop-on POLICY       any-window (default: the first early window whose risk ≥ its threshold, or a committed
@@ -54,6 +56,7 @@ Options
   --top-logprobs K       top_logprobs asked for (default: the model's top-k, else 20)
   --seed S               send seed S + completion index with each sample (reproducible traces where the engine
                          honours it: a run with and one without --early-stop then see the same samples)
+${ABORT_HELP}
   --out FILE.jsonl       results file (appended; a rerun resumes)
   --json                 print the final summary as JSON
   -h, --help             show this help
@@ -75,14 +78,13 @@ export const command: Command = {
   summary: 'self-consistency sampler that stops failing samples early and votes',
   async run(argv) {
     const { values } = parseCommandArgs(argv, {
+      ...ENDPOINT_OPTIONS,
+      ...MODEL_OPTIONS,
+      ...ABORT_OPTIONS,
       n: { type: 'string' },
       prompt: { type: 'string' },
       dataset: { type: 'string' },
-      'base-url': { type: 'string' },
-      model: { type: 'string' },
-      'api-key-env': { type: 'string' },
       'early-stop': { type: 'boolean' },
-      'model-file': { type: 'string' },
       'stop-on': { type: 'string' },
       prune: { type: 'string' },
       'vote-confidence': { type: 'string' },
@@ -93,10 +95,7 @@ export const command: Command = {
       'min-keep': { type: 'string' },
       vote: { type: 'string' },
       concurrency: { type: 'string' },
-      profile: { type: 'string' },
       system: { type: 'string' },
-      'max-tokens': { type: 'string' },
-      temperature: { type: 'string' },
       'top-logprobs': { type: 'string' },
       seed: { type: 'string' },
       out: { type: 'string' },
@@ -109,14 +108,8 @@ export const command: Command = {
     const n = numberOption('n', values.n, { integer: true, min: 1, max: 1000 });
     if (n === undefined) throw usageError('Expected --n N: samples per question');
     if ((values.prompt === undefined) === (values.dataset === undefined)) throw usageError('Expected exactly one of --prompt TEXT or --dataset FILE.jsonl');
-    if (!values['base-url']) throw usageError('Expected --base-url URL, e.g. http://127.0.0.1:8787/v1');
-    try {
-      const u = new URL(values['base-url']);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
-    } catch {
-      throw usageError(`Expected --base-url to be an http(s) URL, got \`${values['base-url']}\``);
-    }
-    if (!values.model) throw usageError('Expected --model M: the model name to request');
+    const endpoint = readEndpoint(values);
+    const abortGraceMs = readAbortGrace(values);
     const prune = choiceOption('prune', values.prune, ['risk', 'vote', 'vote+risk', 'deepconf', 'vote+deepconf'] as const)
       ?? (values['early-stop'] || values.shadow ? 'risk' : null);
     if (values['early-stop'] && prune !== null && !prune.includes('risk')) throw usageError(`--early-stop is --prune risk; it cannot be combined with --prune ${prune} (use --prune vote+risk)`);
@@ -136,25 +129,17 @@ export const command: Command = {
     const stopPolicy = choiceOption('stop-on', values['stop-on'], ['any-window', 'commitment'] as const) ?? 'any-window';
     const concurrency = numberOption('concurrency', values.concurrency, { integer: true, min: 1, max: 1024 }) ?? 8;
     const minKeep = numberOption('min-keep', values['min-keep'], { integer: true, min: 0 }) ?? 1;
-    const maxTokens = numberOption('max-tokens', values['max-tokens'], { integer: true, min: 1 });
-    const temperature = numberOption('temperature', values.temperature, { min: 0, max: 2 });
+    const { maxTokens, temperature } = readGeneration(values);
     const topLogprobs = numberOption('top-logprobs', values['top-logprobs'], { integer: true, min: 0, max: 1000 });
     const seed = numberOption('seed', values.seed, { integer: true, min: 0 });
-    let profile = choiceOption('profile', values.profile, PROFILES);
-
-    let model: ModelFile | null = null;
-    if (values['model-file'] !== undefined) {
-      const { loadModelFile } = await import('../../models/model-io.ts');
-      model = await loadModelFile(values['model-file']);
-    }
+    let profile = readProfile(values);
+    const model = await readModelFile(values);
     if (profile === undefined) {
       if (model?.profile && (PROFILES as readonly string[]).includes(model.profile)) profile = model.profile as (typeof PROFILES)[number];
       else throw usageError(`Expected --profile (${PROFILES.join(', ')}): how to read each sample's answer${model ? ' (the model file names none)' : ''}`);
     }
     if (voteMethod === 'weighted' && model === null) throw usageError('--vote weighted needs --model-file (each vote counts 1 − the sample\'s failure risk)');
     if (values.shadow && riskRule && model === null) throw usageError('--shadow with the risk rule needs --model-file: the sampler takes the decisions itself (failmode serve --shadow records its own)');
-    const apiKeyEnv = values['api-key-env'] ?? 'OPENAI_API_KEY';
-    const apiKey = process.env[apiKeyEnv] ?? null;
 
     const { loadQuestions } = await import('../../sampler/load-questions.ts');
     const { ResultsLog } = await import('../../sampler/results-log.ts');
@@ -184,12 +169,23 @@ export const command: Command = {
     let summary;
     try {
       summary = await runSelfConsistency(questions, log, {
-        baseURL: values['base-url'], apiKey, model: values.model, n, earlyStop: riskRule, monitorModel: model,
+        baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, model: endpoint.model, api: endpoint.api, n,
+        topLogprobsSource: topLogprobs !== undefined ? '--top-logprobs' : model !== null ? `the model file ${values['model-file']}` : 'the default --top-logprobs', earlyStop: riskRule, monitorModel: model,
         shadow: values.shadow === true, votePruning: voteRule ? { confidence: voteConfidence } : null, deepConf,
         profile, vote: voteMethod, concurrency, stopPolicy, minKeep, system: values.system ?? null,
         ...(maxTokens !== undefined ? { maxTokens } : {}), ...(temperature !== undefined ? { temperature } : {}),
         ...(topLogprobs !== undefined ? { topLogprobs } : {}), ...(seed !== undefined ? { seed } : {}),
         signal: controller.signal,
+        ...(abortGraceMs !== null ? {
+          abortCheck: { graceMs: abortGraceMs },
+          onAbortCheck: (id: string, r: { status: string; running: number | null; explicitAbort: string; detail?: string }) => {
+            if (r.status === 'confirmed') return;
+            if (tty) process.stderr.write('\r\x1b[K');
+            process.stderr.write(r.status === 'unknown'
+              ? `failmode sample: cannot check that the engine stopped ${id}: ${r.detail}\n`
+              : `failmode sample: abort of ${id} unconfirmed after ${abortGraceMs / 1000} s (engine running ${r.running} request(s)); explicit abort ${r.explicitAbort}${r.status === 'confirmed_after_explicit_abort' ? ', then it stopped' : ', still running'}\n`);
+          },
+        } : {}),
         onQuestion: (q) => {
           if (values.json) return;
           if (tty) process.stderr.write('\r\x1b[K');

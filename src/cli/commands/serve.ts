@@ -1,7 +1,8 @@
 import type { Command } from '../main.ts';
 import { choiceOption, numberOption, parseCommandArgs } from '../args.ts';
 import { usageError } from '../../errors.ts';
-import type { ModelFile } from '../../models/model-file.ts';
+import { MODEL_OPTIONS, readAbortGrace, readModelFile, readProfile, ABORT_OPTIONS } from '../endpoint-options.ts';
+import { redactUrl } from '../../stream/redact-url.ts';
 import { stopRuleShort } from '../../models/describe-stop-rule.ts';
 import { untilSignal } from '../until-signal.ts';
 
@@ -10,7 +11,7 @@ const HELP = `failmode serve — OpenAI-compatible monitoring proxy with early s
 Usage
   failmode serve [--upstream URL] [--model-file M.json] [options]
 
-  POST /v1/chat/completions is forwarded to the upstream with logprobs on; every choice is monitored and the answer
+  POST /v1/chat/completions (and the legacy POST /v1/completions) is forwarded to the upstream with logprobs on; every choice is monitored and the answer
   streams back in the shape the caller asked for. A caller asks for early stopping with the header
   \`x-failmode-early-stop: 1\` or the body field \`"failmode": {"early_stop": true}\`: a flagged sample then ends with
   \`finish_reason: "failmode_stop"\` and the upstream request is aborted. GET /v1/models is passed through,
@@ -42,6 +43,9 @@ Options
   --max-message-bytes B        largest WebSocket message from a client (default 262144)
   --max-body-bytes B           largest proxy request body (default 4194304)
   --allow-origin ORIGIN        browser origin allowed on the feed (repeatable; default none)
+  --abort-grace S              after aborting a stopped request, check on the upstream's /metrics that the engine
+                               stopped it; still running after S seconds → abort_unconfirmed on the feed and SGLang's
+                               POST /abort_request {"rid"} (default: no check)
   --bus nats://HOST:PORT       scale out over NATS: publish this instance's feed on the bus, answer stops for its
                                samples, keep --min-keep counts in a NATS KV bucket (needs nats-server -js);
                                clients then connect to \`failmode feed --bus\` gateways (docs/scale-out.md)
@@ -55,7 +59,6 @@ Examples
        -d '{"model":"m","stream":true,"messages":[{"role":"user","content":"…"}]}'
 `;
 
-const PROFILES = ['final-answer', 'boxed', 'final-boxed', 'code', 'none'] as const;
 
 export const command: Command = {
   summary: 'OpenAI-compatible monitoring proxy with early stopping and a WebSocket feed',
@@ -65,8 +68,8 @@ export const command: Command = {
       port: { type: 'string' },
       upstream: { type: 'string' },
       'upstream-api-key-env': { type: 'string' },
-      'model-file': { type: 'string' },
-      profile: { type: 'string' },
+      ...MODEL_OPTIONS,
+      ...ABORT_OPTIONS,
       'stop-on': { type: 'string' },
       shadow: { type: 'boolean' },
       'vote-confidence': { type: 'string' },
@@ -86,7 +89,8 @@ export const command: Command = {
     const maxSubscriberQueueBytes = numberOption('max-subscriber-queue', values['max-subscriber-queue'], { integer: true, min: 1024 });
     const maxMessageBytes = numberOption('max-message-bytes', values['max-message-bytes'], { integer: true, min: 256 });
     const maxBodyBytes = numberOption('max-body-bytes', values['max-body-bytes'], { integer: true, min: 1024 });
-    const profile = choiceOption('profile', values.profile, PROFILES);
+    const profile = readProfile(values);
+    const abortGraceMs = readAbortGrace(values);
     const stopPolicy = choiceOption('stop-on', values['stop-on'], ['any-window', 'commitment'] as const);
     const voteConfidence = numberOption('vote-confidence', values['vote-confidence'], { min: 0.5, max: 1 });
     if (values.shadow && values['model-file'] === undefined) throw usageError('--shadow needs --model-file: shadow mode records the stops the failure model would make');
@@ -101,14 +105,10 @@ export const command: Command = {
     const upstreamApiKey = process.env[keyEnv] || null;
     if (values['upstream-api-key-env'] !== undefined && upstreamApiKey === null) throw usageError(`Expected the environment variable ${keyEnv} (--upstream-api-key-env) to hold the upstream API key, but it is empty or unset`);
 
-    let model: ModelFile | null = null;
-    if (values['model-file'] !== undefined) {
-      const { loadModelFile } = await import('../../models/model-io.ts');
-      model = await loadModelFile(values['model-file']);
-    }
+    const model = await readModelFile(values);
     const { startServe } = await import('../../feed/serve-server.ts');
     const handle = await startServe({
-      host: values.host ?? '127.0.0.1', port, upstream: values.upstream ?? null, upstreamApiKey, model, token,
+      host: values.host ?? '127.0.0.1', port, upstream: values.upstream ?? null, upstreamApiKey, model, token, abortGraceMs,
       ...(profile !== undefined ? { profile } : {}), ...(stopPolicy !== undefined ? { stopPolicy } : {}),
       ...(maxSubscriberQueueBytes !== undefined ? { maxSubscriberQueueBytes } : {}),
       ...(maxMessageBytes !== undefined ? { maxMessageBytes } : {}),
@@ -121,7 +121,7 @@ export const command: Command = {
     const feedUrl = `${handle.url.replace(/^http/, 'ws')}/feed`;
     const err = process.stderr;
     err.write(`failmode serve listening on ${handle.url}\n`);
-    err.write(`  proxy  ${values.upstream ? `POST ${handle.url}/v1/chat/completions → ${redactUrl(values.upstream)}` : 'off (no --upstream): feed only'}\n`);
+    err.write(`  proxy  ${values.upstream ? `POST ${handle.url}/v1/chat/completions and /v1/completions → ${redactUrl(values.upstream)}` : 'off (no --upstream): feed only'}\n`);
     err.write(`  feed   ${feedUrl} (protocol 1)${token ? ', token required' : ''}\n`);
     if (handle.bus) err.write(`  bus    ${redactUrl(values.bus!)} as ${handle.bus.instance}\n`);
     err.write(`  model  ${model ? `${model.training.name} (${model.regime}${model.commitmentPoint !== null ? `, T*=${model.commitmentPoint}` : ''}, top-k ${model.signal.topK})` : 'none: monitoring without risk scores; early stop unavailable'}\n`);
@@ -135,15 +135,3 @@ export const command: Command = {
     return 0;
   },
 };
-
-/** A URL for display: user name and password removed. */
-function redactUrl(raw: string): string {
-  try {
-    const u = new URL(raw);
-    u.username = '';
-    u.password = '';
-    return u.toString();
-  } catch {
-    return '(invalid URL)';
-  }
-}

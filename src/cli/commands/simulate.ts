@@ -10,7 +10,8 @@ Usage
   failmode simulate [options]
 
   Serves POST /v1/chat/completions (streaming and not; logprobs, top_logprobs ≤ 200, n, max_tokens,
-  stream_options.include_usage), GET /v1/models and GET /stats until Ctrl-C. Each choice is a correct,
+  stream_options.include_usage), POST /v1/completions and /v1/responses (streaming), GET /v1/models, GET /stats,
+  GET /metrics (vLLM's metric names) and SGLang's POST /abort_request {"rid": …} until Ctrl-C. Each choice is a correct,
   committed-failure or persistent-failure trace whose token uncertainty follows the paper's data
   (docs/simulator.md). Multiple-choice prompts end with "Final Answer: X", others with "Final: \\boxed{…}".
   Force a kind with the body field failmode_sim: {"kind": "committed"} or the header x-failmode-sim-profile.
@@ -20,6 +21,7 @@ Options
   --host HOST             address to bind (default 127.0.0.1)
   --seed S                integer seed of the traces (default 0)
   --tokens-per-second R   tokens per second per sample (default 0 = as fast as the client reads)
+  --zombie-rate P         share 0…1 of aborted requests that keep generating until /abort_request (default 0)
   -h, --help              show this help
 
 Examples
@@ -36,6 +38,7 @@ export const command: Command = {
       host: { type: 'string' },
       seed: { type: 'string' },
       'tokens-per-second': { type: 'string' },
+      'zombie-rate': { type: 'string' },
     }, false);
     if (values.help) {
       process.stdout.write(HELP);
@@ -45,17 +48,18 @@ export const command: Command = {
     const port = numberOption('port', values.port, { integer: true, min: 0, max: 65535 }) ?? 8000;
     const seed = numberOption('seed', values.seed, { integer: true }) ?? 0;
     const tokensPerSecond = numberOption('tokens-per-second', values['tokens-per-second'], { min: 0 }) ?? 0;
+    const zombieRate = numberOption('zombie-rate', values['zombie-rate'], { min: 0, max: 1 }) ?? 0;
     const host = values.host ?? '127.0.0.1';
     let sim;
     try {
-      sim = await startSimulator({ port, host, seed, tokensPerSecond });
+      sim = await startSimulator({ port, host, seed, tokensPerSecond, zombieRate });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'EADDRINUSE') throw new FailmodeError(`port ${port} on ${host} is in use; pick another with --port (0 = any free port)`, 'FAILMODE_ERR_LISTEN', 1);
       if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND' || e.code === 'EACCES') throw new FailmodeError(`cannot listen on ${host}:${port}: ${e.code}`, 'FAILMODE_ERR_LISTEN', 1);
       throw err;
     }
-    process.stdout.write(`failmode simulator listening on ${sim.url} (seed ${seed}${tokensPerSecond ? `, ${tokensPerSecond} tokens/s` : ''}); stats at ${sim.url.replace(/\/v1$/, '')}/stats — Ctrl-C to stop\n`);
+    process.stdout.write(`failmode simulator listening on ${sim.url} (seed ${seed}${tokensPerSecond ? `, ${tokensPerSecond} tokens/s` : ''}${zombieRate ? `, zombie rate ${zombieRate}` : ''}); stats at ${sim.url.replace(/\/v1$/, '')}/stats — Ctrl-C to stop\n`);
     await untilSignal();
     const s = sim.stats();
     await sim.close();

@@ -3,14 +3,15 @@ import { open as openFile, readFile, stat } from 'node:fs/promises';
 import { stopRuleShort } from '../../models/describe-stop-rule.ts';
 import { EMPTY, Observable, Subject, defer, from, mergeMap, takeUntil, filter, tap, type Subscription } from 'rxjs';
 import type { Command } from '../main.ts';
-import { choiceOption, expandNumericListFlags, numberListOption, numberOption, parseCommandArgs } from '../args.ts';
+import { expandNumericListFlags, numberListOption, numberOption, parseCommandArgs } from '../args.ts';
+import { ENDPOINT_HELP, ENDPOINT_OPTIONS, MODEL_OPTIONS, readApi, readEndpoint, readGeneration, readModelFile, readProfile, type Endpoint } from '../endpoint-options.ts';
 import { FailmodeError, usageError } from '../../errors.ts';
 import { unreadableInput } from '../../read-input-file.ts';
 import { DEFAULT_SIGNAL_PARAMS, type SignalParams } from '../../features/token-signals.ts';
-import type { ModelFile } from '../../models/model-file.ts';
 import type { MonitorEvent, FeatureRecord } from '../../online/monitor-events.ts';
 import { createSampleMonitor, resolveMonitorConfig, type MonitorOptions } from '../../online/monitor.ts';
-import { PROFILE_NAMES, type Profile } from '../../online/profiles.ts';
+import { redactUrl } from '../../stream/redact-url.ts';
+import type { StreamApi } from '../../stream/stream-request.ts';
 import { recordColumns, recordsToCsv, recordToJsonl } from '../../online/record-writers.ts';
 import { splitSampleId } from '../../online/sample-features.ts';
 import type { StreamEvent } from '../../stream/token-event.ts';
@@ -31,8 +32,10 @@ Usage
   final (the sample record under "record").
 
 Options — sources
-  --base-url URL          OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1 (vLLM, OpenAI, the simulator)
+  --base-url URL          OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1 (vLLM, SGLang, OpenAI, the
+                          simulator; default: OPENAI_BASE_URL when --model / --prompt is given)
   --model M               model name sent with the request
+${ENDPOINT_HELP.api}
   --prompt TEXT           one user prompt (or give it as the last argument)
   --prompts FILE.jsonl    one request per line: {"prompt": "...", "id": "q1", "reference": "B", "system": "..."}
   --system TEXT           system prompt for every request
@@ -42,7 +45,8 @@ Options — sources
   --concurrency C         requests in flight at once with --prompts (default 4)
   --api-key-env VAR       environment variable holding the API key (default OPENAI_API_KEY; never printed)
   --reference ANSWER      reference answer for --prompt (enables "correct")
-  --replay FILE.sse       replay a recorded raw SSE stream (- = stdin; see --record-sse)
+  --replay FILE.sse       replay a recorded raw SSE stream (- = stdin; see --record-sse): chat chunks (vLLM, SGLang,
+                          OpenAI), /v1/completions chunks or Responses API events, detected from the events
   --request-id ID         sample ids ID:0, ID:1 … for --replay (default: the chunks' own id); give the live run's
                           prompt id (p0 for --prompt, demo for --demo) to get its records back exactly
   --replay-jsonl FILE     replay a token-event JSONL recording (- = stdin; see --record)
@@ -96,211 +100,106 @@ interface Source {
   close: () => Promise<void>;
 }
 
+const FLAGS = {
+  ...ENDPOINT_OPTIONS,
+  ...MODEL_OPTIONS,
+  prompt: { type: 'string' },
+  prompts: { type: 'string' },
+  system: { type: 'string' },
+  n: { type: 'string' },
+  concurrency: { type: 'string' },
+  reference: { type: 'string' },
+  replay: { type: 'string' },
+  'request-id': { type: 'string' },
+  'replay-jsonl': { type: 'string' },
+  demo: { type: 'boolean' },
+  'tokens-per-second': { type: 'string' },
+  letters: { type: 'string' },
+  windows: { type: 'string', multiple: true },
+  'top-k': { type: 'string' },
+  'nucleus-p': { type: 'string' },
+  'tie-delta': { type: 'string' },
+  jsonl: { type: 'string' },
+  ticks: { type: 'boolean' },
+  record: { type: 'string' },
+  'record-sse': { type: 'string' },
+  'records-csv': { type: 'string' },
+  'early-stop': { type: 'boolean' },
+  'no-tui': { type: 'boolean' },
+} as const;
+
+type WatchValues = ReturnType<typeof parseWatchArgs>['values'];
+
+function parseWatchArgs(argv: string[]) {
+  return parseCommandArgs(expandNumericListFlags(argv, ['windows']), FLAGS);
+}
+
+/** Running totals for the closing summary line and the exit code. */
+interface WatchStats { samples: number; flagged: number; errors: number; fatal: string | null }
+
 export const command: Command = {
   summary: 'watch generations stream live: token features, per-window failure risk, committed-failure flags (TUI or JSONL)',
   async run(argv) {
-    const { values, positionals } = parseCommandArgs(expandNumericListFlags(argv, ['windows']), {
-      'base-url': { type: 'string' },
-      model: { type: 'string' },
-      prompt: { type: 'string' },
-      prompts: { type: 'string' },
-      system: { type: 'string' },
-      n: { type: 'string' },
-      'max-tokens': { type: 'string' },
-      temperature: { type: 'string' },
-      concurrency: { type: 'string' },
-      'api-key-env': { type: 'string' },
-      reference: { type: 'string' },
-      replay: { type: 'string' },
-      'request-id': { type: 'string' },
-      'replay-jsonl': { type: 'string' },
-      demo: { type: 'boolean' },
-      'tokens-per-second': { type: 'string' },
-      'model-file': { type: 'string' },
-      profile: { type: 'string' },
-      letters: { type: 'string' },
-      windows: { type: 'string', multiple: true },
-      'top-k': { type: 'string' },
-      'nucleus-p': { type: 'string' },
-      'tie-delta': { type: 'string' },
-      jsonl: { type: 'string' },
-      ticks: { type: 'boolean' },
-      record: { type: 'string' },
-      'record-sse': { type: 'string' },
-      'records-csv': { type: 'string' },
-      'early-stop': { type: 'boolean' },
-      'no-tui': { type: 'boolean' },
-    });
+    const { values, positionals } = parseWatchArgs(argv);
     if (values.help) {
       process.stdout.write(HELP);
       return 0;
     }
+    const choice = checkSourceChoice(values, positionals);
+    const settings = readSettings(values);
+    const scoring = await loadScoring(values, settings);
+    const view = await chooseView(values);
 
-    // ---- validate the source choice
-    const prompt = values.prompt ?? (positionals.length === 1 ? positionals[0] : undefined);
-    if (positionals.length > 1 || (positionals.length === 1 && values.prompt !== undefined)) throw usageError(`Unexpected argument: ${positionals.at(-1)}`);
-    const live = values['base-url'] !== undefined || values.model !== undefined || prompt !== undefined || values.prompts !== undefined;
-    const kinds = [live, values.replay !== undefined, values['replay-jsonl'] !== undefined, values.demo === true].filter(Boolean).length;
-    if (kinds === 0) throw usageError('Expected a source: --base-url URL --model M --prompt TEXT, --replay FILE.sse, --replay-jsonl FILE or --demo (see failmode watch --help)');
-    if (kinds > 1) throw usageError('Give only one source: a live endpoint (--base-url/--model/--prompt), --replay, --replay-jsonl or --demo');
-    if (live) {
-      if (values['base-url'] === undefined) throw usageError('Expected --base-url URL for a live endpoint');
-      if (values.model === undefined) throw usageError('Expected --model M for a live endpoint');
-      if ((prompt === undefined) === (values.prompts === undefined)) throw usageError('Expected exactly one of --prompt TEXT or --prompts FILE.jsonl');
-      try { new URL(values['base-url']); } catch { throw usageError(`Expected --base-url to be a URL like http://127.0.0.1:8000/v1, got \`${values['base-url']}\``); }
-    }
-    if (values['request-id'] !== undefined && values.replay === undefined) throw usageError('--request-id names the samples of a --replay FILE.sse; other sources have their own ids');
-    if (values['record-sse'] !== undefined && !live && !values.demo) throw usageError('--record-sse records a live request\'s raw stream (--base-url … or --demo); a replay is already a recording');
-    const n = numberOption('n', values.n, { integer: true, min: 1, max: 128 }) ?? 1;
-    const maxTokens = numberOption('max-tokens', values['max-tokens'], { integer: true, min: 1 });
-    const temperature = numberOption('temperature', values.temperature, { min: 0, max: 2 });
-    const concurrency = numberOption('concurrency', values.concurrency, { integer: true, min: 1, max: 256 }) ?? 4;
-    const tokensPerSecond = numberOption('tokens-per-second', values['tokens-per-second'], { min: 0 });
-    const windows = numberListOption('windows', values.windows, { integer: true, min: 1 });
-    const topKFlag = numberOption('top-k', values['top-k'], { integer: true, min: 0, max: 1000 });
-    const nucleusP = numberOption('nucleus-p', values['nucleus-p'], { min: 0, max: 1 });
-    const tieDelta = numberOption('tie-delta', values['tie-delta'], { min: 0 });
-    let profile = choiceOption<Profile>('profile', values.profile, PROFILE_NAMES);
-    if (values.letters !== undefined && !/^[A-Za-z]{2,26}$/.test(values.letters)) throw usageError(`Expected --letters to be option letters like ABCDE, got \`${values.letters}\``);
-
-    // ---- model file
-    let model: ModelFile | null = null;
-    if (values['model-file'] !== undefined) {
-      const { loadModelFile } = await import('../../models/model-io.ts');
-      model = await loadModelFile(values['model-file']);
-    }
-    if (values.demo && profile === undefined && !model?.profile) profile = 'final-answer';
-    const params: SignalParams | undefined = nucleusP !== undefined || tieDelta !== undefined
-      ? { nucleusP: nucleusP ?? model?.signal.nucleusP ?? DEFAULT_SIGNAL_PARAMS.nucleusP, tieDelta: tieDelta ?? model?.signal.tieDelta ?? DEFAULT_SIGNAL_PARAMS.tieDelta }
-      : undefined;
-    const topK = topKFlag ?? model?.signal.topK ?? 20;
-
-    // ---- output mode
-    const jsonlTarget = values.jsonl;
-    const { isInteractiveTerminal } = await import('../../tui/is-interactive-terminal.ts').catch(() => ({ isInteractiveTerminal: () => false }));
-    let useTui = !values['no-tui'] && jsonlTarget !== '-' && isInteractiveTerminal();
-    let runWatchTui: ((o: WatchTuiOptions) => Promise<void>) | null = null;
-    if (useTui) {
-      try {
-        ({ runWatchTui } = await import('../../tui/run-watch-tui.tsx'));
-      } catch {
-        useTui = false; // the live view is not available in this build: headless output instead
-      }
-    }
-
-    // ---- source
+    // Outputs open before the stream is subscribed, so no SSE line can arrive earlier.
     let outputs: Outputs | undefined;
     const source = await openSource({
-      values, prompt, n, maxTokens, temperature, concurrency, topK, tokensPerSecond: tokensPerSecond ?? (useTui ? 150 : 0),
-      // Outputs open before the stream is subscribed, so no SSE line can arrive earlier.
+      values, prompt: choice.prompt, endpoint: choice.endpoint, ...settings, topK: scoring.topK,
+      tokensPerSecond: settings.tokensPerSecond ?? (view.runWatchTui ? 150 : 0),
       ...(values['record-sse'] !== undefined ? { recordSse: (line: string) => outputs?.recordSse(line) } : {}),
     });
-
     const monitorOpts: MonitorOptions = {
-      model, windows, params, profile, topK: values.replay || values['replay-jsonl'] ? undefined : topK,
-      ticks: useTui || values.ticks === true, letters: values.letters,
+      model: scoring.model, windows: settings.windows, params: scoring.params, profile: scoring.profile,
+      topK: values.replay || values['replay-jsonl'] ? undefined : scoring.topK,
+      ticks: view.runWatchTui !== null || values.ticks === true, letters: values.letters,
       reference: (sampleId) => source.references.get(splitSampleId(sampleId)[0] ?? '') ?? values.reference,
     };
-    try {
-      resolveMonitorConfig(monitorOpts);
-    } catch (err) {
-      await source.close();
-      throw usageError((err as Error).message);
-    }
-
-    // ---- outputs
     let out: Outputs;
     try {
-      out = await openOutputs({ jsonl: useTui ? (jsonlTarget ?? null) : (jsonlTarget ?? '-'), record: values.record, recordSse: values['record-sse'], recordsCsv: values['records-csv'], ticks: values.ticks === true });
+      try {
+        resolveMonitorConfig(monitorOpts);
+      } catch (err) {
+        throw usageError((err as Error).message);
+      }
+      out = await openOutputs({ jsonl: view.runWatchTui ? (values.jsonl ?? null) : (values.jsonl ?? '-'), record: values.record, recordSse: values['record-sse'], recordsCsv: values['records-csv'], ticks: values.ticks === true });
     } catch (err) {
       await source.close();
       throw err;
     }
     outputs = out;
-    const stats = { samples: 0, flagged: 0, errors: 0, fatal: null as string | null };
     // headless: say once what the stop rule guarantees (the TUI shows it in its header)
-    if (!useTui && model) process.stderr.write(`failmode watch: model ${model.training.name} · stop rule: ${stopRuleShort(model)}\n`);
+    if (!view.runWatchTui && scoring.model) process.stderr.write(`failmode watch: model ${scoring.model.training.name} · stop rule: ${stopRuleShort(scoring.model)}\n`);
 
-    // ---- the monitored stream: per-sample stop (user key or --early-stop) ends the sample and, once every choice of
-    // its request has ended, aborts the request.
-    let stopSample: (id: string) => void = () => {};
-    // Ctrl-C headless: the source stops (its requests are aborted) and the open samples still get their partial records.
-    const interrupt$ = new Subject<void>();
-    let interrupted = false;
-    const handle = (ev: MonitorEvent): void => {
-      if (ev.type === 'final') { stats.samples++; out.record(ev.record); }
-      if (ev.type === 'committed_failure') stats.flagged++;
-      if (ev.type === 'stream_error') { stats.errors++; if (ev.fatal) stats.fatal = ev.message; }
-      out.event(ev);
-    };
-    const events$ = new Observable<MonitorEvent>((subscriber) => {
-      const ended = new Map<string, Set<string>>();
-      const markEnded = (sampleId: string): boolean => {
-        const [rid] = splitSampleId(sampleId);
-        const key = rid ?? sampleId;
-        let set = ended.get(key);
-        if (!set) { set = new Set(); ended.set(key, set); }
-        set.add(sampleId);
-        if (set.size >= source.choicesPerRequest) { ended.delete(key); return true; }
-        return false;
-      };
-      let unsubscribed = false;
-      const m = createSampleMonitor(monitorOpts, (ev) => {
-        if (unsubscribed) { handle(ev); return; }
-        subscriber.next(ev);
-        if (values['early-stop'] && ev.type === 'committed_failure') stopSample(ev.sampleId);
-      });
-      stopSample = (id) => {
-        m.push({ type: 'end', sampleId: id, finishReason: 'abort', t: Date.now() });
-        if (markEnded(id)) source.abortRequest?.(splitSampleId(id)[0] ?? id);
-      };
-      const sub: Subscription = source.events$.pipe(takeUntil(interrupt$)).subscribe({
-        next: (ev) => {
-          out.recordEvent(ev);
-          m.push(ev);
-          if (ev.type === 'end') markEnded(ev.sampleId);
-        },
-        error: (err) => {
-          const message = err instanceof Error ? err.message : String(err);
-          subscriber.next({ type: 'stream_error', position: 'source', message, fatal: true, t: Date.now() });
-          m.end();
-          subscriber.complete();
-        },
-        complete: () => { m.end(interrupted ? 'abort' : ''); subscriber.complete(); },
-      });
-      return () => {
-        sub.unsubscribe();
-        // Left before the source ended (q in the live view, a broken pipe): the open samples' partial records are
-        // still written (after a normal end there are none left).
-        unsubscribed = true;
-        m.end('abort');
-      };
-    }).pipe(tap(handle));
-
+    const stats: WatchStats = { samples: 0, flagged: 0, errors: 0, fatal: null };
+    // The live view shows a failed source (connection refused, an engine refusing the request) as the stream's error
+    // on screen; headless, it is a fatal stream_error line.
+    const watched = monitoredEvents(source, monitorOpts, out, stats, values['early-stop'] === true, view.runWatchTui !== null);
     try {
-      if (useTui && runWatchTui) {
-        await runWatchTui({
-          events$,
+      if (view.runWatchTui) {
+        const model = scoring.model;
+        await view.runWatchTui({
+          events$: watched.events$,
           header: { endpoint: source.endpoint, model: source.modelName, classifier: model ? { name: model.training.name, regime: model.regime, commitmentPoint: model.commitmentPoint, stopRule: stopRuleShort(model) } : null },
-          onStopSample: (id: string) => stopSample(id),
+          onStopSample: (id: string) => watched.stopSample(id),
           earlyStop: values['early-stop'] === true,
         });
       } else {
-        await new Promise<void>((resolve) => {
-          let sub: Subscription | null = null;
-          const onSignal = (): void => { interrupted = true; interrupt$.next(); sub?.unsubscribe(); cleanup(); resolve(); };
-          const cleanup = (): void => { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); };
-          process.on('SIGINT', onSignal);
-          process.on('SIGTERM', onSignal);
-          out.onBrokenPipe(() => { sub?.unsubscribe(); cleanup(); resolve(); });
-          sub = events$.subscribe({ complete: () => { cleanup(); resolve(); } });
-        });
+        await runHeadless(watched, out);
       }
     } finally {
       await out.close();
       await source.close();
     }
-    if (!useTui) {
+    if (!view.runWatchTui) {
       process.stderr.write(`watched ${stats.samples} sample${stats.samples === 1 ? '' : 's'}: ${stats.flagged} flagged as committed failures, ${stats.errors} stream error${stats.errors === 1 ? '' : 's'}\n`);
     }
     if (stats.fatal !== null) {
@@ -311,9 +210,154 @@ export const command: Command = {
   },
 };
 
+/** Exactly one source: a live endpoint, a replay, a JSONL replay or the demo; the live prompt and endpoint. */
+function checkSourceChoice(values: WatchValues, positionals: string[]): { prompt: string | undefined; endpoint: Endpoint | null } {
+  const prompt = values.prompt ?? (positionals.length === 1 ? positionals[0] : undefined);
+  if (positionals.length > 1 || (positionals.length === 1 && values.prompt !== undefined)) throw usageError(`Unexpected argument: ${positionals.at(-1)}`);
+  const live = values['base-url'] !== undefined || values.model !== undefined || prompt !== undefined || values.prompts !== undefined;
+  const kinds = [live, values.replay !== undefined, values['replay-jsonl'] !== undefined, values.demo === true].filter(Boolean).length;
+  if (kinds === 0) throw usageError('Expected a source: --base-url URL --model M --prompt TEXT, --replay FILE.sse, --replay-jsonl FILE or --demo (see failmode watch --help)');
+  if (kinds > 1) throw usageError('Give only one source: a live endpoint (--base-url/--model/--prompt), --replay, --replay-jsonl or --demo');
+  let endpoint: Endpoint | null = null;
+  if (live) {
+    endpoint = readEndpoint(values);
+    if ((prompt === undefined) === (values.prompts === undefined)) throw usageError('Expected exactly one of --prompt TEXT or --prompts FILE.jsonl');
+  } else if (values.api !== undefined && !values.demo) {
+    throw usageError('--api chooses the API of a live request (--base-url … or --demo); a replay detects the shape itself');
+  }
+  if (values['request-id'] !== undefined && values.replay === undefined) throw usageError('--request-id names the samples of a --replay FILE.sse; other sources have their own ids');
+  if (values['record-sse'] !== undefined && !live && !values.demo) throw usageError('--record-sse records a live request\'s raw stream (--base-url … or --demo); a replay is already a recording');
+  return { prompt, endpoint };
+}
+
+/** The numeric flags, checked. */
+function readSettings(values: WatchValues) {
+  if (values.letters !== undefined && !/^[A-Za-z]{2,26}$/.test(values.letters)) throw usageError(`Expected --letters to be option letters like ABCDE, got \`${values.letters}\``);
+  const n = numberOption('n', values.n, { integer: true, min: 1, max: 128 }) ?? 1;
+  const api = readApi(values);
+  const demoN = values.demo && values.n === undefined ? (api === 'responses' ? 1 : 8) : n;
+  if (api === 'responses' && demoN > 1) throw usageError(`--api responses gives one output per request: expected --n 1, got ${demoN} (use --api chat or completions for several)`);
+  return {
+    n: demoN,
+    api,
+    ...readGeneration(values),
+    concurrency: numberOption('concurrency', values.concurrency, { integer: true, min: 1, max: 256 }) ?? 4,
+    tokensPerSecond: numberOption('tokens-per-second', values['tokens-per-second'], { min: 0 }),
+    windows: numberListOption('windows', values.windows, { integer: true, min: 1 }),
+    topK: numberOption('top-k', values['top-k'], { integer: true, min: 0, max: 1000 }),
+    nucleusP: numberOption('nucleus-p', values['nucleus-p'], { min: 0, max: 1 }),
+    tieDelta: numberOption('tie-delta', values['tie-delta'], { min: 0 }),
+    profile: readProfile(values),
+  };
+}
+
+/** The model file and what it decides unless a flag does: signal parameters, profile, top-k. */
+async function loadScoring(values: WatchValues, st: ReturnType<typeof readSettings>) {
+  const model = await readModelFile(values);
+  let profile = st.profile;
+  if (values.demo && profile === undefined && !model?.profile) profile = 'final-answer';
+  const params: SignalParams | undefined = st.nucleusP !== undefined || st.tieDelta !== undefined
+    ? { nucleusP: st.nucleusP ?? model?.signal.nucleusP ?? DEFAULT_SIGNAL_PARAMS.nucleusP, tieDelta: st.tieDelta ?? model?.signal.tieDelta ?? DEFAULT_SIGNAL_PARAMS.tieDelta }
+    : undefined;
+  return { model, profile, params, topK: st.topK ?? model?.signal.topK ?? 20 };
+}
+
+/** The live view on an interactive terminal (if its module loads), else headless JSON lines. */
+async function chooseView(values: WatchValues): Promise<{ runWatchTui: ((o: WatchTuiOptions) => Promise<void>) | null }> {
+  const { isInteractiveTerminal } = await import('../../tui/is-interactive-terminal.ts').catch(() => ({ isInteractiveTerminal: () => false }));
+  if (values['no-tui'] || values.jsonl === '-' || !isInteractiveTerminal()) return { runWatchTui: null };
+  try {
+    return { runWatchTui: (await import('../../tui/run-watch-tui.tsx')).runWatchTui };
+  } catch {
+    return { runWatchTui: null }; // the live view is not available in this build: headless output instead
+  }
+}
+
+interface Watched {
+  readonly events$: Observable<MonitorEvent>;
+  /** Ends a sample (user key or --early-stop) and, once every choice of its request has ended, aborts the request. */
+  readonly stopSample: (id: string) => void;
+  /** Ctrl-C headless: the source stops (its requests are aborted) and the open samples still get their partial records. */
+  readonly interrupt: () => void;
+}
+
+/** The monitored stream: every event goes to the outputs and the stats; per-sample stops end samples and requests. */
+function monitoredEvents(source: Source, monitorOpts: MonitorOptions, out: Outputs, stats: WatchStats, earlyStop: boolean, errorOnFatal = false): Watched {
+  let stopSample: (id: string) => void = () => {};
+  const interrupt$ = new Subject<void>();
+  let interrupted = false;
+  const handle = (ev: MonitorEvent): void => {
+    if (ev.type === 'final') { stats.samples++; out.record(ev.record); }
+    if (ev.type === 'committed_failure') stats.flagged++;
+    if (ev.type === 'stream_error') { stats.errors++; if (ev.fatal) stats.fatal = ev.message; }
+    out.event(ev);
+  };
+  const events$ = new Observable<MonitorEvent>((subscriber) => {
+    const ended = new Map<string, Set<string>>();
+    const markEnded = (sampleId: string): boolean => {
+      const [rid] = splitSampleId(sampleId);
+      const key = rid ?? sampleId;
+      let set = ended.get(key);
+      if (!set) { set = new Set(); ended.set(key, set); }
+      set.add(sampleId);
+      if (set.size >= source.choicesPerRequest) { ended.delete(key); return true; }
+      return false;
+    };
+    let unsubscribed = false;
+    const m = createSampleMonitor(monitorOpts, (ev) => {
+      if (unsubscribed) { handle(ev); return; }
+      subscriber.next(ev);
+      if (earlyStop && ev.type === 'committed_failure') stopSample(ev.sampleId);
+    });
+    stopSample = (id) => {
+      m.push({ type: 'end', sampleId: id, finishReason: 'abort', t: Date.now() });
+      if (markEnded(id)) source.abortRequest?.(splitSampleId(id)[0] ?? id);
+    };
+    const sub: Subscription = source.events$.pipe(takeUntil(interrupt$)).subscribe({
+      next: (ev) => {
+        out.recordEvent(ev);
+        m.push(ev);
+        if (ev.type === 'end') markEnded(ev.sampleId);
+      },
+      error: (err) => {
+        const message = err instanceof Error ? err.message : String(err);
+        subscriber.next({ type: 'stream_error', position: 'source', message, fatal: true, t: Date.now() });
+        m.end();
+        if (errorOnFatal) subscriber.error(err instanceof Error ? err : new Error(message));
+        else subscriber.complete();
+      },
+      complete: () => { m.end(interrupted ? 'abort' : ''); subscriber.complete(); },
+    });
+    return () => {
+      sub.unsubscribe();
+      // Left before the source ended (q in the live view, a broken pipe): the open samples' partial records are
+      // still written (after a normal end there are none left).
+      unsubscribed = true;
+      m.end('abort');
+    };
+  }).pipe(tap(handle));
+  return { events$, stopSample: (id) => stopSample(id), interrupt: () => { interrupted = true; interrupt$.next(); } };
+}
+
+/** Headless: runs the stream to its end, a broken stdout pipe, or Ctrl-C / SIGTERM. */
+function runHeadless(watched: Watched, out: Outputs): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let sub: Subscription | null = null;
+    const onSignal = (): void => { watched.interrupt(); sub?.unsubscribe(); cleanup(); resolve(); };
+    const cleanup = (): void => { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    out.onBrokenPipe(() => { sub?.unsubscribe(); cleanup(); resolve(); });
+    sub = watched.events$.subscribe({ complete: () => { cleanup(); resolve(); } });
+  });
+}
+
 interface SourceArgs {
-  values: Record<string, string | boolean | string[] | undefined>;
+  values: WatchValues;
   prompt: string | undefined;
+  /** The checked live endpoint (null for replays and the demo). */
+  endpoint: Endpoint | null;
+  api: StreamApi;
   n: number;
   maxTokens: number | undefined;
   temperature: number | undefined;
@@ -326,67 +370,77 @@ interface SourceArgs {
 
 async function openSource(a: SourceArgs): Promise<Source> {
   const v = a.values;
-  if (typeof v.replay === 'string') {
-    const { readSseFile, tokenEventsFromSse } = await import('../../stream/sse-source.ts');
-    const opts = typeof v['request-id'] === 'string' ? { requestId: v['request-id'] } : {};
-    const events$ = v.replay === '-' ? tokenEventsFromSse(process.stdin, opts) : (await checkReadable(v.replay, '--replay'), readSseFile(v.replay, opts));
-    return { events$, endpoint: `replay ${v.replay === '-' ? 'stdin' : v.replay}`, modelName: 'replay', choicesPerRequest: Infinity, references: new Map(), close: async () => {} };
-  }
-  if (typeof v['replay-jsonl'] === 'string') {
-    const { readTokenJsonl, tokenEventsFromJsonl } = await import('../../stream/jsonl-source.ts');
-    const path = v['replay-jsonl'];
-    const events$ = path === '-' ? tokenEventsFromJsonl(process.stdin) : (await checkReadable(path, '--replay-jsonl'), readTokenJsonl(path));
-    return { events$, endpoint: `replay ${path === '-' ? 'stdin' : path}`, modelName: 'replay', choicesPerRequest: Infinity, references: new Map(), close: async () => {} };
-  }
-  const { tokenEventsFromOpenAI } = await import('../../stream/openai-source.ts');
-  let prompts: PromptSpec[];
-  let baseURL: string;
-  let modelName: string;
-  let apiKey: string | undefined;
-  let extraBody: Record<string, unknown> | undefined;
-  let close = async (): Promise<void> => {};
-  const n = v.demo ? (v.n === undefined ? 8 : a.n) : a.n;
+  if (typeof v.replay === 'string') return openReplay(v.replay, v['request-id']);
+  if (typeof v['replay-jsonl'] === 'string') return openJsonlReplay(v['replay-jsonl']);
+  let target: LiveTarget;
   if (v.demo) {
     const { startSimulator } = await import('../../stream/simulator/start-simulator.ts');
     const sim = await startSimulator({ seed: 7, tokensPerSecond: a.tokensPerSecond });
-    close = () => sim.close();
-    baseURL = sim.url;
-    modelName = 'failmode-sim';
-    prompts = [{ id: 'demo', prompt: DEMO_QUESTION, reference: 'B', system: DEMO_SYSTEM }];
-    extraBody = { failmode_sim: { reference: 'B' } };
+    target = {
+      baseURL: sim.url, modelName: 'failmode-sim', apiKey: null, close: () => sim.close(),
+      prompts: [{ id: 'demo', prompt: DEMO_QUESTION, reference: 'B', system: DEMO_SYSTEM }],
+      extraBody: { failmode_sim: { reference: 'B' } },
+    };
   } else {
-    baseURL = v['base-url'] as string;
-    modelName = v.model as string;
-    const envName = typeof v['api-key-env'] === 'string' ? v['api-key-env'] : 'OPENAI_API_KEY';
-    apiKey = process.env[envName];
-    if (typeof v['api-key-env'] === 'string' && !apiKey) throw usageError(`Environment variable ${envName} (--api-key-env) is not set`);
-    prompts = typeof v.prompts === 'string'
+    const ep = a.endpoint!;
+    const prompts = typeof v.prompts === 'string'
       ? await readPrompts(v.prompts)
       : [{ id: 'p0', prompt: a.prompt as string, ...(typeof v.reference === 'string' ? { reference: v.reference } : {}) }];
     // Concurrent requests would interleave their events in one file, and the file's replay could not tell them apart.
     if (a.recordSse && prompts.length > 1) throw usageError(`--record-sse records one request's raw stream, but ${v.prompts} has ${prompts.length} prompts: use --prompt, or --record FILE.jsonl for several`);
+    target = { baseURL: ep.baseURL, modelName: ep.model, apiKey: ep.apiKey, prompts, close: async () => {} };
   }
-  const system = typeof v.system === 'string' ? v.system : undefined;
+  return openLive(a, target);
+}
+
+/** Where live requests go: the endpoint (or the demo's simulator) and the prompts. */
+interface LiveTarget {
+  baseURL: string;
+  modelName: string;
+  apiKey: string | null;
+  prompts: PromptSpec[];
+  extraBody?: Record<string, unknown>;
+  close: () => Promise<void>;
+}
+
+async function openReplay(path: string, requestId: string | undefined): Promise<Source> {
+  const { readSseFile, tokenEventsFromSse } = await import('../../stream/sse-source.ts');
+  const opts = requestId !== undefined ? { requestId } : {};
+  const events$ = path === '-' ? tokenEventsFromSse(process.stdin, opts) : (await checkReadable(path, '--replay'), readSseFile(path, opts));
+  return { events$, endpoint: `replay ${path === '-' ? 'stdin' : path}`, modelName: 'replay', choicesPerRequest: Infinity, references: new Map(), close: async () => {} };
+}
+
+async function openJsonlReplay(path: string): Promise<Source> {
+  const { readTokenJsonl, tokenEventsFromJsonl } = await import('../../stream/jsonl-source.ts');
+  const events$ = path === '-' ? tokenEventsFromJsonl(process.stdin) : (await checkReadable(path, '--replay-jsonl'), readTokenJsonl(path));
+  return { events$, endpoint: `replay ${path === '-' ? 'stdin' : path}`, modelName: 'replay', choicesPerRequest: Infinity, references: new Map(), close: async () => {} };
+}
+
+/** One streaming request per prompt, `--concurrency` at a time; each can be aborted by its prompt id. */
+async function openLive(a: SourceArgs, t: LiveTarget): Promise<Source> {
+  const { tokenEventsFromOpenAI } = await import('../../stream/openai-source.ts');
+  const system = typeof a.values.system === 'string' ? a.values.system : undefined;
   const references = new Map<string, string>();
-  for (const p of prompts) if (p.reference !== undefined) references.set(p.id, p.reference);
+  for (const p of t.prompts) if (p.reference !== undefined) references.set(p.id, p.reference);
   const abort$ = new Subject<string>();
-  const events$ = from(prompts).pipe(mergeMap((p) => defer(() => {
+  const events$ = from(t.prompts).pipe(mergeMap((p) => defer(() => {
     const sys = p.system ?? system;
     const messages = [...(sys ? [{ role: 'system', content: sys }] : []), { role: 'user', content: p.prompt }];
     return tokenEventsFromOpenAI({
-      baseURL, model: modelName, messages, n, topLogprobs: a.topK, requestId: p.id,
-      ...(apiKey ? { apiKey } : {}),
+      baseURL: t.baseURL, model: t.modelName, messages, n: a.n, topLogprobs: a.topK, requestId: p.id, api: a.api,
+      topLogprobsSource: a.values['top-k'] !== undefined ? '--top-k' : a.values['model-file'] !== undefined ? `the model file ${a.values['model-file']}` : 'the default --top-k',
+      ...(t.apiKey ? { apiKey: t.apiKey } : {}),
       ...(a.maxTokens !== undefined ? { maxTokens: a.maxTokens } : {}),
       ...(a.temperature !== undefined ? { temperature: a.temperature } : {}),
-      ...(extraBody ? { extraBody } : {}),
+      ...(t.extraBody ? { extraBody: t.extraBody } : {}),
       ...(a.recordSse ? { recordSse: a.recordSse } : {}),
     }).pipe(takeUntil(abort$.pipe(filter((id) => id === p.id))));
   }), a.concurrency));
   return {
-    events$: prompts.length === 0 ? EMPTY : events$,
-    endpoint: baseURL, modelName, choicesPerRequest: n, references,
+    events$: t.prompts.length === 0 ? EMPTY : events$,
+    endpoint: redactUrl(t.baseURL), modelName: t.modelName, choicesPerRequest: a.n, references,
     abortRequest: (id) => abort$.next(id),
-    close,
+    close: t.close,
   };
 }
 
