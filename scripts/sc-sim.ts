@@ -15,9 +15,10 @@
  *   features, top-k 20, windows fitted on the samples still running at T), per profile.
  *
  *   node --import tsx scripts/sc-sim.ts [--questions 100] [--n 8] [--train-questions 100] [--train-n 4] [--seed 1]
- *        [--target 0.75] [--tps 1500] [--concurrency 32] [--profiles math,mc] [--out results/early-stop]
+ *        [--max-false-kill 0.15] [--deepconf-keep 10] [--tps 1500] [--concurrency 32] [--profiles math,mc] [--out results/early-stop]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -41,13 +42,16 @@ const { values } = parseArgs({
     'train-questions': { type: 'string', default: '100' },
     'train-n': { type: 'string', default: '4' },
     seed: { type: 'string', default: '1' },
-    target: { type: 'string', default: '0.75' },
+    'max-false-kill': { type: 'string', default: '0.15' },
+    'deepconf-keep': { type: 'string', default: '10' },
     tps: { type: 'string', default: '1500' },
     concurrency: { type: 'string', default: '32' },
     profiles: { type: 'string', default: 'math,mc' },
     'vote-confidence': { type: 'string', default: '0.95' },
     out: { type: 'string', default: 'results/early-stop' },
     keep: { type: 'string' },
+    // Render sc-sim.md / .json from the rows of earlier runs (e.g. one process per profile) instead of running.
+    'render-from': { type: 'string' },
   },
 });
 const K = Number(values.questions);
@@ -55,13 +59,17 @@ const N = Number(values.n);
 const KT = Number(values['train-questions']);
 const NT = Number(values['train-n']);
 const SEED = Number(values.seed);
-const TARGET = Number(values.target);
+const ALPHA = Number(values['max-false-kill']);
+const DC_KEEP = Number(values['deepconf-keep']);
 const CONC = Number(values.concurrency);
 const VOTE_CONF = Number(values['vote-confidence']);
+const rows: Row[] = [];
+const notes: string[] = [];
 const dir = values.keep ?? (await mkdtemp(join(tmpdir(), 'failmode-sc-sim-')));
 await mkdir(dir, { recursive: true });
 const children: ChildProcess[] = [];
 process.on('exit', () => { for (const c of children) c.kill(); });
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -71,6 +79,12 @@ async function freePort(): Promise<number> {
   });
 }
 
+if (values['render-from'] !== undefined) {
+  for (const f of values['render-from'].split(',')) rows.push(...(JSON.parse(readFileSync(f, 'utf8')) as Row[]));
+  writeOutputs();
+  console.log(readFileSync(join(values.out!, 'sc-sim.md'), 'utf8'));
+  process.exit(0);
+}
 const simPort = await freePort();
 const simUrl = `http://127.0.0.1:${simPort}/v1`;
 {
@@ -82,7 +96,18 @@ const simUrl = `http://127.0.0.1:${simPort}/v1`;
   }
   if (!up) throw new Error('failmode simulate did not come up');
 }
-const simTokens = async (): Promise<number> => ((await (await fetch(`http://127.0.0.1:${simPort}/stats`)).json()) as { tokensGenerated: number }).tokensGenerated;
+/** The engine's token count; a fresh connection each time (a pooled keep-alive socket may have been closed), retried. */
+async function simTokens(): Promise<number> {
+  for (let a = 0; ; a++) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${simPort}/stats`, { headers: { connection: 'close' } });
+      return ((await res.json()) as { tokensGenerated: number }).tokensGenerated;
+    } catch (err) {
+      if (a >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
 
 function prompt(math: boolean, i: number, split: string): string {
   return math
@@ -105,10 +130,47 @@ async function reference(math: boolean, p: string): Promise<string> {
 interface Row {
   profile: string; policy: string; accuracy: number; tokens: number; tokens_saved_share: number; false_kill: number | null;
   correct: number; questions: number; samples: number; stopped: number; not_started: number; false_kills: number; correct_twins: number;
-  seconds: number; simulator: string;
+  seconds: number; simulator: string; risk_model: string;
 }
-const rows: Row[] = [];
-const notes: string[] = [];
+
+/** Writes sc-sim.md / sc-sim.json from the rows so far (after every run: a partial result survives an interrupted run). */
+function writeOutputs(): void {
+  // The goal of issue 11: vote+risk ≥ 50 % (math) / ≥ 25 % (mc) tokens saved at ≤ 1 pt accuracy lost, beating each single policy.
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  const md: string[] = [
+    '# Self-consistency stop policies on the simulator (ours)',
+    '',
+    `**Every figure here is from our own simulator** (\`failmode simulate\`, calibrated to the paper's window statistics — not a real model); the paper-data figures (\`failmode early-stop-eval\`, summary.md) remain the real-data check.`,
+    '',
+    `${K} test questions × ${N} samples per profile, \`--seed ${SEED}\` for every policy (the same trace for the same question and completion in every run), engine paced at ${values.tps} tokens/s per sample, ${CONC} streams at once; tokens = the simulator's own count (\`/stats\`). false kill = stopped samples whose twin in the \`none\` run was correct / correct twins (a vote-pruned sample is counted when stopped or not started). Made by \`node --import tsx scripts/sc-sim.ts\`.`,
+    '',
+    'Policies: `none`; `deepconf` = DeepConf-online (group of 128 tokens, warm-up = the first 16 samples of the run, threshold = the (100 − ' + `${DC_KEEP}` + ')th percentile of their lowest group confidences — keep ' + `${DC_KEEP}` + ' % = DeepConf-' + (DC_KEEP <= 50 ? 'low' : 'high') + ', `--min-keep 3`); `risk` = failmode\'s stop rule with the profile\'s risk model (`--min-keep 3`); `vote` = vote pruning at P(leader stays) ≥ ' + `${VOTE_CONF}` + ' (majority vote); `vote+risk` = both, (1 − risk)-weighted vote, a sample with risk ≥ 0.5 stopped first when the vote without it is decided.',
+    '',
+  ];
+  for (const profileName of [...new Set(rows.map((r) => r.profile))]) {
+    const mine = rows.filter((r) => r.profile === profileName);
+    const base = mine.find((r) => r.policy === 'none')!;
+    md.push(`## ${profileName} (simulator, ours)`, '', '| policy | vote accuracy | Δ accuracy | tokens generated | tokens saved | samples stopped (not started) | false kill |', '|---|---:|---:|---:|---:|---:|---:|');
+    for (const r of mine) {
+      md.push(`| ${r.policy} | ${pct(r.accuracy)} (${r.correct}/${r.questions}) | ${r.policy === 'none' ? '' : `${((r.accuracy - base.accuracy) * 100 >= 0 ? '+' : '')}${((r.accuracy - base.accuracy) * 100).toFixed(1)} pt`} | ${r.tokens.toLocaleString('en-US')} | ${r.policy === 'none' ? '' : pct(r.tokens_saved_share)} | ${r.stopped}/${r.samples} (${r.not_started}) | ${r.false_kill === null ? '—' : `${pct(r.false_kill)} (${r.false_kills}/${r.correct_twins})`} |`);
+    }
+    const vr = mine.find((r) => r.policy === 'vote+risk');
+    if (!vr) { md.push('', '(run in progress)', ''); continue; }
+    const goal = profileName === 'math' ? 0.5 : 0.25;
+    const lost = (base.accuracy - vr.accuracy) * 100;
+    const singles = mine.filter((r) => r.policy !== 'none' && r.policy !== 'vote+risk');
+    const beats = singles.filter((r) => vr.tokens < r.tokens && vr.accuracy >= r.accuracy).map((r) => r.policy);
+    const notBeaten = singles.filter((r) => !beats.includes(r.policy)).map((r) => r.policy);
+    md.push('', `Goal (simulator, ours): vote+risk saves ≥ ${goal * 100} % of tokens at ≤ 1 pt accuracy lost — reached: ${pct(vr.tokens_saved_share)} saved at ${lost <= 0 ? `+${(-lost).toFixed(1)}` : `−${lost.toFixed(1)}`} pt: **${vr.tokens_saved_share >= goal && lost <= 1 ? 'met' : 'not met'}**. Beats on tokens at equal or better accuracy: ${beats.length ? beats.join(', ') : 'none'}${notBeaten.length ? `; not: ${notBeaten.join(', ')}` : ''}.`, '');
+  }
+  const models = [...new Set(rows.map((r) => r.risk_model).filter((x) => x))];
+  md.push('Risk models:', '', ...models.map((n) => `- ${n}`), '');
+  mkdirSync(values.out!, { recursive: true });
+  writeFileSync(join(values.out!, 'sc-sim.md'), `${md.join('\n')}\n`);
+  writeFileSync(join(values.out!, 'sc-sim.json'), `${JSON.stringify(rows, null, 2)}\n`);
+
+}
+
 
 for (const profileName of values.profiles!.split(',')) {
   const math = profileName === 'math';
@@ -124,7 +186,14 @@ for (const profileName of values.profiles!.split(',')) {
     baseURL: simUrl, model: 'sim', n: N, earlyStop: false, monitorModel: null, profile, vote: 'majority', concurrency: CONC, topLogprobs: 20,
   };
 
-  // The risk model, trained on the training questions' unstopped samples.
+  // The risk model, trained on the training questions' unstopped samples (kept in --keep DIR and reused if there).
+  const modelPath = join(dir, `${profileName}-model.json`);
+  const saved = values.keep ? await readFile(modelPath, 'utf8').catch(() => null) : null;
+  let model: ModelFile;
+  if (saved !== null) {
+    model = JSON.parse(saved) as ModelFile;
+    notes.push(`${profileName}: risk model ${model.regime}, threshold ${model.guarantee?.threshold ?? '—'} (false-kill rate ≤ ${model.guarantee?.alpha} at confidence ${1 - (model.guarantee?.delta ?? 0)}; reused from ${modelPath})`);
+  } else {
   console.error(`[${profileName}] training samples: ${KT} × ${NT}`);
   const trainSamples: SampleLine[] = [];
   await runSelfConsistency(train, await ResultsLog.open(null), { ...common, n: NT, seed: 100_000, onQuestion: (_q, s) => trainSamples.push(...s) });
@@ -135,15 +204,18 @@ for (const profileName of values.profiles!.split(',')) {
   await writeFile(csv, recordsToCsv(records));
   const trained = trainModel(await loadTable(csv), {
     file: csv, name: `simulator ${profileName} (train ${KT}×${NT})`, prefinal: true, profile, topK: 20, nBoot: 1000,
-    targetPrecision: TARGET, fitOn: 'running', now: new Date('2026-01-01T00:00:00Z'),
+    maxFalseKill: ALPHA, confidence: 0.9, fitOn: 'running', now: new Date('2026-01-01T00:00:00Z'),
   });
-  let model: ModelFile = trained.model;
+  if (trained.neverStops) notes.push(`${profileName}: ${trained.neverStops}`);
+  model = trained.model;
   if (model.commitmentPoint === null && model.regime !== 'persistent') model = { ...model, regime: 'persistent' };
-  notes.push(`${profileName}: risk model ${model.regime}${model.commitmentPoint !== null ? ` (T*=${model.commitmentPoint})` : ''}, thresholds ${model.classifiers.map((c) => `${c.window}:${c.stop.threshold === null ? '—' : c.stop.threshold.toFixed(2)}`).join(' ')} (target precision ${TARGET}, ${records.length} training samples)`);
+  await writeFile(modelPath, JSON.stringify(model));
+  notes.push(`${profileName}: risk model ${model.regime}${model.commitmentPoint !== null ? ` (T*=${model.commitmentPoint})` : ''}, thresholds ${model.classifiers.map((c) => `${c.window}:${c.stop.threshold === null ? '—' : c.stop.threshold.toFixed(2)}`).join(' ')} (false-kill rate ≤ ${ALPHA} at confidence 0.9 on the training samples' out-of-fold risks; ${records.length} training samples)`);
+  }
 
   const policies: Array<{ name: string; opts: Partial<SamplerOptions> }> = [
     { name: 'none', opts: {} },
-    { name: 'deepconf', opts: { deepConf: { groupSize: 128, warmup: 16, keepPercent: 90 } } },
+    { name: 'deepconf', opts: { deepConf: { groupSize: 128, warmup: 16, keepPercent: DC_KEEP }, minKeep: 3 } },
     { name: 'risk', opts: { earlyStop: true, monitorModel: model, minKeep: 3 } },
     { name: 'vote', opts: { votePruning: { confidence: VOTE_CONF } } },
     { name: 'vote+risk', opts: { earlyStop: true, monitorModel: model, minKeep: 3, vote: 'weighted', votePruning: { confidence: VOTE_CONF } } },
@@ -175,46 +247,17 @@ for (const profileName of values.profiles!.split(',')) {
       false_kill: correctTwins > 0 ? falseKills / correctTwins : null,
       correct, questions: qlines.length, samples: samples.length, stopped: stopped.length,
       not_started: samples.filter((s) => s.finish_reason === 'not_started').length, false_kills: falseKills, correct_twins: correctTwins,
-      seconds: Math.round(seconds), simulator: 'failmode simulate (ours; calibrated to the paper\'s window statistics, not a real model)',
+      seconds: Math.round(seconds), risk_model: notes.filter((x) => x.startsWith(`${profileName}:`)).join(' '), simulator: 'failmode simulate (ours; calibrated to the paper\'s window statistics, not a real model)',
     };
     if (p.name === 'none') baseline = row;
     rows.push(row);
+    writeOutputs();
     console.error(`  accuracy ${(100 * row.accuracy).toFixed(1)}%, tokens ${tokens}, saved ${(100 * row.tokens_saved_share).toFixed(1)}%, stopped ${row.stopped}, false kills ${falseKills}/${correctTwins}, ${row.seconds} s`);
   }
 }
 
-// The goal of issue 11: vote+risk ≥ 50 % (math) / ≥ 25 % (mc) tokens saved at ≤ 1 pt accuracy lost, beating each single policy.
-const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
-const md: string[] = [
-  '# Self-consistency stop policies on the simulator (ours)',
-  '',
-  `**Every figure here is from our own simulator** (\`failmode simulate\`, calibrated to the paper's window statistics — not a real model); the paper-data figures (\`failmode early-stop-eval\`, summary.md) remain the real-data check.`,
-  '',
-  `${K} test questions × ${N} samples per profile, \`--seed ${SEED}\` for every policy (the same trace for the same question and completion in every run), engine paced at ${values.tps} tokens/s per sample, ${CONC} streams at once; tokens = the simulator's own count (\`/stats\`). false kill = stopped samples whose twin in the \`none\` run was correct / correct twins (a vote-pruned sample is counted when stopped or not started). Made by \`node --import tsx scripts/sc-sim.ts\`.`,
-  '',
-  'Policies: `none`; `deepconf` = DeepConf-online (group of 128 tokens, warm-up = the first 16 samples of the run, threshold = their 10th percentile of lowest group confidence, i.e. DeepConf-high); `risk` = failmode\'s stop rule with the profile\'s risk model (`--min-keep 3`); `vote` = vote pruning at P(leader stays) ≥ ' + `${VOTE_CONF}` + ' (majority vote); `vote+risk` = both, (1 − risk)-weighted vote, a sample with risk ≥ 0.5 stopped first when the vote without it is decided.',
-  '',
-];
-for (const profileName of values.profiles!.split(',')) {
-  const mine = rows.filter((r) => r.profile === profileName);
-  const base = mine.find((r) => r.policy === 'none')!;
-  md.push(`## ${profileName} (simulator, ours)`, '', '| policy | vote accuracy | Δ accuracy | tokens generated | tokens saved | samples stopped (not started) | false kill |', '|---|---:|---:|---:|---:|---:|---:|');
-  for (const r of mine) {
-    md.push(`| ${r.policy} | ${pct(r.accuracy)} (${r.correct}/${r.questions}) | ${r.policy === 'none' ? '' : `${((r.accuracy - base.accuracy) * 100 >= 0 ? '+' : '')}${((r.accuracy - base.accuracy) * 100).toFixed(1)} pt`} | ${r.tokens.toLocaleString('en-US')} | ${r.policy === 'none' ? '' : pct(r.tokens_saved_share)} | ${r.stopped}/${r.samples} (${r.not_started}) | ${r.false_kill === null ? '—' : `${pct(r.false_kill)} (${r.false_kills}/${r.correct_twins})`} |`);
-  }
-  const vr = mine.find((r) => r.policy === 'vote+risk')!;
-  const goal = profileName === 'math' ? 0.5 : 0.25;
-  const lost = (base.accuracy - vr.accuracy) * 100;
-  const singles = mine.filter((r) => r.policy !== 'none' && r.policy !== 'vote+risk');
-  const beats = singles.filter((r) => vr.tokens < r.tokens && vr.accuracy >= r.accuracy).map((r) => r.policy);
-  const notBeaten = singles.filter((r) => !beats.includes(r.policy)).map((r) => r.policy);
-  md.push('', `Goal (simulator, ours): vote+risk saves ≥ ${goal * 100} % of tokens at ≤ 1 pt accuracy lost — reached: ${pct(vr.tokens_saved_share)} saved at ${lost <= 0 ? `+${(-lost).toFixed(1)}` : `−${lost.toFixed(1)}`} pt: **${vr.tokens_saved_share >= goal && lost <= 1 ? 'met' : 'not met'}**. Beats on tokens at equal or better accuracy: ${beats.length ? beats.join(', ') : 'none'}${notBeaten.length ? `; not: ${notBeaten.join(', ')}` : ''}.`, '');
-}
-md.push('Risk models:', '', ...notes.map((n) => `- ${n}`), '');
-await mkdir(values.out!, { recursive: true });
-await writeFile(join(values.out!, 'sc-sim.md'), `${md.join('\n')}\n`);
-await writeFile(join(values.out!, 'sc-sim.json'), `${JSON.stringify(rows, null, 2)}\n`);
-console.log(md.join('\n'));
+writeOutputs();
+console.log(readFileSync(join(values.out!, 'sc-sim.md'), 'utf8'));
 for (const c of children) c.kill();
 if (!values.keep) await rm(dir, { recursive: true, force: true });
 process.exit(0);

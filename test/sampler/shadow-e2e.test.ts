@@ -107,6 +107,12 @@ describe('shadow mode end to end: simulator + serve --shadow + sample --shadow +
 
   it('serve --shadow decided the same stops: feed `stop` messages with shadow: true and one log line each', async () => {
     const shadow = (await readLines(shadowPath)).filter((l): l is SampleLine => l.kind === 'sample');
+    // The feed is asynchronous: wait until every sample's sample_finished has arrived (generous bound, not a pace).
+    const deadline = Date.now() + 60_000;
+    while (feed.messages.filter((m) => m.type === 'sample_finished' && m.run === 'shadow-run').length < 48) {
+      assert.ok(Date.now() < deadline, 'every sample_finished arrives');
+      await new Promise((r) => setTimeout(r, 20));
+    }
     const stops = feed.messages.filter((m): m is StopMessage => m.type === 'stop' && m.run === 'shadow-run');
     assert.ok(stops.every((m) => m.shadow === true));
     assert.equal(stops.length, shadow.filter((s) => s.shadow_stop).length);

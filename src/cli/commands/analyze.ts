@@ -6,6 +6,7 @@ import { FailmodeError, usageError } from '../../errors.ts';
 import type { AnalysisResult } from '../../offline/analysis-result.ts';
 import { LR_SOLVERS } from '../../offline/cv-lr.ts';
 import type { ReportPlot } from '../../offline/report-text.ts';
+import { INPUT_LIMIT_HELP, INPUT_LIMIT_OPTIONS, inputLimitsFromFlags } from '../../input-limits.ts';
 
 const HELP = `failmode analyze — the paper's failure-mode analysis of one results table (SPEC §3)
 
@@ -30,6 +31,7 @@ Options
   --solver S            logistic-regression solver: lbfgs-sklearn (stopped where sklearn ≥1.4's lbfgs stops, as
                         in the published reports) or newton (the exact optimum, as sklearn 1.2.1). Default:
                         lbfgs-sklearn in the paper's procedure, newton with --corrected
+${INPUT_LIMIT_HELP}
   -h, --help            show this help
 
 Examples
@@ -42,6 +44,7 @@ export const command: Command = {
   summary: "the paper's failure-mode analysis of a results file (CV PR-AUC, bootstrap CIs, verdict, plot)",
   async run(argv) {
     const { values, positionals } = parseCommandArgs(expandNumericListFlags(argv, ['windows']), {
+      ...INPUT_LIMIT_OPTIONS,
       prefinal: { type: 'boolean' },
       windows: { type: 'string', multiple: true },
       'cluster-col': { type: 'string' },
@@ -57,6 +60,7 @@ export const command: Command = {
       process.stdout.write(HELP);
       return 0;
     }
+    const limits = inputLimitsFromFlags(values);
     if (positionals.length !== 1) {
       throw usageError(positionals.length === 0
         ? 'Expected a results file: failmode analyze FILE [options] (see --help)'
@@ -77,7 +81,7 @@ export const command: Command = {
     let result: AnalysisResult;
     try {
       progress('loading');
-      const frame = await loadTable(file);
+      const frame = await loadTable(file, { limits });
       result = runAnalysis(frame, {
         file,
         modelName: values['model-name'],

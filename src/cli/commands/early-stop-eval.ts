@@ -4,6 +4,7 @@ import type { Command } from '../main.ts';
 import { expandNumericListFlags, numberListOption, numberOption, parseCommandArgs } from '../args.ts';
 import { FailmodeError, usageError } from '../../errors.ts';
 import type { EarlyStopSummary, PooledTable, TableStopResult } from '../../offline/early-stop-eval.ts';
+import { INPUT_LIMIT_HELP, INPUT_LIMIT_OPTIONS, inputLimitsFromFlags } from '../../input-limits.ts';
 
 const HELP = `failmode early-stop-eval — what a risk-controlled early-stop rule saves on a results table (cross-fitted)
 
@@ -34,6 +35,7 @@ Options
   --no-transfer         skip the leave-one-table-out transfer figures (--all)
   --no-plot             skip the summary plot (--all)
   --json                print the result JSON instead of the table (FILE)
+${INPUT_LIMIT_HELP}
   -h, --help            show this help
 
 Examples
@@ -46,6 +48,7 @@ export const command: Command = {
   summary: 'what a risk-controlled early-stop rule saves on the paper\'s data (cross-fitted)',
   async run(argv) {
     const { values, positionals } = parseCommandArgs(expandNumericListFlags(argv, ['windows', 'alphas']), {
+      ...INPUT_LIMIT_OPTIONS,
       prefinal: { type: 'boolean' },
       windows: { type: 'string', multiple: true },
       alphas: { type: 'string', multiple: true },
@@ -61,6 +64,7 @@ export const command: Command = {
       process.stdout.write(HELP);
       return 0;
     }
+    const limits = inputLimitsFromFlags(values);
     const windows = numberListOption('windows', values.windows, { integer: true, min: 1 });
     const alphas = numberListOption('alphas', values.alphas) ?? [0.02, 0.05, 0.1];
     for (const a of alphas) if (!(a > 0 && a < 1)) throw usageError(`Expected every --alphas value in (0, 1), got ${a}`);
@@ -87,7 +91,7 @@ export const command: Command = {
       for (const t of PAPER_TABLES) {
         let td;
         try {
-          td = tableStopData(await loadTable(join(values.all, t.input)), { prefinal: t.mode === 'prefinal', ...(windows ? { windows } : {}) });
+          td = tableStopData(await loadTable(join(values.all, t.input), { limits }), { prefinal: t.mode === 'prefinal', ...(windows ? { windows } : {}) });
         } catch (err) {
           bar.done();
           throw new FailmodeError(`${t.table} (${join(values.all, t.input)}): ${(err as Error).message}`);
@@ -117,7 +121,7 @@ export const command: Command = {
 
     if (positionals.length !== 1) throw usageError('Expected one results file: failmode early-stop-eval FILE (or --all RESULTS_DIR)');
     const file = positionals[0]!;
-    const td = tableStopData(await loadTable(file), { prefinal: values.prefinal === true, ...(windows ? { windows } : {}) });
+    const td = tableStopData(await loadTable(file, { limits }), { prefinal: values.prefinal === true, ...(windows ? { windows } : {}) });
     const name = basename(file, extname(file));
     const bar = createProgressBar(5, 'early-stop-eval');
     const result = evaluateTable(name, file, td, opts, () => bar.tick());

@@ -2,6 +2,7 @@ import { basename, extname, join } from 'node:path';
 import type { Command } from '../main.ts';
 import { choiceOption, numberOption, parseCommandArgs } from '../args.ts';
 import { usageError } from '../../errors.ts';
+import { INPUT_LIMIT_HELP, INPUT_LIMIT_OPTIONS, inputLimitsFromFlags } from '../../input-limits.ts';
 
 const HELP = `failmode sc-triage — the paper's self-consistency analyses on a multi-completion results file (SPEC-SC)
 
@@ -36,6 +37,7 @@ Options
   --proxy-mean M         kept (default: mean uncertainty over cleaned completions) or all
   --combine M            cv-lr (default) or zsum: how Analysis 4d combines agreement and uncertainty
   --no-plot              skip the figures
+${INPUT_LIMIT_HELP}
   -h, --help             show this help
 
 Examples
@@ -48,6 +50,7 @@ export const command: Command = {
   summary: 'self-consistency analyses of a multi-completion file: SC verdict agreement, triage curve, accuracy proxy',
   async run(argv) {
     const { values, positionals } = parseCommandArgs(argv, {
+      ...INPUT_LIMIT_OPTIONS,
       'early-window': { type: 'string' },
       score: { type: 'string' },
       scorer: { type: 'string' },
@@ -70,6 +73,7 @@ export const command: Command = {
       process.stdout.write(HELP);
       return 0;
     }
+    const limits = inputLimitsFromFlags(values);
     if (positionals.length !== 1) {
       throw usageError(positionals.length === 0
         ? 'Expected a multi-completion results file: failmode sc-triage FILE [options] (see --help)'
@@ -106,7 +110,7 @@ export const command: Command = {
     const { readScTable } = await import('../../offline/sc/read-sc-table.ts');
     const { renderScReport } = await import('../../offline/sc/sc-report.ts');
     const { writeScOutputs } = await import('../../offline/sc/sc-outputs.ts');
-    const table = await readScTable(file);
+    const table = await readScTable(file, limits);
     const result = runScTriage(table.frame, opts, table.notes);
     const report = renderScReport(result);
     process.stdout.write(report);

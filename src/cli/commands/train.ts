@@ -3,6 +3,7 @@ import { choiceOption, expandNumericListFlags, numberListOption, numberOption, p
 import { usageError } from '../../errors.ts';
 import type { ModelFile } from '../../models/model-file.ts';
 import { stopRuleLines } from '../../models/describe-stop-rule.ts';
+import { INPUT_LIMIT_HELP, INPUT_LIMIT_OPTIONS, inputLimitsFromFlags } from '../../input-limits.ts';
 
 const HELP = `failmode train — fit a model file for the live monitor from one results table
 
@@ -51,6 +52,7 @@ Options
                           tokens on 5-fold out-of-fold risks, as early-stop-eval chooses; what the default models use)
   --corrected             training-fold medians in the out-of-fold estimates and the verdict (SPEC §6.3)
   --show MODEL.json       validate an existing model file and print its summary and stop-rule guarantee (no training)
+${INPUT_LIMIT_HELP}
   -h, --help              show this help
 
 Examples
@@ -69,6 +71,7 @@ export const command: Command = {
   summary: 'fit a model file (per-window classifiers, stop thresholds, regime) for the live monitor',
   async run(argv) {
     const { values, positionals } = parseCommandArgs(expandNumericListFlags(argv, ['windows']), {
+      ...INPUT_LIMIT_OPTIONS,
       out: { type: 'string', short: 'o' },
       prefinal: { type: 'boolean' },
       windows: { type: 'string', multiple: true },
@@ -91,6 +94,7 @@ export const command: Command = {
       process.stdout.write(HELP);
       return 0;
     }
+    const limits = inputLimitsFromFlags(values);
     if (values.show !== undefined) {
       if (positionals.length > 0 || values.out !== undefined) throw usageError('--show takes only a model file: failmode train --show MODEL.json');
       const { loadModelFile } = await import('../../models/model-io.ts');
@@ -122,7 +126,7 @@ export const command: Command = {
     const { basename, extname } = await import('node:path');
 
     const frames = [];
-    for (const f of files) frames.push(await loadTable(f));
+    for (const f of files) frames.push(await loadTable(f, { limits }));
     const guesses = new Set(files.map(guessProfile));
     const { model, notes, neverStops } = trainModel(concatFrames(frames), {
       file: files.join(' + '),

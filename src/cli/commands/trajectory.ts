@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from '../main.ts';
 import { expandNumericListFlags, numberListOption, numberOption, parseCommandArgs } from '../args.ts';
 import { FailmodeError, usageError } from '../../errors.ts';
+import { INPUT_LIMIT_HELP, INPUT_LIMIT_OPTIONS, inputLimitsFromFlags } from '../../input-limits.ts';
 
 const HELP = `failmode trajectory — does the trajectory of uncertainty over early windows predict failure? (SPEC §4)
 
@@ -21,6 +22,7 @@ Options
   --seed N           StratifiedKFold random_state (default 0, as the paper's script)
   --n-splits K       CV folds (default 5)
   --json OUT.json    also write every figure as JSON
+${INPUT_LIMIT_HELP}
   -h, --help         show this help
 
 Examples
@@ -32,6 +34,7 @@ export const command: Command = {
   summary: "the paper's trajectory classifiers: LR on the 4-step uncertainty trajectory and its differences",
   async run(argv) {
     const { values, positionals } = parseCommandArgs(expandNumericListFlags(argv, ['windows']), {
+      ...INPUT_LIMIT_OPTIONS,
       windows: { type: 'string', multiple: true },
       prefinal: { type: 'boolean' },
       seed: { type: 'string' },
@@ -42,6 +45,7 @@ export const command: Command = {
       process.stdout.write(HELP);
       return 0;
     }
+    const limits = inputLimitsFromFlags(values);
     if (positionals.length !== 1) {
       throw usageError(positionals.length === 0
         ? 'Expected a results file: failmode trajectory FILE [options] (see --help)'
@@ -54,7 +58,7 @@ export const command: Command = {
 
     const { loadTable } = await import('../../offline/load-table.ts');
     const { runTrajectoryModels, renderTrajectoryReport } = await import('../../offline/trajectory.ts');
-    const frame = await loadTable(file);
+    const frame = await loadTable(file, { limits });
     const result = runTrajectoryModels(frame, { file, windows, prefinal: values.prefinal === true, seed, nSplits });
     if (values.json !== undefined) {
       try {

@@ -199,6 +199,15 @@ export const command: Command = {
       await out.close();
       await source.close();
     }
+    const replayFile = typeof values.replay === 'string' ? values.replay : typeof values['replay-jsonl'] === 'string' ? values['replay-jsonl'] : null;
+    if (stats.fatal !== null && replayFile !== null && stats.samples === 0) {
+      // A recording that could not be read at all is bad input: the reason first, exit 2. (A replay that worked and
+      // then hit a stream error keeps exit code 1 below.)
+      const reason = /Maximum call stack size exceeded/.test(stats.fatal) ? `${stats.fatal} (JSON nested too deeply to parse)` : stats.fatal;
+      process.stderr.write(`failmode watch: ${replayFile}: ${reason}\n`);
+      if (!view.runWatchTui) process.stderr.write(`watched 0 samples: ${stats.errors} stream error${stats.errors === 1 ? '' : 's'}\n`);
+      return 2;
+    }
     if (!view.runWatchTui) {
       process.stderr.write(`watched ${stats.samples} sample${stats.samples === 1 ? '' : 's'}: ${stats.flagged} flagged as committed failures, ${stats.errors} stream error${stats.errors === 1 ? '' : 's'}\n`);
     }

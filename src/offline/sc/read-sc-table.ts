@@ -1,4 +1,5 @@
 import { Frame } from '../frame.ts';
+import { DEFAULT_INPUT_LIMITS, overLimit, type InputLimits } from '../../input-limits.ts';
 import { loadTable } from '../load-table.ts';
 import { FailmodeError } from '../../errors.ts';
 import { readInputFile } from '../../read-input-file.ts';
@@ -19,18 +20,18 @@ export interface ScTable {
  * recording read as is — one line per sample (feature record + question_id, completion_idx, predicted_answer,
  * correct), per-question lines (`"kind":"question"`) whose fields fill in what their samples lack.
  */
-export async function readScTable(path: string): Promise<ScTable> {
-  if (path.toLowerCase().endsWith('.jsonl')) return readJsonlTable(path);
-  return { frame: await loadTable(path, { requireColumns: [] }), notes: [] };
+export async function readScTable(path: string, limits: InputLimits = DEFAULT_INPUT_LIMITS): Promise<ScTable> {
+  if (path.toLowerCase().endsWith('.jsonl')) return readJsonlTable(path, limits);
+  return { frame: await loadTable(path, { requireColumns: [], limits }), notes: [] };
 }
 
-async function readJsonlTable(path: string): Promise<ScTable> {
-  const text = await readInputFile(path, { encoding: 'utf8' });
-  return parseScJsonl(text, path);
+async function readJsonlTable(path: string, limits: InputLimits): Promise<ScTable> {
+  const text = await readInputFile(path, { encoding: 'utf8', maxBytes: limits.maxBytes });
+  return parseScJsonl(text, path, limits);
 }
 
-/** Parses JSONL text into a Frame of sample rows (exported for tests). */
-export function parseScJsonl(text: string, source: string): ScTable {
+/** Parses JSONL text into a Frame of sample rows (exported for tests), within the line-length and row limits. */
+export function parseScJsonl(text: string, source: string, limits: InputLimits = DEFAULT_INPUT_LIMITS): ScTable {
   const samples: Record<string, unknown>[] = [];
   const questions = new Map<string, Record<string, unknown>>();
   const badLines: number[] = [];
@@ -40,6 +41,8 @@ export function parseScJsonl(text: string, source: string): ScTable {
     const line = lines[li]!.trim();
     if (line === '') continue;
     nonEmpty++;
+    if (line.length > limits.maxLineBytes) throw overLimit(source, `line ${li + 1} is longer than the limit;`, 'maxLineBytes', limits.maxLineBytes);
+    if (nonEmpty > limits.maxRows) throw overLimit(source, `more than ${limits.maxRows.toLocaleString('en-US')} lines:`, 'maxRows', limits.maxRows);
     let obj: unknown;
     try {
       obj = JSON.parse(line);
