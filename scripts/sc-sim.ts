@@ -157,7 +157,8 @@ function writeOutputs(): void {
     const vr = mine.find((r) => r.policy === 'vote+risk');
     if (!vr) { md.push('', '(run in progress)', ''); continue; }
     const goal = profileName === 'math' ? 0.5 : 0.25;
-    const lost = (base.accuracy - vr.accuracy) * 100;
+    // in points, from the counts: (0.97 − 0.96) · 100 is 1.0000000000000009 in floating point, which is not > 1 pt
+    const lost = ((base.correct - vr.correct) * 100) / base.questions;
     const singles = mine.filter((r) => r.policy !== 'none' && r.policy !== 'vote+risk');
     const beats = singles.filter((r) => vr.tokens < r.tokens && vr.accuracy >= r.accuracy).map((r) => r.policy);
     const notBeaten = singles.filter((r) => !beats.includes(r.policy)).map((r) => r.policy);
