@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenHttp } from './listen-http.ts';
 import { FailmodeError } from '../errors.ts';
 import type { ModelFile } from '../models/model-file.ts';
 import type { Profile } from '../online/profiles.ts';
@@ -142,25 +142,14 @@ export async function startFeedGateway(options: FeedGatewayOptions): Promise<Fee
     }
     sendJsonError(res, 404, `No route ${`${req.method} ${path}`.slice(0, 120)}; failmode feed answers GET /health and WebSocket /feed`, 'not_found');
   });
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    socket.destroy();
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE'
-      ? new FailmodeError(`Port ${o.port} on ${o.host} is already in use (choose another with --port)`, 'FAILMODE_ERR_LISTEN', 1)
-      : err));
-    server.listen(o.port, o.host, () => resolve());
-  }).catch(async (err: unknown) => {
+  const { port, url } = await listenHttp(server, o.host, o.port).catch(async (err: unknown) => {
     clearInterval(sweeper);
     await bus.close();
     throw err;
   });
   onBus.startHeartbeat(o.busHeartbeatMs);
-  const port = (server.address() as AddressInfo).port;
-  const hostInUrl = o.host.includes(':') ? `[${o.host}]` : o.host;
   return {
-    url: `http://${hostInUrl}:${port}`, port, server, feed: f, bus,
+    url, port, server, feed: f, bus,
     async close() {
       clearInterval(sweeper);
       await f.close();

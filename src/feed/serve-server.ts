@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenHttp } from './listen-http.ts';
 import { createRequire } from 'node:module';
 import { FailmodeError } from '../errors.ts';
 import type { ModelFile } from '../models/model-file.ts';
@@ -228,26 +228,14 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
     };
     handle().catch((err: unknown) => sendJsonError(res, 500, `Internal error: ${(err as Error).message}`, 'server_error'));
   });
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    socket.destroy();
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE'
-      ? new FailmodeError(`Port ${o.port} on ${o.host} is already in use (choose another with --port)`, 'FAILMODE_ERR_LISTEN', 1)
-      : err));
-    server.listen(o.port, o.host, () => resolve());
-  }).catch(async (err: unknown) => {
+  const { port, url } = await listenHttp(server, o.host, o.port).catch(async (err: unknown) => {
     await bus?.close();
     throw err;
   });
   onBus?.startHeartbeat(o.busHeartbeatMs);
-  const port = (server.address() as AddressInfo).port;
-  const hostInUrl = o.host.includes(':') ? `[${o.host}]` : o.host;
   const f = feed;
   return {
-    url: `http://${hostInUrl}:${port}`,
+    url,
     port,
     server,
     hub: liveHub,

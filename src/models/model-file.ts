@@ -6,6 +6,8 @@
  * Format version 1. All numbers are plain JSON numbers; NaN is never written (null where undefined).
  */
 
+import type { StopGuarantee } from './risk-control.ts';
+
 export const MODEL_FORMAT = 'failmode-model';
 export const MODEL_FORMAT_VERSION = 1;
 
@@ -48,35 +50,11 @@ export interface WindowClassifier {
  * precision, under `control: 'precision'`) ≤ `alpha` with probability ≥ 1 − `delta` over the calibration draw, assuming
  * calibration and live samples are exchangeable. Calibrated on the window classifiers' out-of-fold scores.
  */
-export interface StopRuleGuarantee {
+export interface StopRuleGuarantee extends StopGuarantee {
   /** Learn-then-Test fixed-sequence testing with one-sided Clopper–Pearson bounds. */
   readonly method: 'fixed-sequence-clopper-pearson';
-  /** One common threshold for every early window, scanned from high to low. */
-  readonly family: 'common-threshold';
-  /** What is bounded: the false-kill rate (correct samples stopped / correct samples), or 1 − precision of the stops. */
-  readonly control: 'false-kill' | 'precision';
-  readonly alpha: number;
-  /** 1 − confidence. */
-  readonly delta: number;
   /** The common threshold; null = the rule never stops (no threshold met the bound). */
   readonly threshold: number | null;
-  /** Correct calibration samples (the n of the false-kill bound). */
-  readonly calibrationN: number;
-  /** Calibration samples and failures among them. */
-  readonly n: number;
-  readonly failures: number;
-  /** What the rule did on the calibration samples (0 when it never stops). */
-  readonly stops: number;
-  readonly falseKills: number;
-  readonly stoppedFailures: number;
-  /** The Clopper–Pearson upper bound reached (≤ alpha); for a never-stopping rule the first rejected threshold's, or null. */
-  readonly bound: number | null;
-  /** Calibration figures of the rule (null where undefined). */
-  readonly falseKillRate: number | null;
-  readonly precision: number | null;
-  readonly recall: number | null;
-  /** Share of the calibration samples' tokens the rule saves (null without lengths). */
-  readonly tokensSaved: number | null;
   /** Per early window: calibration samples the rule stops there, and correct ones among them. */
   readonly perWindow: ReadonlyArray<{ readonly window: number; readonly stops: number; readonly falseKills: number }>;
 }
