@@ -117,3 +117,21 @@ export async function readModelFile(v: EndpointFlagValues): Promise<ModelFile | 
   return loadModelFile(v['model-file']);
 }
 
+
+/** The bearer-token options of `serve` and `feed`. */
+export const TOKEN_OPTIONS = {
+  token: { type: 'string' },
+  'token-env': { type: 'string' },
+} as const;
+
+/** `--token` or `--token-env` (never both; at least 8 characters); null without either. */
+export function readToken(v: { readonly token?: string | undefined; readonly 'token-env'?: string | undefined }, env: NodeJS.ProcessEnv = process.env): string | null {
+  if (v.token !== undefined && v['token-env'] !== undefined) throw usageError('Give the token once: --token or --token-env, not both');
+  let token: string | null = v.token ?? null;
+  if (v['token-env'] !== undefined) {
+    token = env[v['token-env']] ?? null;
+    if (!token) throw usageError(`Expected the environment variable ${v['token-env']} (--token-env) to hold the token, but it is empty or unset`);
+  }
+  if (token !== null && token.length < 8) throw usageError('Expected the token to have at least 8 characters');
+  return token;
+}

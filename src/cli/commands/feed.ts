@@ -1,7 +1,7 @@
 import type { Command } from '../main.ts';
 import { choiceOption, numberOption, parseCommandArgs } from '../args.ts';
 import { usageError } from '../../errors.ts';
-import type { ModelFile } from '../../models/model-file.ts';
+import { MODEL_OPTIONS, readModelFile, readProfile, readToken, TOKEN_OPTIONS } from '../endpoint-options.ts';
 import { untilSignal } from '../until-signal.ts';
 
 const HELP = `failmode feed — WebSocket feed gateway for many \`failmode serve --bus\` instances (NATS)
@@ -37,8 +37,6 @@ Examples
   failmode feed --bus nats://127.0.0.1:4222 --port 8788
 `;
 
-const PROFILES = ['final-answer', 'boxed', 'final-boxed', 'code', 'none'] as const;
-
 export const command: Command = {
   summary: 'WebSocket feed gateway for many serve instances on a NATS bus',
   async run(argv) {
@@ -46,11 +44,9 @@ export const command: Command = {
       bus: { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
-      'model-file': { type: 'string' },
-      profile: { type: 'string' },
+      ...MODEL_OPTIONS,
       'stop-on': { type: 'string' },
-      token: { type: 'string' },
-      'token-env': { type: 'string' },
+      ...TOKEN_OPTIONS,
       'max-subscriber-queue': { type: 'string' },
       'max-message-bytes': { type: 'string' },
       'allow-origin': { type: 'string', multiple: true },
@@ -63,20 +59,10 @@ export const command: Command = {
     const port = numberOption('port', values.port, { integer: true, min: 0, max: 65535 }) ?? 8788;
     const maxSubscriberQueueBytes = numberOption('max-subscriber-queue', values['max-subscriber-queue'], { integer: true, min: 1024 });
     const maxMessageBytes = numberOption('max-message-bytes', values['max-message-bytes'], { integer: true, min: 256 });
-    const profile = choiceOption('profile', values.profile, PROFILES);
+    const profile = readProfile(values);
     const stopPolicy = choiceOption('stop-on', values['stop-on'], ['any-window', 'commitment'] as const);
-    if (values.token !== undefined && values['token-env'] !== undefined) throw usageError('Give the token once: --token or --token-env, not both');
-    let token: string | null = values.token ?? null;
-    if (values['token-env'] !== undefined) {
-      token = process.env[values['token-env']] ?? null;
-      if (!token) throw usageError(`Expected the environment variable ${values['token-env']} (--token-env) to hold the token, but it is empty or unset`);
-    }
-    if (token !== null && token.length < 8) throw usageError('Expected the token to have at least 8 characters');
-    let model: ModelFile | null = null;
-    if (values['model-file'] !== undefined) {
-      const { loadModelFile } = await import('../../models/model-io.ts');
-      model = await loadModelFile(values['model-file']);
-    }
+    const token = readToken(values);
+    const model = await readModelFile(values);
     const { startFeedGateway } = await import('../../feed/feed-gateway.ts');
     const handle = await startFeedGateway({
       bus: values.bus, host: values.host ?? '127.0.0.1', port, token, model,

@@ -1,7 +1,7 @@
 import type { Command } from '../main.ts';
 import { choiceOption, numberOption, parseCommandArgs } from '../args.ts';
 import { usageError } from '../../errors.ts';
-import { MODEL_OPTIONS, readAbortGrace, readModelFile, readProfile, ABORT_OPTIONS } from '../endpoint-options.ts';
+import { MODEL_OPTIONS, readAbortGrace, readModelFile, readProfile, readToken, ABORT_OPTIONS, TOKEN_OPTIONS } from '../endpoint-options.ts';
 import { redactUrl } from '../../stream/redact-url.ts';
 import { stopRuleShort } from '../../models/describe-stop-rule.ts';
 import { untilSignal } from '../until-signal.ts';
@@ -73,8 +73,7 @@ export const command: Command = {
       'stop-on': { type: 'string' },
       shadow: { type: 'boolean' },
       'vote-confidence': { type: 'string' },
-      token: { type: 'string' },
-      'token-env': { type: 'string' },
+      ...TOKEN_OPTIONS,
       'max-subscriber-queue': { type: 'string' },
       'max-message-bytes': { type: 'string' },
       'max-body-bytes': { type: 'string' },
@@ -94,13 +93,7 @@ export const command: Command = {
     const stopPolicy = choiceOption('stop-on', values['stop-on'], ['any-window', 'commitment'] as const);
     const voteConfidence = numberOption('vote-confidence', values['vote-confidence'], { min: 0.5, max: 1 });
     if (values.shadow && values['model-file'] === undefined) throw usageError('--shadow needs --model-file: shadow mode records the stops the failure model would make');
-    if (values.token !== undefined && values['token-env'] !== undefined) throw usageError('Give the token once: --token or --token-env, not both');
-    let token: string | null = values.token ?? null;
-    if (values['token-env'] !== undefined) {
-      token = process.env[values['token-env']] ?? null;
-      if (!token) throw usageError(`Expected the environment variable ${values['token-env']} (--token-env) to hold the token, but it is empty or unset`);
-    }
-    if (token !== null && token.length < 8) throw usageError('Expected the token to have at least 8 characters');
+    const token = readToken(values);
     const keyEnv = values['upstream-api-key-env'] ?? 'FAILMODE_UPSTREAM_API_KEY';
     const upstreamApiKey = process.env[keyEnv] || null;
     if (values['upstream-api-key-env'] !== undefined && upstreamApiKey === null) throw usageError(`Expected the environment variable ${keyEnv} (--upstream-api-key-env) to hold the upstream API key, but it is empty or unset`);
