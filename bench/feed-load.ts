@@ -8,7 +8,10 @@
  * Baseline in the same run: the same requests straight to the simulator (no proxy, no monitor, no feed).
  *
  *   node --import tsx bench/feed-load.ts [--samples 64] [--tokens 2000] [--subscribers 8] [--queue-bytes 1048576]
- *     [--ticks batch|each] [--bus nats://HOST:PORT]
+ *     [--ticks batch|each] [--caller-top 20] [--bus nats://HOST:PORT]
+ * Every caller (direct and through serve) asks for `logprobs` with `top_logprobs` = --caller-top (default 20, what
+ * serve asks the upstream for its monitor), so both paths carry the same top-20 stream. `--caller-top 0`: callers ask
+ * for no logprobs (the direct baseline then gets small chunks while serve still asks the upstream for top-20).
  * With --bus, two serve instances share the load (every other request) and the subscribers read instance 1's feed
  * (its own samples only): compare the tokens/s with and without --bus.
  */
@@ -35,6 +38,8 @@ export interface FeedLoadOptions {
   readonly progress?: (line: string) => void;
   /** NATS URL: a second serve instance on the bus shares the load (half the samples each). */
   readonly bus?: string | null;
+  /** The callers' top_logprobs (0: no logprobs asked). @default 20 */
+  readonly callerTop?: number;
 }
 
 export interface SubscriberReport {
@@ -60,8 +65,10 @@ export interface FeedLoadResult {
   readonly maxBuffered: readonly number[];
   readonly maxFrameBytes: number;
   readonly peakRssMB: number;
-  /** Proxy processing per upstream read (ms) until the caller's write, during the loaded run: p50 and p99. */
+  /** Proxy processing per upstream read (ms), from its arrival to the caller's write, with the subscribers on: p50 and p99. */
   readonly chunkMs: { readonly p50: number; readonly p99: number; readonly n: number };
+  /** The same without subscribers. */
+  readonly chunkMsProxyOnly: { readonly p50: number; readonly p99: number; readonly n: number } | null;
   readonly peakHeapMB: number;
   readonly framesDropped: number;
 }
@@ -72,11 +79,13 @@ export async function runFeedLoad(o: FeedLoadOptions): Promise<FeedLoadResult> {
   const sim = await startSimulator({ seed: 7 });
   const chunkTimes: number[] = [];
   const onChunkProcessed = (ms: number): void => { if (chunkTimes.length < 2_000_000) chunkTimes.push(ms); };
-  const serve = await startServe({ port: 0, upstream: sim.url, model: o.model ?? null, maxSubscriberQueueBytes: o.queueBytes, heartbeatMs: 60_000, bus: o.bus ?? null });
+  const serve = await startServe({ port: 0, upstream: sim.url, model: o.model ?? null, maxSubscriberQueueBytes: o.queueBytes, heartbeatMs: 60_000, bus: o.bus ?? null, onChunkProcessed });
   // With a bus: a second instance (same process, its own hub) takes every other request.
-  const serve2 = o.bus ? await startServe({ port: 0, upstream: sim.url, model: o.model ?? null, heartbeatMs: 60_000, bus: o.bus }) : null;
+  const serve2 = o.bus ? await startServe({ port: 0, upstream: sim.url, model: o.model ?? null, heartbeatMs: 60_000, bus: o.bus, onChunkProcessed }) : null;
   const target = (i: number) => `${(serve2 && i % 2 === 1 ? serve2 : serve).url}/v1`;
-  const body = (i: number) => JSON.stringify({ model: 'sim', messages: [{ role: 'user', content: `${MCQ} #${i}` }], stream: true, failmode_sim: { length: o.tokens } });
+  const top = o.callerTop ?? 20;
+  const logprobs = top > 0 ? { logprobs: true, top_logprobs: top } : {};
+  const body = (i: number) => JSON.stringify({ model: 'sim', messages: [{ role: 'user', content: `${MCQ} #${i}` }], stream: true, ...logprobs, failmode_sim: { length: o.tokens } });
   const drain = async (url: string, i: number, headers: Record<string, string> = {}): Promise<void> => {
     const res = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: body(i) });
     for await (const _ of res.body as unknown as AsyncIterable<Uint8Array>) { /* the caller reads everything */ }
@@ -84,15 +93,18 @@ export async function runFeedLoad(o: FeedLoadOptions): Promise<FeedLoadResult> {
   try {
     let baseline: FeedLoadResult['baseline'] = null;
     let proxyOnly: FeedLoadResult['proxyOnly'] = null;
+    let chunkMsProxyOnly: FeedLoadResult['chunkMsProxyOnly'] = null;
     if (o.baseline) {
       let t0 = performance.now();
       await Promise.all(Array.from({ length: o.samples }, (_, i) => drain(sim.url, i)));
       let s = (performance.now() - t0) / 1000;
       baseline = { seconds: s, tokensPerSecond: (o.samples * o.tokens) / s };
+      chunkTimes.length = 0;
       t0 = performance.now();
       await Promise.all(Array.from({ length: o.samples }, (_, i) => drain(target(i), i, { 'x-failmode-run': 'warm' })));
       s = (performance.now() - t0) / 1000;
       proxyOnly = { seconds: s, tokensPerSecond: (o.samples * o.tokens) / s };
+      chunkMsProxyOnly = percentiles(chunkTimes);
       o.progress?.(`direct ${baseline.tokensPerSecond.toFixed(0)} tok/s; serve without subscribers ${proxyOnly.tokensPerSecond.toFixed(0)} tok/s (${(100 * proxyOnly.tokensPerSecond / baseline.tokensPerSecond).toFixed(1)} %)`);
     }
 
@@ -101,7 +113,7 @@ export async function runFeedLoad(o: FeedLoadOptions): Promise<FeedLoadResult> {
       const p = proxyOnly!;
       return {
         samples: o.samples, tokens: o.tokens, seconds: p.seconds, tokensPerSecond: p.tokensPerSecond, baseline, proxyOnly, subscribers: [],
-        maxBuffered: [], maxFrameBytes: 0, peakRssMB: 0, peakHeapMB: 0, framesDropped: 0, chunkMs: percentiles(chunkTimes),
+        maxBuffered: [], maxFrameBytes: 0, peakRssMB: 0, peakHeapMB: 0, framesDropped: 0, chunkMs: percentiles(chunkTimes), chunkMsProxyOnly,
       };
     }
     const feedUrl = `${serve.url.replace('http', 'ws')}/feed`;
@@ -131,7 +143,7 @@ export async function runFeedLoad(o: FeedLoadOptions): Promise<FeedLoadResult> {
     return {
       samples: o.samples, tokens: o.tokens, seconds, tokensPerSecond: (o.samples * o.tokens) / seconds, baseline, proxyOnly,
       subscribers: reports, maxBuffered: ids.map((id) => maxBuffered.get(id) ?? 0), maxFrameBytes: maxFrame,
-      peakRssMB: peakRss / 2 ** 20, peakHeapMB: peakHeap / 2 ** 20, framesDropped, chunkMs: percentiles(chunkTimes),
+      peakRssMB: peakRss / 2 ** 20, peakHeapMB: peakHeap / 2 ** 20, framesDropped, chunkMs: percentiles(chunkTimes), chunkMsProxyOnly,
     };
   } finally {
     await serve2?.close();
@@ -309,11 +321,12 @@ async function main(): Promise<void> {
     options: {
       samples: { type: 'string', default: '64' }, tokens: { type: 'string', default: '2000' }, subscribers: { type: 'string', default: '8' },
       'queue-bytes': { type: 'string', default: String(1024 * 1024) }, ticks: { type: 'string', default: 'batch' }, bus: { type: 'string' },
+      'caller-top': { type: 'string', default: '20' },
     },
   });
   const tickMode = values.ticks === 'each' ? 'each' as const : 'batch' as const;
-  const o = { samples: Number(values.samples), tokens: Number(values.tokens), subscribers: Number(values.subscribers), queueBytes: Number(values['queue-bytes']), baseline: true, tickMode, bus: values.bus ?? null, progress: (l: string) => console.log(`  … ${l}`) };
-  console.log(`feed-load: ${o.samples} concurrent samples × ${o.tokens} tokens through ${o.bus ? 'two failmode serve instances on NATS' : 'failmode serve'}, ${o.subscribers} subscribers (ticks ${tickMode === 'batch' ? 'as token_batch' : 'one message per token'}, last one slow), queue bound ${o.queueBytes} B`);
+  const o = { samples: Number(values.samples), tokens: Number(values.tokens), subscribers: Number(values.subscribers), queueBytes: Number(values['queue-bytes']), baseline: true, tickMode, bus: values.bus ?? null, callerTop: Number(values['caller-top']), progress: (l: string) => console.log(`  … ${l}`) };
+  console.log(`feed-load: ${o.samples} concurrent samples × ${o.tokens} tokens (callers ask ${o.callerTop > 0 ? `top_logprobs ${o.callerTop}` : 'no logprobs'}; from the simulator, in this process) through ${o.bus ? 'two failmode serve instances on NATS' : 'failmode serve'}, ${o.subscribers} subscribers (ticks ${tickMode === 'batch' ? 'as token_batch' : 'one message per token'}, last one slow), queue bound ${o.queueBytes} B`);
   const r = await runFeedLoad(o);
   const f = (x: number, d = 0) => x.toFixed(d);
   console.log('');
@@ -324,6 +337,8 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`  through serve + feed          ${f(r.seconds, 2).padStart(7)} s   ${f(r.tokensPerSecond).padStart(9)} tok/s   (${f(r.tokensPerSecond / r.baseline!.tokensPerSecond * 100, 1)}% of baseline)`);
+  const ms = (p: { p50: number; p99: number; n: number } | null) => (p === null ? 'n/a' : `p50 ${f(p.p50 * 1000)} µs, p99 ${f(p.p99 * 1000)} µs over ${p.n} reads`);
+  console.log(`  added per-chunk latency (proxy processing of one upstream read, arrival → caller write): no subscriber ${ms(r.chunkMsProxyOnly)}; with subscribers ${ms(r.chunkMs)}`);
   console.log(`  peak RSS ${f(r.peakRssMB, 1)} MB, peak heap ${f(r.peakHeapMB, 1)} MB; frames dropped (slow subscriber) ${r.framesDropped}; largest frame ${r.maxFrameBytes} B`);
   console.log('');
   console.log('  subscriber   messages     ticks   lagged   dropped   incomplete samples   max server buffer');

@@ -31,6 +31,8 @@ export interface ChatProxyOptions {
   readonly observer?: ProxyObserver;
   /** Send our request id as SGLang's body field `rid` too (the abort check's explicit abort names it). */
   readonly sendRid?: boolean;
+  /** Told the processing time (ms) of each upstream read, from its arrival to the caller's write (benchmarks). */
+  readonly onChunkProcessed?: (ms: number) => void;
 }
 
 /** What the proxy reports for the operator's metrics. */
@@ -157,8 +159,11 @@ export async function handleChatCompletions(req: IncomingMessage, res: ServerRes
   const decoder = new TextDecoder();
   let failure: string | null = null;
   try {
+    const timed = o.onChunkProcessed;
     for await (const chunk of upstream.body as unknown as AsyncIterable<Uint8Array>) {
+      const t0 = timed ? performance.now() : 0;
       parser.feed(decoder.decode(chunk, { stream: true }));
+      if (timed) timed(performance.now() - t0);
       if (session.done) break;
     }
     parser.feed(decoder.decode());

@@ -77,6 +77,8 @@ export interface ServeOptions {
   readonly bus?: string | null;
   /** Heartbeat period on the bus. @default 1000 */
   readonly busHeartbeatMs?: number;
+  /** Told the proxy's processing time (ms) of each upstream read, from its arrival to the caller's write (benchmarks). */
+  readonly onChunkProcessed?: (ms: number) => void;
 }
 
 export interface ServeHandle {
@@ -208,6 +210,7 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
             canStop: o.model !== null || o.createMonitor !== undefined, maxBodyBytes: o.maxBodyBytes, timeoutMs: o.upstreamTimeoutMs,
             shape: route === 'POST /v1/completions' ? COMPLETIONS_SHAPE : CHAT_SHAPE, observer: metrics,
             sendRid: o.abortGraceMs !== null && o.abortGraceMs !== undefined,
+            ...(o.onChunkProcessed ? { onChunkProcessed: o.onChunkProcessed } : {}),
           });
         } finally {
           openUpstreams--;
