@@ -56,3 +56,67 @@ describe('proxy passthrough (the caller asked for what the upstream sends)', () 
     assert.equal(proxied.at(-1), '[DONE]');
   });
 });
+
+describe('proxy passthrough: what is not forwarded', () => {
+  /** An upstream that answers every request with `body` (a fixed SSE text) and ends. */
+  async function fixedUpstream(body: string | ((res: import('node:http').ServerResponse) => void)) {
+    const { createServer } = await import('node:http');
+    const up = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      if (typeof body === 'string') res.end(body);
+      else body(res);
+    });
+    await new Promise<void>((r) => up.listen(0, '127.0.0.1', r));
+    return { url: `http://127.0.0.1:${(up.address() as { port: number }).port}/v1`, close: () => new Promise<void>((r) => up.close(() => r())) };
+  }
+  // Written as Python's json.dumps writes it (spaces after separators, `-1e-05`): a re-serialised chunk would differ.
+  const chunk = (c: string, fin: string | null = null) => `{"id": "x", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": [{"index": 0, "delta": {"content": "${c}"}, "logprobs": {"content": [{"token": "${c}", "logprob": -1e-05, "bytes": [1, 2], "top_logprobs": [{"token": "${c}", "logprob": -1e-05, "bytes": [1, 2]}]}]}, "finish_reason": ${fin === null ? 'null' : `"${fin}"`}}]}`;
+
+  it('an unparsable event is left out (reported on the feed); every other event goes out byte for byte', async () => {
+    const events = [chunk('Hel'), '{not json', chunk('lo', 'stop'), '[DONE]'];
+    const up = await fixedUpstream(events.map((e) => `data: ${e}\n\n`).join(''));
+    const serve = await startServe({ port: 0, upstream: up.url, heartbeatMs: 60_000 });
+    try {
+      const got = await fetch(`${serve.url}/v1/chat/completions`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'm', messages: messages('hi'), stream: true, logprobs: true, top_logprobs: 20 }),
+      }).then((r) => r.text());
+      assert.equal(got, [events[0], events[2], events[3]].map((e) => `data: ${e}\n\n`).join(''));
+    } finally {
+      await serve.close();
+      await up.close();
+    }
+  });
+
+  it('an event longer than the bound ends the answer as truncated instead of buffering it', async () => {
+    // 9 Mi characters of one data line that never ends (the bound is 8 Mi), sent in 1 MiB pieces.
+    const up = await fixedUpstream((res) => {
+      res.write(`data: ${chunk('a')}\n\n`);
+      let left = 9;
+      const piece = `data: ${'x'.repeat(1 << 20)}`;
+      const next = (): void => {
+        if (left-- === 0) return;
+        if (res.write(left === 8 ? piece : 'x'.repeat(1 << 20))) setImmediate(next);
+        else res.once('drain', next);
+      };
+      next();
+      res.on('close', () => { left = 0; });
+    });
+    const serve = await startServe({ port: 0, upstream: up.url, heartbeatMs: 60_000 });
+    try {
+      const got = await fetch(`${serve.url}/v1/chat/completions`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'm', messages: messages('hi'), stream: true, logprobs: true, top_logprobs: 20 }),
+      }).then((r) => r.text());
+      const out = got.split('\n\n').filter((e) => e !== '');
+      assert.equal(out[0], `data: ${chunk('a')}`);
+      const last = JSON.parse(out.at(-1)!.slice(6)) as { error: { type: string; code: string; message: string } };
+      assert.equal(last.error.code, 'upstream_truncated');
+      assert.match(last.error.message, /an event longer than 8388608 characters/);
+      assert.ok(!got.includes('[DONE]'));
+    } finally {
+      await serve.close();
+      await up.close();
+    }
+  });
+});
