@@ -1,4 +1,5 @@
 import { FailmodeError } from '../errors.ts';
+import { endQuietlyOnBrokenPipe } from './quiet-broken-pipe.ts';
 
 /** A CLI command: `run` returns the exit code; `summary` is its line in `failmode --help`. */
 export interface Command {
@@ -60,6 +61,8 @@ function helpText(): string {
 
 /** Entry point: maps every FailmodeError to one line on stderr and its exit code; nothing else prints a stack. */
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyOnBrokenPipe(process.stdout);
+  endQuietlyOnBrokenPipe(process.stderr);
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${helpText()}\n`);
