@@ -1,4 +1,5 @@
 import { FailmodeError } from '../errors.ts';
+import { applyNoColor } from './no-color.ts';
 import { endQuietlyOnBrokenPipe } from './quiet-broken-pipe.ts';
 
 /** A CLI command: `run` returns the exit code; `summary` is its line in `failmode --help`. */
@@ -65,6 +66,7 @@ function helpText(): string {
 export async function main(argv: string[]): Promise<number> {
   endQuietlyOnBrokenPipe(process.stdout);
   endQuietlyOnBrokenPipe(process.stderr);
+  applyNoColor();
   const [first, ...afterFirst] = argv;
   // `failmode help CMD` is `failmode CMD --help`.
   const helpFor = first === 'help' && afterFirst.length > 0 ? afterFirst[0]! : null;
