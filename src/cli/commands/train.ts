@@ -51,6 +51,9 @@ Options
                           window, fitted on the running rows) | auto (the one whose risk-controlled rule saves more
                           tokens on 5-fold out-of-fold risks, as early-stop-eval chooses; what the default models use)
   --corrected             training-fold medians in the out-of-fold estimates and the verdict (SPEC §6.3)
+  --force                 train even on data below the support rule (fewer than 20 rows, fewer than 5 failures
+                          or 5 correct rows, or no usable feature column); the model file then says so
+                          (training.insufficient). Without it such data is refused with exit code 2
   --show MODEL.json       validate an existing model file and print its summary and stop-rule guarantee (no training)
 ${INPUT_LIMIT_HELP}
   -h, --help              show this help
@@ -89,6 +92,7 @@ export const command: Command = {
       'fit-on': { type: 'string' },
       'stop-model': { type: 'string' },
       show: { type: 'string' },
+      force: { type: 'boolean' },
     });
     if (values.help) {
       process.stdout.write(HELP);
@@ -145,6 +149,7 @@ export const command: Command = {
       fitOn,
       ...(stopModel !== undefined ? { stopModel } : {}),
       description: values.description,
+      force: values.force === true,
     });
     await saveModelFile(values.out, model);
     for (const note of notes) process.stderr.write(`failmode train: note: ${note}\n`);
@@ -161,6 +166,7 @@ export function trainSummary(model: ModelFile, path: string, verb = 'Trained'): 
   const lines = [
     `${verb} ${path}${verb === 'Trained' ? ' on' : ': trained on'} ${t.name}${model.prefinal ? ' (prefinal features)' : ''}: n=${t.n}  failures=${t.failures} (${(100 * t.failureRate).toFixed(1)}%)${t.stopModel === 'hazard' ? '; stop model: hazard over windows (running rows)' : t.fitOn === 'running' ? '; window classifiers fitted on the rows still running at T' : ''}`,
     `  regime: ${model.regime}${model.commitmentPoint !== null ? `  T*=${model.commitmentPoint}` : ''}   signal: top-k ${model.signal.topK}, nucleus_p ${model.signal.nucleusP}, tie_delta ${model.signal.tieDelta}   profile: ${model.profile ?? 'unknown'}`,
+    ...(t.insufficient ? [`  ⚠ forced on insufficient data: ${t.insufficient.reason} (a model needs ≥ ${t.insufficient.minRows} rows, ≥ ${t.insufficient.minClass} failures and correct rows, a usable feature column)`] : []),
     '',
   ];
   const g = model.guarantee;

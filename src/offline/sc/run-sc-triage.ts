@@ -10,7 +10,7 @@ import { triageCurve, type NanRisk, type TriageCurve } from './triage-curve.ts';
 import { predictScVerdict, type VerdictPrediction } from './verdict-prediction.ts';
 import { accuracyProxy, type AccuracyProxy, type CombineMethod, type ProxyMean } from './accuracy-proxy.ts';
 import { checkSupport, type SupportItem } from './support.ts';
-import { MIN_FAILURES } from '../cv-lr.ts';
+import { MIN_CLASS, MIN_ROWS } from '../support-rule.ts';
 
 /** Scorer for the per-completion risk: the paper's raw u = entropy_mean − margin_mean, or OOF CV-LR (SPEC §5.4). */
 export type Scorer = 'raw' | 'cv-lr';
@@ -51,8 +51,8 @@ export const DEFAULT_SC_OPTIONS: ScTriageOptions = {
   representative: 'idx0',
   clean: true,
   minCompletions: 2,
-  minQuestions: 20,
-  minClass: MIN_FAILURES,
+  minQuestions: MIN_ROWS,
+  minClass: MIN_CLASS,
   nanRisk: 'riskiest',
   proxyMean: 'kept',
   combine: 'cv-lr',
