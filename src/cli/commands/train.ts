@@ -11,7 +11,9 @@ Usage
   failmode train FILE … --out MODEL.json [options]
   failmode train --show MODEL.json        validate a model file and print its summary and stop-rule guarantee
 
-  FILE is a .csv or .xlsx results table (a \`correct\` column and the feature columns, as \`failmode analyze\` reads).
+  FILE is a .csv or .xlsx results table (a \`correct\` column and the feature columns, as \`failmode analyze\` reads),
+  or a \`failmode sample\` .jsonl log (each question's completed run). Data below the support rule (≥ 20 rows, ≥ 5
+  failures, ≥ 5 correct, a usable feature column) is refused with exit code 2 unless --force.
   Fits one classifier per early window T and one for the full trace — the analysis's estimator: median fill →
   standardiser → balanced L2 logistic regression — and records per window its out-of-fold PR-AUC/AUROC (5-fold
   stratified CV, seed 42); the regime and commitment point come from the analysis's verdict.
