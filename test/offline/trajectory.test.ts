@@ -131,13 +131,13 @@ test('trajectory: cleaning, forward/back fill of incomplete steps, dropped rows'
   assert.deepEqual([...trajectoryFeatures(tr, 'single').X.subarray(14, 28)], step(1, 1));
 });
 
-test('trajectory: prefinal columns, missing columns and one-class data are clear errors', () => {
+test('trajectory: prefinal columns and missing columns are clear errors; one-class data is insufficient data', () => {
   const t = slopeTable(50, 5);
   assert.throws(() => runTrajectoryModels(frameOf(t), { prefinal: true }), /has no columns `entropy_mean_prefinal_w128`, .* \(and 52 more\); the trajectory needs the 14 signals/);
   const noStd = { columns: t.columns.filter((c) => !c.startsWith('nll_std')), rows: t.rows };
   assert.throws(() => runTrajectoryModels(frameOf(noStd)), /has no columns `nll_std_w128`, `nll_std_w256`, `nll_std_w400`, `nll_std_w512`;/);
   for (const r of t.rows) r['correct'] = 1;
-  assert.throws(() => runTrajectoryModels(frameOf(t)), /all 50 traces are correct/);
+  assert.equal(runTrajectoryModels(frameOf(t)).insufficient!.reason, '0 failures (need ≥ 5)');
   assert.throws(() => runTrajectoryModels(frameOf(slopeTable(50, 5)), { windows: [256] }), /at least 2 windows/);
 });
 

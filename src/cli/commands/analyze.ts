@@ -15,6 +15,9 @@ Usage
 
   FILE is a .csv or .xlsx results table with a \`correct\` column and the uncertainty feature columns
   (\`entropy_mean\`, \`entropy_mean_w128\`, \`entropy_mean_prefinal_w128\`, …). Prints the paper's text report on stdout.
+  A \`failmode sample\` .jsonl log is read as each question's completed run (lines of killed runs left out).
+  A verdict needs ≥ 20 rows with ≥ 5 failures and ≥ 5 correct, and a usable feature column; below that the report
+  says INSUFFICIENT DATA with the reason (and --json has \`insufficient\`), exit code 0.
 
 Options
   --prefinal            analyse prefinal features only (tokens before the final-answer line); the paper's primary mode

@@ -24,6 +24,8 @@ Usage
   held-out fold is stopped with them, counts are pooled. --all runs the paper's 27 tables (../shared/paper/README.md)
   in their modes, plus the transfer figures of one pooled model (leave one table out), and writes DIR/summary.md,
   DIR/summary.json and DIR/summary.svg/.png.
+  A table below the support rule (≥ 20 rows, ≥ 5 failures, ≥ 5 correct, a usable window feature) is reported as
+  insufficient data with the reason (JSON field \`insufficient\`), not cross-fitted.
 
 Options
   --prefinal            the paper's --prefinal working frame (rows with a final-answer line, prefinal features)

@@ -14,7 +14,8 @@ Usage
   columns; here one file gives all steps. Rows are cleaned as the paper does (hit_max_tokens = 0, degenerate = 0,
   an extracted boxed_answer — each when the column exists). Four cross-validated logistic regressions:
   (1) one step (T=256), (2) the flattened steps, (3) the step differences, (4) magnitude + differences.
-  The paper's GRU (model 5) is not run.
+  The paper's GRU (model 5) is not run. Below the support rule (≥ 20 clean traces, ≥ 5 failures and ≥ 5 correct,
+  at least one per CV fold) the report says INSUFFICIENT DATA with the reason (JSON field \`insufficient\`).
 
 Options
   --windows T …      trajectory steps (default 128 256 400 512)
