@@ -38,8 +38,8 @@ import { SampleFeatures } from './sample-features.ts';
 
 export const DEFAULT_MAX_SAMPLES = 4096;
 /**
- * Evicted samples remembered, as a multiple of `maxSamples` (65,536 ids by default; up to twice that held, ~10 MB): an evicted sample's
- * tokens and end keep coming while thousands of others are opened (20,000 choices in one request).
+ * Evicted samples remembered, as a multiple of `maxSamples` (65,536 ids by default; up to twice that held, ~10 MB):
+ * an evicted sample's tokens and end keep coming while thousands of others are opened (20,000 choices in a request).
  */
 export const EVICTED_MEMORY = 16;
 
