@@ -94,6 +94,22 @@ export interface ModelFile {
      * then also reads the previous window's columns). Either way the file holds one classifier per window.
      */
     readonly stopModel?: 'window' | 'hazard';
+    /**
+     * Optional (added in v1; absent = the data met the support rule): the model was trained with `--force` on data
+     * below the offline support rule (≥ minRows rows, ≥ minClass failures and correct rows, a usable feature column;
+     * src/offline/support-rule.ts). Its figures and regime then rest on thin data: the regime is recorded as
+     * 'persistent' (no commitment point), as no verdict was possible.
+     */
+    readonly insufficient?: {
+      readonly forced: true;
+      readonly reason: string;
+      readonly n: number;
+      readonly failures: number;
+      readonly correct: number;
+      readonly usableFeatures: number;
+      readonly minRows: number;
+      readonly minClass: number;
+    };
   };
   /** Optional (added in v1): the stop rule's risk-control guarantee; absent in files with per-window precision thresholds. */
   readonly guarantee?: StopRuleGuarantee;

@@ -138,6 +138,15 @@ export function validateModelFile(json: unknown, source = 'model file'): ModelFi
     if (tr['stopModel'] !== 'window' && tr['stopModel'] !== 'hazard') v.fail('training.stopModel', `is ${describe(tr['stopModel'])}, expected "window" or "hazard"`);
     training.stopModel = tr['stopModel'] as 'window' | 'hazard';
   }
+  if (tr['insufficient'] !== undefined) {
+    const x = v.object(tr['insufficient'], 'training.insufficient');
+    if (x['forced'] !== true) v.fail('training.insufficient.forced', `is ${describe(x['forced'])}, expected true (a model below the support rule exists only when forced)`);
+    const int = (k: string) => v.integer(v.field(x, k, 'training.insufficient'), `training.insufficient.${k}`, 0);
+    training.insufficient = {
+      forced: true, reason: v.string(v.field(x, 'reason', 'training.insufficient'), 'training.insufficient.reason'),
+      n: int('n'), failures: int('failures'), correct: int('correct'), usableFeatures: int('usableFeatures'), minRows: int('minRows'), minClass: int('minClass'),
+    };
+  }
 
   const guarantee = hasGuarantee ? validateGuarantee(v, root['guarantee'], windows, classifiers) : undefined;
 

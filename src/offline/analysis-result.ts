@@ -5,6 +5,7 @@
  */
 import type { CommitmentPlotData } from '../plots/commitment-plot.ts';
 import type { LrSolver } from './cv-lr.ts';
+import type { InsufficientData } from './support-rule.ts';
 
 export type Verdict = '✓ Committed' | '✗ Full better' | '~ Near-committed' | '? Ambiguous' | 'N/A';
 
@@ -41,6 +42,9 @@ export interface WindowDelta {
 /** The commitment-point signature of a set of window deltas. */
 export type Signature = 'committed' | 'near-committed' | 'persistent';
 
+/** A signature, or `insufficient data` when the table is below the support rule (src/offline/support-rule.ts). */
+export type VerdictType = Signature | 'insufficient data';
+
 export interface AnalysisResult {
   readonly schema: 'failmode-analysis';
   readonly version: 1;
@@ -51,6 +55,11 @@ export interface AnalysisResult {
   readonly solver?: LrSolver;
   readonly nBoot: number;
   readonly windows: readonly number[];
+  /**
+   * Present only when the working frame is below the support rule (src/offline/support-rule.ts): then no CV is run,
+   * every estimate is null, and the verdict (`summary.verdict.type`, `ablation.signature`) is `insufficient data`.
+   */
+  readonly insufficient?: InsufficientData;
   /** Rows dropped because `correct` was missing (the paper's script crashed on them). */
   readonly excludedMissingCorrect: number;
   readonly cluster: { readonly column: string; readonly nClusters: number; readonly nRows: number } | null;
@@ -87,7 +96,7 @@ export interface AnalysisResult {
     readonly fullOofCount: number;
     readonly deltas: readonly WindowDelta[];
     readonly bestWindow: { readonly T: number; readonly prauc: number } | null;
-    readonly signature: Signature;
+    readonly signature: VerdictType;
   };
 
   /** Section 3: with --prefinal, the length-confound reference on the original frame; otherwise the prefinal ablation. */
@@ -132,7 +141,7 @@ export interface AnalysisResult {
     readonly fullPrauc: number | null;
     readonly rows: ReadonlyArray<{ readonly T: number; readonly early: number | null; readonly full: number | null; readonly delta: DeltaEstimate | null }>;
     readonly verdict: {
-      readonly type: Signature;
+      readonly type: VerdictType;
       /** Commitment point T* (committed), or the best window (near-committed); null for persistent. */
       readonly T: number | null;
       readonly early: number | null;

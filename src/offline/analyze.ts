@@ -9,6 +9,8 @@ import { deltaVerdict, featureShape, firstMaxIndex, signatureOf } from './analys
 import type { LrSolver } from './cv-lr.ts';
 import type { Frame } from './frame.ts';
 import { failureLabels } from './table/failure-labels.ts';
+import { assertFiniteFeatures } from './table/finite-features.ts';
+import { INSUFFICIENT_DATA, supportShortfall, usableFeatureCount, type InsufficientData } from './support-rule.ts';
 
 export interface AnalyzeOptions {
   /** The path as given on the command line (printed in `Loading:` / `File:`). */
@@ -42,6 +44,7 @@ export function runAnalysis(input: Frame, opts: AnalyzeOptions): AnalysisResult 
   const modelName = opts.modelName ?? 'Model';
   const progress = opts.onProgress ?? (() => {});
 
+  assertFiniteFeatures(input, opts.file);
   const labels = failureLabels(input);
   const df = labels.frame;
   const y = labels.y;
@@ -68,6 +71,10 @@ export function runAnalysis(input: Frame, opts: AnalyzeOptions): AnalysisResult 
   const workingCids = opts.clusterCol === undefined ? null
     : working === df ? fullCids : categoricalCodes(working.text(opts.clusterCol)!).codes;
 
+  // The support rule (src/offline/support-rule.ts): below it, no CV is run and the verdict is "insufficient data".
+  const analysed = [...fullColumns(working), ...windows.flatMap((T) => windowColumns(working, T))];
+  const insufficient = supportShortfall({ n: working.nRows, failures: sum(yW), usableFeatures: usableFeatureCount(analysed.map((c) => working.numeric(c)!)) });
+
   const engines = new EngineSet(nBoot, corrected, solver);
   const eWork = engines.get(working, yW, workingCids);
   // The paper's Section 5 and plot call cv_prauc without cluster ids; the corrected procedure keeps them.
@@ -91,6 +98,13 @@ export function runAnalysis(input: Frame, opts: AnalyzeOptions): AnalysisResult 
       meanWindowLen: working.has(`window_len_w${T}`) ? nanToNull(nanMean(working.numeric(`window_len_w${T}`)!)) : null,
     })),
   };
+
+  if (insufficient !== null) {
+    return {
+      schema: 'failmode-analysis', version: 1, file: opts.file, modelName, mode, solver, nBoot, windows, insufficient,
+      excludedMissingCorrect: labels.excluded, cluster, prefinal, overview, ...insufficientSections(windows, insufficient, opts.prefinal === true),
+    };
+  }
 
   // Section 2
   progress('Section 2 — window ablation');
@@ -198,6 +212,24 @@ export function runAnalysis(input: Frame, opts: AnalyzeOptions): AnalysisResult 
     features: { single, shapes, aggregate },
     summary,
     plot,
+  };
+}
+
+/** Sections 2–5 of a table below the support rule: every estimate null, the verdict "insufficient data", no plot. */
+function insufficientSections(windows: readonly number[], x: InsufficientData, prefinal: boolean):
+  Pick<AnalysisResult, 'ablation' | 'section3' | 'features' | 'summary' | 'plot'> {
+  const none: CvEstimate = { prauc: null, lo: null, hi: null, auroc: null };
+  return {
+    ablation: {
+      baseline: x.failures / x.n, full: none, fullClusterRobust: false, early: windows.map((T) => ({ T, ...none })), fullOofCount: 0,
+      deltas: windows.map((T) => ({ T, delta: null })), bestWindow: null, signature: INSUFFICIENT_DATA,
+    },
+    section3: prefinal
+      ? { kind: 'reference', rawFull: none, generatedLen: null }
+      : { kind: 'ablation', lengthColumn: null, validRows: 0, n: x.n, validFailures: 0, fullFeatures: 0, full: null, early: [], deltas: [], bestWindow: null, survives: false },
+    features: { single: [], shapes: [], aggregate: { maxFull: null, meanFull: null, windows: [] } },
+    summary: { n: x.n, failures: x.failures, fullPrauc: null, rows: [], verdict: { type: INSUFFICIENT_DATA, T: null, early: null, full: null } },
+    plot: null,
   };
 }
 

@@ -32,6 +32,8 @@ import type { Frame } from './frame.ts';
 import { fullLengthColumn, runningLengthColumn } from './running-at.ts';
 import { addCounts, allRows, applyStopRule, oracleCounts, stopRates, ZERO_COUNTS, type StopCounts, type StopRates } from './stop-outcome.ts';
 import { failureLabels } from './table/failure-labels.ts';
+import { assertFiniteFeatures } from './table/finite-features.ts';
+import { supportShortfall, usableFeatureCount, type InsufficientData } from './support-rule.ts';
 import { calibrateStopRule, riskRowsFromColumns } from '../models/risk-control.ts';
 
 /**
@@ -90,6 +92,7 @@ export interface TableStopData {
  * and prefinal window features; the stop length is then the prefinal length), the paper's 11 base features per window.
  */
 export function tableStopData(input: Frame, opts: { prefinal?: boolean; windows?: readonly number[] } = {}): TableStopData {
+  assertFiniteFeatures(input);
   const labelled = failureLabels(input);
   const work = prefinalWorkingFrame(labelled.frame, labelled.y, opts.prefinal === true);
   const frame = work.frame;
@@ -427,17 +430,33 @@ export interface TableStopResult {
   readonly lengthColumn: string;
   readonly stopLengthColumn: string;
   readonly oracle: StopCounts;
+  /** Empty when the table is below the support rule. */
   readonly alphas: readonly AlphaOutcome[];
+  /** Present only when the table is below the support rule (src/offline/support-rule.ts): nothing was cross-fitted. */
+  readonly insufficient?: InsufficientData;
+}
+
+/** The support rule on stop data: rows, failures, and window feature columns with two distinct finite values. */
+export function stopDataShortfall(data: StopData): InsufficientData | null {
+  const n = data.y.length;
+  const p = data.featureNames.length;
+  let failures = 0;
+  for (let i = 0; i < n; i++) failures += data.y[i]!;
+  const columns = data.features.flatMap((X) => Array.from({ length: p }, (_, j) => Float64Array.from({ length: n }, (_, i) => X[i * p + j]!)));
+  return supportShortfall({ n, failures, usableFeatures: usableFeatureCount(columns) });
 }
 
 export function evaluateTable(table: string, file: string, td: TableStopData, opts: CrossFitOptions, onFold?: () => void): TableStopResult {
-  const r = crossFitTable(td.data, opts, onFold);
   let failures = 0;
   for (let i = 0; i < td.data.y.length; i++) failures += td.data.y[i]!;
-  return {
-    table, file, prefinal: td.prefinal, n: td.data.y.length, failures, windows: td.data.windows,
-    lengthColumn: td.lengthColumn, stopLengthColumn: td.stopLengthColumn, oracle: r.oracle, alphas: r.alphas,
-  };
+  const base = { table, file, prefinal: td.prefinal, n: td.data.y.length, failures, windows: td.data.windows, lengthColumn: td.lengthColumn, stopLengthColumn: td.stopLengthColumn };
+  const insufficient = stopDataShortfall(td.data);
+  if (insufficient !== null) {
+    for (let f = 0; f < (opts.outerFolds ?? 5); f++) onFold?.();
+    return { ...base, oracle: oracleCounts(td.data, allRows(td.data.y.length)), alphas: [], insufficient };
+  }
+  const r = crossFitTable(td.data, opts, onFold);
+  return { ...base, oracle: r.oracle, alphas: r.alphas };
 }
 
 /** `--all`: every table's result, the transfer figures, and the settings. */

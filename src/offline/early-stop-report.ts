@@ -27,6 +27,18 @@ const cell = (m: MethodOutcome): string => `${pct(m.rates.saved)} (${pct(m.rates
 /** Markdown of one table's evaluation. */
 export function tableMarkdown(r: TableStopResult, delta: number): string {
   const o = stopRates(r.oracle);
+  if (r.insufficient) {
+    const x = r.insufficient;
+    return [
+      `# Early stopping — ${r.table}`,
+      '',
+      `File \`${r.file}\`; ${modeOf(r)}; n = ${r.n}, failures = ${r.failures}; windows ${r.windows.join(', ')}.`,
+      '',
+      `**Insufficient data — ${x.reason}.** No rule was cross-fitted: an evaluation needs ≥ ${x.minRows} rows with ≥ ${x.minClass} failures,`,
+      `≥ ${x.minClass} correct rows and a usable window feature column (this table: ${x.n} rows, ${x.failures} failures, ${x.correct} correct, ${x.usableFeatures} usable columns).`,
+      '',
+    ].join('\n');
+  }
   const lines = [
     `# Early stopping — ${r.table}`,
     '',
@@ -103,11 +115,12 @@ function means(rows: ReadonlyArray<{ oracle: StopCounts; alphas: readonly AlphaO
 }
 
 export function summaryFigures(s: EarlyStopSummary): SummaryFigures {
-  const perAlpha = means(s.tables, s.alphas);
+  const evaluated = s.tables.filter((t) => !t.insufficient); // tables below the support rule have no figures
+  const perAlpha = means(evaluated, s.alphas);
   return {
     perAlpha,
     transferPerAlpha: means(s.transfer, s.alphas),
-    validity: { within: perAlpha.reduce((x, p) => x + p.learnedValid, 0), cells: s.tables.length * s.alphas.length, baselineWithin: perAlpha.reduce((x, p) => x + p.baselineValid, 0) },
+    validity: { within: perAlpha.reduce((x, p) => x + p.learnedValid, 0), cells: evaluated.length * s.alphas.length, baselineWithin: perAlpha.reduce((x, p) => x + p.baselineValid, 0) },
   };
 }
 
@@ -119,7 +132,7 @@ export function summaryJson(s: EarlyStopSummary): unknown {
     procedure: 'nested 5-fold cross-fitting (seed 42); model choice, fit and risk-controlled thresholds on the training folds only; counts pooled over held-out folds',
     tables: s.tables.map((r) => {
       const o = oracleSaved(r.oracle);
-      return { table: r.table, mode: modeOf(r), n: r.n, failures: r.failures, windows: r.windows, oracle_saved: round(o), alphas: alphasJson(r.alphas, o) };
+      return { table: r.table, mode: modeOf(r), n: r.n, failures: r.failures, windows: r.windows, oracle_saved: round(o), alphas: alphasJson(r.alphas, o), ...(r.insufficient ? { insufficient: r.insufficient } : {}) };
     }),
     transfer: {
       procedure: 'pooled model, leave one table out: model choice, fit and thresholds on the tables of the other groups (inner folds: groups of tables), applied to the held-out table',
@@ -167,6 +180,10 @@ export function summaryMarkdown(s: EarlyStopSummary): string {
   ];
   for (const r of s.tables) {
     const o = oracleSaved(r.oracle);
+    if (r.insufficient) {
+      lines.push(`| ${r.table} | ${modeOf(r)} | ${r.n} | ${pct(r.failures / r.n)} | ${pct(o)} | insufficient data: ${r.insufficient.reason} |`);
+      continue;
+    }
     const a5 = at05 >= 0 ? r.alphas[at05]! : null;
     lines.push(`| ${r.table} | ${modeOf(r)} | ${r.n} | ${pct(r.failures / r.n)} | ${pct(o)} | ${r.alphas.map((a) => `${cell(a.learned)} | ${cell(a.baseline)}`).join(' | ')} | ${a5 ? `${pct(a5.learned.rates.saved / o, 0)} / ${pct(a5.baseline.rates.saved / o, 0)}` : '—'} |`);
   }
@@ -232,7 +249,7 @@ export function summaryChartSpec(s: EarlyStopSummary): LineChartSpec {
 /** One table's JSON (FILE mode). */
 export function tableJson(r: TableStopResult, delta: number): unknown {
   const o = oracleSaved(r.oracle);
-  return { schema: 'failmode-early-stop-eval', version: 2, delta, table: r.table, file: r.file, mode: modeOf(r), n: r.n, failures: r.failures, windows: r.windows, oracle_saved: round(o), alphas: alphasJson(r.alphas, o) };
+  return { schema: 'failmode-early-stop-eval', version: 2, delta, table: r.table, file: r.file, mode: modeOf(r), n: r.n, failures: r.failures, windows: r.windows, oracle_saved: round(o), alphas: alphasJson(r.alphas, o), ...(r.insufficient ? { insufficient: r.insufficient } : {}) };
 }
 
 export type { TransferTable };

@@ -3,6 +3,7 @@ import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../input-limits.ts';
 import { readInputFile } from '../read-input-file.ts';
 import type { Frame } from './frame.ts';
 import { readCsvFrame } from './table/read-csv.ts';
+import { readJsonlTable } from './table/read-jsonl-table.ts';
 import { readXlsxFrame } from './table/read-xlsx.ts';
 
 export interface LoadTableOptions {
@@ -19,11 +20,18 @@ export interface LoadTableOptions {
  * Frame. The format is decided by the content (a ZIP signature means XLSX), not only the extension. Every problem is a
  * FailmodeError (exit 2) naming the path: unreadable, empty, not a table, truncated, no data rows, a required column missing,
  * over one of the input limits (named with the flag that raises it). A `;`- or tab-separated CSV is read as such, with a note.
+ * A `.jsonl` file is a recording, one row per sample line (a `failmode sample` log: each question's completed run only;
+ * src/offline/table/read-jsonl-table.ts).
  */
 export async function loadTable(path: string, opts: LoadTableOptions = {}): Promise<Frame> {
   const required = opts.requireColumns ?? ['correct'];
   const limits = opts.limits ?? DEFAULT_INPUT_LIMITS;
   const note = opts.note ?? ((line: string) => process.stderr.write(`note: ${line}\n`));
+  if (path.toLowerCase().endsWith('.jsonl')) {
+    const table = await readJsonlTable(path, limits);
+    for (const line of table.notes) note(`${path}: ${line}`);
+    return checkRequiredColumns(table.frame, path, required);
+  }
   const bytes = await readInputFile(path, { maxBytes: limits.maxBytes });
   if (bytes.length === 0) throw new FailmodeError(`${path} is empty (0 bytes); expected a .csv or .xlsx results table`);
   const lower = path.toLowerCase();
@@ -41,6 +49,10 @@ export async function loadTable(path: string, opts: LoadTableOptions = {}): Prom
     const cut = !isZip && last !== 0x0a && last !== 0x0d ? ' (it does not end with a newline: truncated?)' : '';
     throw new FailmodeError(`${path} has a header row but no data rows${cut}`);
   }
+  return checkRequiredColumns(frame, path, required);
+}
+
+function checkRequiredColumns(frame: Frame, path: string, required: readonly string[]): Frame {
   for (const name of required) {
     if (!frame.has(name)) {
       const shown = frame.columnNames.slice(0, 8).map((c) => `\`${c}\``).join(', ');

@@ -1,5 +1,6 @@
 import { formatFixed, padEnd, padStart, pyIntList } from './format/py-format.ts';
 import type { AnalysisResult, CvEstimate, DeltaEstimate, WindowDelta } from './analysis-result.ts';
+import { insufficientLines } from './support-rule.ts';
 
 /** What happened to the plot; omitted with `--no-plot` (then, as in the paper, no plot lines are printed). */
 export type ReportPlot = { readonly kind: 'saved'; readonly svg: string; readonly png: string } | { readonly kind: 'no-data' };
@@ -72,6 +73,20 @@ export function renderReport(result: AnalysisResult, opts: ReportOptions = {}): 
   line(`  ${RULE.repeat(48)}`);
   for (const w of ov.windows) {
     line(`  T=${padEnd(String(w.T), 8)} ${padStart(String(w.columns), 16)} ${padStart(w.meanWindowLen === null ? 'N/A' : f(w.meanWindowLen, 0), 18)}`);
+  }
+
+  // Below the support rule: no Sections 2–5 (every figure would be N/A) and no verdict type.
+  if (result.insufficient) {
+    banner('Insufficient data: no analysis');
+    line();
+    for (const l of insufficientLines(result.insufficient)) line(l);
+    if (opts.plot?.kind === 'no-data') line('  ⚠  No data to plot.');
+    line();
+    line('='.repeat(WIDTH));
+    line('  Analysis stopped: insufficient data.');
+    line('='.repeat(WIDTH));
+    line();
+    return `${out.join('\n')}\n`;
   }
 
   // Section 2

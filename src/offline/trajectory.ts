@@ -6,6 +6,7 @@ import { stratifiedKFold } from './folds.ts';
 import type { Frame } from './frame.ts';
 import { averagePrecision, rocAuc } from './metrics.ts';
 import { isMissingCell } from './table/na-values.ts';
+import { insufficientLines, MIN_ROWS, supportShortfall, usableFeatureCount, type InsufficientData } from './support-rule.ts';
 
 /**
  * The paper's trajectory classifiers (SPEC §4, `rnn_classifier_4step.py`) on ONE results table: the uncertainty
@@ -70,13 +71,18 @@ export interface TrajectoryResult {
   readonly n: number;
   readonly positives: number;
   readonly baseline: { readonly prauc: number; readonly brier: number };
+  /**
+   * Present only when the cleaned traces are below the support rule (src/offline/support-rule.ts), or have fewer of a
+   * class than CV folds: then no model is fitted (`models` is empty, the interpretation NaN).
+   */
+  readonly insufficient?: InsufficientData;
   readonly models: readonly TrajectoryModelResult[];
   readonly interpretation: {
     /** PR-AUC differences (mean over folds): flat − single, magDelta − flat, delta − baseline. */
     readonly multiWindowGain: number;
     readonly deltaAdds: number;
     readonly deltaAlone: number;
-    readonly deltaFinding: 'meaningful' | 'negligible' | 'hurt';
+    readonly deltaFinding: 'meaningful' | 'negligible' | 'hurt' | 'not computed';
   };
 }
 
@@ -211,10 +217,16 @@ export function runTrajectoryModels(frame: Frame, opts: TrajectoryOptions = {}):
   const t = buildTrajectory(frame, { ...opts, windows, file });
   let positives = 0;
   for (let i = 0; i < t.n; i++) positives += t.y[i]!;
-  if (positives === 0 || positives === t.n) {
-    throw new FailmodeError(`${file}: after cleaning, all ${t.n} traces are ${positives === 0 ? 'correct' : 'failures'}; the classifiers need both classes`);
+  const rate = t.n === 0 ? NaN : positives / t.n;
+  const insufficient = trajectoryShortfall(t, positives, nSplits);
+  if (insufficient !== null) {
+    return {
+      file, windows, prefinal: opts.prefinal === true, nSplits, seed,
+      cleaning: t.cleaning, imputedSteps: t.imputedSteps, noValidStep: t.noValidStep,
+      n: t.n, positives, baseline: { prauc: rate, brier: rate * (1 - rate) }, insufficient, models: [],
+      interpretation: { multiWindowGain: NaN, deltaAdds: NaN, deltaAlone: NaN, deltaFinding: 'not computed' },
+    };
   }
-  if (positives < nSplits) throw new FailmodeError(`${file}: only ${positives} failures after cleaning, fewer than the ${nSplits} CV folds`);
 
   const folds = stratifiedKFold(t.y, nSplits, seed);
   // Model 1 is the paper's T=256 step (X[:, 1]); with other windows, the second step.
@@ -230,7 +242,6 @@ export function runTrajectoryModels(frame: Frame, opts: TrajectoryOptions = {}):
     const m = crossValidate(X, t.n, p, t.y, folds, nSplits);
     return { kind, label: `${labels[kind]} (${p})`, features: p, ...m };
   });
-  const rate = positives / t.n;
   const pr = (k: TrajectoryModelKind) => models.find((m) => m.kind === k)!.prauc.mean;
   const deltaAdds = pr('magDelta') - pr('flat');
   return {
@@ -246,6 +257,17 @@ export function runTrajectoryModels(frame: Frame, opts: TrajectoryOptions = {}):
       deltaFinding: deltaAdds > 0.01 ? 'meaningful' : deltaAdds < -0.01 ? 'hurt' : 'negligible',
     },
   };
+}
+
+/** The support rule on the cleaned traces (usable features: the flattened steps' columns), plus one of each class per CV fold. */
+function trajectoryShortfall(t: Trajectory, positives: number, nSplits: number): InsufficientData | null {
+  const { X, p } = trajectoryFeatures(t, 'flat');
+  const columns = Array.from({ length: p }, (_, j) => Float64Array.from({ length: t.n }, (_, i) => X[i * p + j]!));
+  const rule = supportShortfall({ n: t.n, failures: positives, usableFeatures: usableFeatureCount(columns) });
+  const fewer = Math.min(positives, t.n - positives);
+  if (rule !== null || fewer >= nSplits) return rule;
+  const reason = `${fewer} ${positives <= t.n - positives ? 'failures' : 'correct traces'}, fewer than the ${nSplits} CV folds`;
+  return { reason, n: t.n, failures: positives, correct: t.n - positives, usableFeatures: usableFeatureCount(columns), minRows: MIN_ROWS, minClass: nSplits };
 }
 
 /** Per fold: standardise on the training part, fit the balanced LR, score the test part; folds with a single-class test part are skipped. */
@@ -313,6 +335,10 @@ export function renderTrajectoryReport(r: TrajectoryResult): string {
   if (r.noValidStep > 0) out.push(`  Dropped ${r.noValidStep} traces without any complete step`);
   out.push(`  Dataset: ${r.n} traces, ${r.positives} failures (${pct(r.positives, r.n)});  X shape (${r.n}, ${r.windows.length}, 14)`);
   out.push(`  Baseline PR-AUC (failure rate): ${f4(r.baseline.prauc)}   Baseline Brier p(1−p): ${f4(r.baseline.brier)}`);
+  if (r.insufficient) {
+    out.push('', ...insufficientLines(r.insufficient).map((l) => l.replace('VERDICT: ', '')), '  No classifier was fitted.', '');
+    return out.join('\n');
+  }
   out.push('', '  ' + '─'.repeat(110));
   out.push(`  ${'Model'.padEnd(40)} ${'AUROC'.padEnd(15)} ${'PR-AUC'.padEnd(15)} ${'Brier'.padEnd(15)} ${'Lift'.padEnd(9)} Folds`);
   out.push('  ' + '─'.repeat(110));

@@ -57,6 +57,11 @@ export interface TrainOptions {
    */
   readonly stopModel?: StopModelChoice;
   readonly description?: string;
+  /**
+   * Train even when the working frame is below the support rule (src/offline/support-rule.ts); the model file then
+   * records `training.insufficient` (forced) and the regime 'persistent'. Default false: such data is refused.
+   */
+  readonly force?: boolean;
   /** Creation time written to the model (default now). */
   readonly now?: Date;
   readonly onProgress?: (stage: string) => void;
@@ -114,6 +119,11 @@ export function trainModel(frame: Frame, opts: TrainOptions): TrainResult {
   progress('analysis (regime and commitment point)');
   // The exact-optimum LR, as the classifiers below are fitted (so their OOF figures equal the analysis's Section 2).
   const analysis = runAnalysis(frame, { file: opts.file, prefinal: opts.prefinal, windows: opts.windows, nBoot, mode, solver: 'newton' });
+  const thin = analysis.insufficient;
+  if (thin && opts.force !== true) {
+    throw new FailmodeError(`${opts.file}: insufficient data for a model — ${thin.reason}; pass --force to train on it anyway`);
+  }
+  if (thin) notes.push(`forced on insufficient data (${thin.reason}): no verdict, regime recorded as persistent; the model file says so (training.insufficient)`);
   const work = workingFrame(frame, analysis);
   if (opts.prefinal && !work.prefinal) {
     notes.push(analysis.prefinal?.fallback === 'no-length-column'
@@ -226,6 +236,7 @@ export function trainModel(frame: Frame, opts: TrainOptions): TrainResult {
   }
 
   const verdict = analysis.summary.verdict;
+  const regime = verdict.type === 'insufficient data' ? 'persistent' : verdict.type;
   const commitmentPoint = verdict.T !== null && windows.includes(verdict.T) ? verdict.T : null;
   if (verdict.T !== null && commitmentPoint === null) notes.push(`the verdict's commitment point T=${verdict.T} has no classifier: commitmentPoint recorded as null`);
 
@@ -241,9 +252,12 @@ export function trainModel(frame: Frame, opts: TrainOptions): TrainResult {
     profile,
     windows,
     classifiers,
-    regime: verdict.type,
+    regime,
     commitmentPoint,
-    training: { name, n, failures, failureRate: failures / n, mode, nBoot, fitOn: stopModel ? 'running' : fitOn, ...(stopModel ? { stopModel } : {}) },
+    training: {
+      name, n, failures, failureRate: failures / n, mode, nBoot, fitOn: stopModel ? 'running' : fitOn, ...(stopModel ? { stopModel } : {}),
+      ...(thin ? { insufficient: { forced: true as const, ...thin } } : {}),
+    },
     guarantee,
     ...(opts.description !== undefined ? { description: opts.description } : {}),
   };

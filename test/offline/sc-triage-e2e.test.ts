@@ -162,10 +162,16 @@ test('e2e: too few multi-completion questions → analyses skipped with reasons,
   assert.equal(r.analysis4, null);
   assert.ok(r.support.every((s) => !s.supported && s.reason));
   assert.match(r.supportStatement, /CANNOT SUPPORT/);
+  // the shared "insufficient data" shape (as analyze / early-stop-eval / trajectory JSON carry it)
+  assert.equal(r.insufficient!.n, r.data.analysisQuestions);
+  assert.equal(r.insufficient!.failures, r.data.scFailures);
+  assert.equal(r.insufficient!.minRows, 20);
+  assert.match(r.insufficient!.reason, /^only \d+ question\(s\) have ≥ 2 completions.*\(need ≥ 20 for the 5 % grids\)/);
   assert.match(r.supportStatement, /30 single-completion question/);
   // --min-completions 1 lets single-completion questions in (their SC verdict is their own correctness)
   const withSingles = runScTriage(small, { nBoot: 0, minCompletions: 1 });
   assert.equal(withSingles.data.analysisQuestions, 34);
+  assert.equal(withSingles.insufficient, undefined);
   assert.ok(withSingles.analysis3);
   assert.match(withSingles.supportStatement, /WARNING: 30 of the 34 analysed questions have a single completion .* NOT self-consistency/);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -131,13 +131,13 @@ test('trajectory: cleaning, forward/back fill of incomplete steps, dropped rows'
   assert.deepEqual([...trajectoryFeatures(tr, 'single').X.subarray(14, 28)], step(1, 1));
 });
 
-test('trajectory: prefinal columns, missing columns and one-class data are clear errors', () => {
+test('trajectory: prefinal columns and missing columns are clear errors; one-class data is insufficient data', () => {
   const t = slopeTable(50, 5);
   assert.throws(() => runTrajectoryModels(frameOf(t), { prefinal: true }), /has no columns `entropy_mean_prefinal_w128`, .* \(and 52 more\); the trajectory needs the 14 signals/);
   const noStd = { columns: t.columns.filter((c) => !c.startsWith('nll_std')), rows: t.rows };
   assert.throws(() => runTrajectoryModels(frameOf(noStd)), /has no columns `nll_std_w128`, `nll_std_w256`, `nll_std_w400`, `nll_std_w512`;/);
   for (const r of t.rows) r['correct'] = 1;
-  assert.throws(() => runTrajectoryModels(frameOf(t)), /all 50 traces are correct/);
+  assert.equal(runTrajectoryModels(frameOf(t)).insufficient!.reason, '0 failures (need ≥ 5)');
   assert.throws(() => runTrajectoryModels(frameOf(slopeTable(50, 5)), { windows: [256] }), /at least 2 windows/);
 });
 
@@ -152,6 +152,12 @@ test('CLI: failmode trajectory prints the report and writes JSON; bad input exit
   const saved = JSON.parse(readFileSync(json, 'utf8'));
   assert.equal(saved.models.length, 4);
   assert.equal(saved.n, 200);
+  // --json - : the same JSON on stdout alone, the report on stderr, no file named `-`.
+  const piped = spawnSync(process.execPath, [BIN, 'trajectory', path, '--json', '-'], { encoding: 'utf8', cwd: dir });
+  assert.equal(piped.status, 0, piped.stderr);
+  assert.deepEqual(JSON.parse(piped.stdout), saved);
+  assert.match(piped.stderr, /LR — magnitude \+ differences \(98\)/);
+  assert.equal(existsSync(join(dir, '-')), false);
   const seeded = spawnSync(process.execPath, [BIN, 'trajectory', path, '--seed', '3', '--windows', '128', '256', '400'], { encoding: 'utf8' });
   assert.equal(seeded.status, 0, seeded.stderr);
   assert.match(seeded.stdout, /random_state=3/);

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from '../main.ts';
+import { DEFAULT_OUTPUT_DIR } from '../write-output.ts';
 import { expandNumericListFlags, numberListOption, numberOption, parseCommandArgs } from '../args.ts';
 import { FailmodeError, usageError } from '../../errors.ts';
 import type { EarlyStopSummary, PooledTable, TableStopResult } from '../../offline/early-stop-eval.ts';
@@ -23,6 +24,8 @@ Usage
   held-out fold is stopped with them, counts are pooled. --all runs the paper's 27 tables (../shared/paper/README.md)
   in their modes, plus the transfer figures of one pooled model (leave one table out), and writes DIR/summary.md,
   DIR/summary.json and DIR/summary.svg/.png.
+  A table below the support rule (≥ 20 rows, ≥ 5 failures, ≥ 5 correct, a usable window feature) is reported as
+  insufficient data with the reason (JSON field \`insufficient\`), not cross-fitted.
 
 Options
   --prefinal            the paper's --prefinal working frame (rows with a final-answer line, prefinal features)
@@ -30,7 +33,7 @@ Options
   --alphas A …          maximum false-kill rates (default 0.02 0.05 0.1)
   --confidence C        confidence 1 − δ of the risk control (default 0.9)
   --stop-models K …     the learned candidates the nested CV chooses among: window, hazard (default both)
-  --out DIR             output directory (default results/early-stop)
+  --out DIR             output directory (default failmode-out/early-stop)
   --all RESULTS_DIR     every paper table found in RESULTS_DIR
   --no-transfer         skip the leave-one-table-out transfer figures (--all)
   --no-plot             skip the summary plot (--all)
@@ -73,7 +76,7 @@ export const command: Command = {
     const delta = 1 - confidence;
     const kinds = (values['stop-models'] ?? []).flatMap((v) => v.split(',')).filter((v) => v !== '');
     for (const k of kinds) if (k !== 'window' && k !== 'hazard') throw usageError(`Unknown value for --stop-models: \`${k}\`. Value must be one of: [window, hazard]`);
-    const outDir = values.out ?? 'results/early-stop';
+    const outDir = values.out ?? join(DEFAULT_OUTPUT_DIR, 'early-stop');
     const { evaluateTable, tableStopData, riskControlledCalibrator } = await import('../../offline/early-stop-eval.ts');
     const { loadTable } = await import('../../offline/load-table.ts');
     const { createProgressBar } = await import('../progress-bar.ts');

@@ -11,7 +11,9 @@ Usage
   failmode train FILE … --out MODEL.json [options]
   failmode train --show MODEL.json        validate a model file and print its summary and stop-rule guarantee
 
-  FILE is a .csv or .xlsx results table (a \`correct\` column and the feature columns, as \`failmode analyze\` reads).
+  FILE is a .csv or .xlsx results table (a \`correct\` column and the feature columns, as \`failmode analyze\` reads),
+  or a \`failmode sample\` .jsonl log (each question's completed run). Data below the support rule (≥ 20 rows, ≥ 5
+  failures, ≥ 5 correct, a usable feature column) is refused with exit code 2 unless --force.
   Fits one classifier per early window T and one for the full trace — the analysis's estimator: median fill →
   standardiser → balanced L2 logistic regression — and records per window its out-of-fold PR-AUC/AUROC (5-fold
   stratified CV, seed 42); the regime and commitment point come from the analysis's verdict.
@@ -51,6 +53,9 @@ Options
                           window, fitted on the running rows) | auto (the one whose risk-controlled rule saves more
                           tokens on 5-fold out-of-fold risks, as early-stop-eval chooses; what the default models use)
   --corrected             training-fold medians in the out-of-fold estimates and the verdict (SPEC §6.3)
+  --force                 train even on data below the support rule (fewer than 20 rows, fewer than 5 failures
+                          or 5 correct rows, or no usable feature column); the model file then says so
+                          (training.insufficient). Without it such data is refused with exit code 2
   --show MODEL.json       validate an existing model file and print its summary and stop-rule guarantee (no training)
 ${INPUT_LIMIT_HELP}
   -h, --help              show this help
@@ -89,6 +94,7 @@ export const command: Command = {
       'fit-on': { type: 'string' },
       'stop-model': { type: 'string' },
       show: { type: 'string' },
+      force: { type: 'boolean' },
     });
     if (values.help) {
       process.stdout.write(HELP);
@@ -145,6 +151,7 @@ export const command: Command = {
       fitOn,
       ...(stopModel !== undefined ? { stopModel } : {}),
       description: values.description,
+      force: values.force === true,
     });
     await saveModelFile(values.out, model);
     for (const note of notes) process.stderr.write(`failmode train: note: ${note}\n`);
@@ -161,6 +168,7 @@ export function trainSummary(model: ModelFile, path: string, verb = 'Trained'): 
   const lines = [
     `${verb} ${path}${verb === 'Trained' ? ' on' : ': trained on'} ${t.name}${model.prefinal ? ' (prefinal features)' : ''}: n=${t.n}  failures=${t.failures} (${(100 * t.failureRate).toFixed(1)}%)${t.stopModel === 'hazard' ? '; stop model: hazard over windows (running rows)' : t.fitOn === 'running' ? '; window classifiers fitted on the rows still running at T' : ''}`,
     `  regime: ${model.regime}${model.commitmentPoint !== null ? `  T*=${model.commitmentPoint}` : ''}   signal: top-k ${model.signal.topK}, nucleus_p ${model.signal.nucleusP}, tie_delta ${model.signal.tieDelta}   profile: ${model.profile ?? 'unknown'}`,
+    ...(t.insufficient ? [`  ⚠ forced on insufficient data: ${t.insufficient.reason} (a model needs ≥ ${t.insufficient.minRows} rows, ≥ ${t.insufficient.minClass} failures and correct rows, a usable feature column)`] : []),
     '',
   ];
   const g = model.guarantee;

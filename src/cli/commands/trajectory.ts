@@ -1,7 +1,7 @@
-import { writeFile } from 'node:fs/promises';
 import type { Command } from '../main.ts';
 import { expandNumericListFlags, numberListOption, numberOption, parseCommandArgs } from '../args.ts';
-import { FailmodeError, usageError } from '../../errors.ts';
+import { usageError } from '../../errors.ts';
+import { isStdoutPath, toJsonText, writeOutput } from '../write-output.ts';
 import { INPUT_LIMIT_HELP, INPUT_LIMIT_OPTIONS, inputLimitsFromFlags } from '../../input-limits.ts';
 
 const HELP = `failmode trajectory — does the trajectory of uncertainty over early windows predict failure? (SPEC §4)
@@ -14,14 +14,15 @@ Usage
   columns; here one file gives all steps. Rows are cleaned as the paper does (hit_max_tokens = 0, degenerate = 0,
   an extracted boxed_answer — each when the column exists). Four cross-validated logistic regressions:
   (1) one step (T=256), (2) the flattened steps, (3) the step differences, (4) magnitude + differences.
-  The paper's GRU (model 5) is not run.
+  The paper's GRU (model 5) is not run. Below the support rule (≥ 20 clean traces, ≥ 5 failures and ≥ 5 correct,
+  at least one per CV fold) the report says INSUFFICIENT DATA with the reason (JSON field \`insufficient\`).
 
 Options
   --windows T …      trajectory steps (default 128 256 400 512)
   --prefinal         prefinal signals (tokens before the final-answer line)
   --seed N           StratifiedKFold random_state (default 0, as the paper's script)
   --n-splits K       CV folds (default 5)
-  --json OUT.json    also write every figure as JSON
+  --json OUT.json    also write every figure as JSON (\`-\`: to stdout, the text report to stderr)
 ${INPUT_LIMIT_HELP}
   -h, --help         show this help
 
@@ -60,14 +61,9 @@ export const command: Command = {
     const { runTrajectoryModels, renderTrajectoryReport } = await import('../../offline/trajectory.ts');
     const frame = await loadTable(file, { limits });
     const result = runTrajectoryModels(frame, { file, windows, prefinal: values.prefinal === true, seed, nSplits });
-    if (values.json !== undefined) {
-      try {
-        await writeFile(values.json, `${JSON.stringify(result, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
-      } catch (err) {
-        throw new FailmodeError(`cannot write ${values.json}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'its directory does not exist' : (err as Error).message}`, 'FAILMODE_ERR_OUTPUT', 2);
-      }
-    }
-    process.stdout.write(renderTrajectoryReport(result));
+    if (values.json !== undefined) await writeOutput(values.json, toJsonText(result));
+    // With --json - stdout carries the JSON alone; the text report moves to stderr.
+    (isStdoutPath(values.json) ? process.stderr : process.stdout).write(renderTrajectoryReport(result));
     return 0;
   },
 };

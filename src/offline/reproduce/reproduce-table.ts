@@ -45,7 +45,7 @@ export interface TableOutcome {
   };
 }
 
-const VERDICT_NAMES = { committed: 'TYPE 1 — COMMITTED FAILURE', 'near-committed': 'NEAR-COMMITTED / AMBIGUOUS', persistent: 'TYPE 2 — PERSISTENT UNCERTAINTY' } as const;
+const VERDICT_NAMES = { committed: 'TYPE 1 — COMMITTED FAILURE', 'near-committed': 'NEAR-COMMITTED / AMBIGUOUS', persistent: 'TYPE 2 — PERSISTENT UNCERTAINTY', 'insufficient data': 'INSUFFICIENT DATA' } as const;
 
 /** Runs one paper table end to end: report (`<table>.txt`), JSON, plot, and the comparison with its published report. */
 export async function reproduceTable(entry: TableEntry, opts: ReproduceOptions): Promise<TableOutcome> {
@@ -84,7 +84,7 @@ export async function reproduceTable(entry: TableEntry, opts: ReproduceOptions):
       ...base, status: 'ok', seconds: 0,
       n: result.overview.n, failures: result.overview.failures,
       verdict: VERDICT_NAMES[verdict.type],
-      commitmentPoint: verdict.type === 'persistent' ? null : verdict.T,
+      commitmentPoint: verdict.T,
       bestWindow: result.ablation.bestWindow?.T ?? null,
     };
     const published = opts.publishedDir ? await readPublished(join(opts.publishedDir, `${entry.table}.txt`)) : null;

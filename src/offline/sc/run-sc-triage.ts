@@ -10,7 +10,7 @@ import { triageCurve, type NanRisk, type TriageCurve } from './triage-curve.ts';
 import { predictScVerdict, type VerdictPrediction } from './verdict-prediction.ts';
 import { accuracyProxy, type AccuracyProxy, type CombineMethod, type ProxyMean } from './accuracy-proxy.ts';
 import { checkSupport, type SupportItem } from './support.ts';
-import { MIN_FAILURES } from '../cv-lr.ts';
+import { MIN_CLASS, MIN_ROWS, type InsufficientData } from '../support-rule.ts';
 
 /** Scorer for the per-completion risk: the paper's raw u = entropy_mean − margin_mean, or OOF CV-LR (SPEC §5.4). */
 export type Scorer = 'raw' | 'cv-lr';
@@ -51,8 +51,8 @@ export const DEFAULT_SC_OPTIONS: ScTriageOptions = {
   representative: 'idx0',
   clean: true,
   minCompletions: 2,
-  minQuestions: 20,
-  minClass: MIN_FAILURES,
+  minQuestions: MIN_ROWS,
+  minClass: MIN_CLASS,
   nanRisk: 'riskiest',
   proxyMean: 'kept',
   combine: 'cv-lr',
@@ -108,6 +108,12 @@ export interface ScTriageResult {
   };
   readonly signals: readonly SignalInfo[];
   readonly support: readonly SupportItem[];
+  /**
+   * Present only when no analysis is supported (every item of `support` skipped): the shared "insufficient data"
+   * shape (src/offline/support-rule.ts) at question level — n = analysis questions, failures = SC failures,
+   * usableFeatures = available signals.
+   */
+  readonly insufficient?: InsufficientData;
   /** One paragraph: what this file can and cannot support. */
   readonly supportStatement: string;
   readonly analysis1: AgreementSweep | null;
@@ -331,6 +337,13 @@ export function runScTriage(frame: Frame, options: Partial<ScTriageOptions> = {}
     },
     signals,
     support,
+    ...(support.every((x) => !x.supported) ? {
+      insufficient: {
+        reason: [...new Set(support.flatMap((x) => x.reason?.split('; ') ?? []))].filter((r) => r !== 'Analysis 2 is not supported').join('; '),
+        n: N, failures: scFailures, correct: N - scFailures, usableFeatures: SC_SIGNALS.filter(signalOk).length,
+        minRows: opts.minQuestions, minClass: opts.minClass,
+      },
+    } : {}),
     supportStatement: statement,
     analysis1,
     analysis2,

@@ -1,9 +1,11 @@
 import type { ScSignal } from './sc-signals.ts';
+import { classShortfalls } from '../support-rule.ts';
 
 /**
  * What a multi-completion file can support. Every SC analysis needs questions with several completions (one
  * completion has no majority or agreement — its "SC verdict" is just its own correctness), enough of them for the
- * 5 % grids, and both classes of each label it scores.
+ * 5 % grids, and both classes of each label it scores — the shared support rule of src/offline/support-rule.ts
+ * (MIN_ROWS questions, MIN_CLASS of each class) applied per analysis.
  */
 export type SupportId = 'A1' | 'A2' | 'A2-true' | 'A3' | 'A4a' | 'A4b' | 'A4d';
 
@@ -60,12 +62,8 @@ export function checkSupport(x: SupportInput): { items: SupportItem[]; statement
   if (x.N < x.minQuestions) {
     setReasons.push(`only ${x.N} question(s) have ≥ ${x.minCompletions} completions, a decidable SC verdict and a usable representative completion (need ≥ ${x.minQuestions} for the 5 % grids)`);
   }
-  const classReasons = (pos: number, neg: number, posName: string, negName: string): string[] => {
-    const r: string[] = [];
-    if (pos < x.minClass) r.push(`${pos} ${posName} (need ≥ ${x.minClass})`);
-    if (neg < x.minClass) r.push(`${neg} ${negName} (need ≥ ${x.minClass})`);
-    return r;
-  };
+  // The shared support rule (src/offline/support-rule.ts), with this run's --min-class.
+  const classReasons = (pos: number, neg: number, posName: string, negName: string): string[] => classShortfalls(pos, neg, posName, negName, x.minClass);
   const scClasses = classReasons(x.scFailures, C, 'SC failure(s)', 'SC-correct question(s)');
   const headlineReason = x.headlineAvailable ? [] : [`the ${x.headline} score is unavailable (see signals)`];
   const item = (id: SupportId, reasons: string[]): SupportItem => ({ id, title: ANALYSIS_TITLES[id], supported: reasons.length === 0, reason: reasons.length ? reasons.join('; ') : null });
