@@ -171,9 +171,9 @@ function stoppable(source$: Observable<StreamEvent>, sampleId: string, stop$: Ob
 }
 
 /**
- * Prints the banner, then one line per notable event until the stream ends (or Ctrl+C). The SIGINT listener stays installed until
- * `stopListening` is called after the shutdown (a Ctrl+C while the summary is written and the simulator closes is
- * ignored instead of killing the process by the signal).
+ * Prints the banner, then one line per notable event until the stream ends (or Ctrl+C). The SIGINT listener stays
+ * installed until `stopListening` is called after the shutdown (a Ctrl+C while the summary is written and the
+ * simulator closes is ignored instead of killing the process by the signal).
  */
 function runHeadless(events$: Observable<MonitorEvent>, state: () => WatchState, banner: string): { done: Promise<void>; stopListening: () => void } {
   let onSignal = (): void => {};
