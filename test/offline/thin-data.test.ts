@@ -178,4 +178,11 @@ test('train on an infinite feature value names the input column and row, not the
     assert.match(r.stderr, /inf\.csv: column `entropy_mean_w128` has an infinite value \(`inf`\) in data row 8; expected finite numbers/, cmd[0]);
     assert.doesNotMatch(r.stderr, /inf-model\.json/);
   }
+  // a finite value whose square overflows the standardiser is named the same way
+  t.rows[7]![t.header.indexOf('entropy_mean_w128')] = '0.5';
+  t.rows[3]![t.header.indexOf('nll_max')] = '-1.5e308';
+  writeFileSync(p, csv(t));
+  const r = spawnSync(process.execPath, [BIN, 'train', p, '--n-boot', '50', '--out', out], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^failmode train: .*inf\.csv: column `nll_max` has a value too large to standardise \(`-1\.5e308`\) in data row 4; expected feature values within ±1e150\n$/);
 });
