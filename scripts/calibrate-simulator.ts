@@ -20,6 +20,7 @@
  * means (markdown, pasted into docs/simulator.md).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { parseScriptArgs } from '../src/cli/script-args.ts';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { readSheet } from 'read-excel-file/node';
 import { DEFAULT_WINDOWS, windowColumn } from '../src/features/columns.ts';
@@ -29,13 +30,30 @@ import { Rng } from '../src/stream/simulator/rng.ts';
 import { drawToken, SIM_VOCAB, type TokenShape } from '../src/stream/simulator/token-model.ts';
 import { SIM_KINDS, TraceModel, sampleLength, type SimKind } from '../src/stream/simulator/trace-model.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string, def: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
-};
-const RESULTS = flag('results', new URL('../../shared/paper/results/', import.meta.url).pathname);
-const CHECK_TRACES = Number(flag('check', '300'));
+const HELP = `calibrate-simulator — fit the simulator's synthetic traces to the paper's data
+
+Usage
+  node --import tsx scripts/calibrate-simulator.ts [--results DIR] [--check N]
+
+  Writes src/stream/simulator/calibration.json and prints target vs simulated window means (markdown, for
+  docs/simulator.md). Reads gpqa_gemma4-31b.final.xlsx (multiple choice) and math500_qwen3.5-2b.final.xlsx (math).
+
+Options
+  --results DIR   the paper's results tables (default ../shared/paper/results)
+  --check N       traces simulated per profile and class for the check table (default 300)
+  -h, --help      show this help
+
+Examples
+  node --import tsx scripts/calibrate-simulator.ts
+  node --import tsx scripts/calibrate-simulator.ts --results ~/paper/results --check 1000
+`;
+const { values: args } = parseScriptArgs('calibrate-simulator', HELP, { results: { type: 'string' }, check: { type: 'string' } });
+const RESULTS = args.results ?? new URL('../../shared/paper/results/', import.meta.url).pathname;
+const CHECK_TRACES = Number(args.check ?? '300');
+if (!(Number.isInteger(CHECK_TRACES) && CHECK_TRACES > 0)) {
+  process.stderr.write(`calibrate-simulator: Expected --check to be a positive integer, got \`${args.check}\`\n`);
+  process.exit(2);
+}
 const OUT = new URL('../src/stream/simulator/calibration.json', import.meta.url);
 const FILES = { mc: 'gpqa_gemma4-31b.final.xlsx', math: 'math500_qwen3.5-2b.final.xlsx' } as const;
 const MIN_ROWS = 20;

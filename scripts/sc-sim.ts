@@ -24,7 +24,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseScriptArgs } from '../src/cli/script-args.ts';
 import type { ModelFile } from '../src/models/model-file.ts';
 import { loadTable } from '../src/offline/load-table.ts';
 import type { FeatureRecord } from '../src/online/monitor-events.ts';
@@ -35,25 +35,53 @@ import { runSelfConsistency, type SamplerOptions } from '../src/sampler/self-con
 import { trainModel } from '../src/training/train.ts';
 
 const BIN = fileURLToPath(new URL('../bin/failmode', import.meta.url));
-const { values } = parseArgs({
-  options: {
-    questions: { type: 'string', default: '100' },
-    n: { type: 'string', default: '8' },
-    'train-questions': { type: 'string', default: '100' },
-    'train-n': { type: 'string', default: '4' },
-    seed: { type: 'string', default: '1' },
-    'max-false-kill': { type: 'string', default: '0.15' },
-    'deepconf-keep': { type: 'string', default: '10' },
-    tps: { type: 'string', default: '1500' },
-    concurrency: { type: 'string', default: '32' },
-    profiles: { type: 'string', default: 'math,mc' },
-    'vote-confidence': { type: 'string', default: '0.95' },
-    out: { type: 'string', default: 'results/early-stop' },
-    keep: { type: 'string' },
-    // Render sc-sim.md / .json from the rows of earlier runs (e.g. one process per profile) instead of running.
-    'render-from': { type: 'string' },
-  },
-});
+const HELP = `sc-sim — every self-consistency stop policy on the same seeded questions of our simulator
+
+Usage
+  node --import tsx scripts/sc-sim.ts [options]
+
+  Starts \`failmode simulate\`, trains a risk model per profile on separate training questions, runs the policies
+  none, deepconf, risk, vote and vote+risk on the same test questions, and writes sc-sim.md and sc-sim.json to --out
+  (after every run, so an interrupted run keeps what it measured). Simulator figures, not a real model.
+
+Options
+  --questions K          test questions per profile (default 100)
+  --n N                  samples per question (default 8)
+  --train-questions K    training questions for the risk model (default 100)
+  --train-n N            samples per training question (default 4)
+  --seed S               sampler seed, the same for every policy (default 1)
+  --max-false-kill A     the risk model's false-kill rate α (default 0.15)
+  --deepconf-keep P      DeepConf-online keeps the top P % by lowest group confidence (default 10)
+  --vote-confidence C    vote pruning stops at P(leader stays) ≥ C (default 0.95)
+  --tps T                simulator tokens/s per sample (default 1500)
+  --concurrency C        streams at once (default 32)
+  --profiles LIST        math, mc or both (default math,mc)
+  --out DIR              where sc-sim.md / sc-sim.json go (default results/early-stop)
+  --keep DIR             keep the work files (logs, training CSVs, models) in DIR instead of a temporary folder
+  --render-from FILES    render sc-sim.md / .json from the rows of earlier runs (comma-separated JSON files)
+  -h, --help             show this help
+
+Examples
+  node --import tsx scripts/sc-sim.ts
+  node --import tsx scripts/sc-sim.ts --profiles math --questions 20 --out /tmp/sc-sim
+`;
+const { values } = parseScriptArgs('sc-sim', HELP, {
+  questions: { type: 'string', default: '100' },
+  n: { type: 'string', default: '8' },
+  'train-questions': { type: 'string', default: '100' },
+  'train-n': { type: 'string', default: '4' },
+  seed: { type: 'string', default: '1' },
+  'max-false-kill': { type: 'string', default: '0.15' },
+  'deepconf-keep': { type: 'string', default: '10' },
+  tps: { type: 'string', default: '1500' },
+  concurrency: { type: 'string', default: '32' },
+  profiles: { type: 'string', default: 'math,mc' },
+  'vote-confidence': { type: 'string', default: '0.95' },
+  out: { type: 'string', default: 'results/early-stop' },
+  keep: { type: 'string' },
+  // Render sc-sim.md / .json from the rows of earlier runs (e.g. one process per profile) instead of running.
+  'render-from': { type: 'string' },
+}, process.argv.slice(2));
 const K = Number(values.questions);
 const N = Number(values.n);
 const KT = Number(values['train-questions']);

@@ -18,7 +18,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseScriptArgs } from '../src/cli/script-args.ts';
 import type { ModelFile } from '../src/models/model-file.ts';
 import { loadModelFile, saveModelFile } from '../src/models/model-io.ts';
 import { tableStopData } from '../src/offline/early-stop-eval.ts';
@@ -106,10 +106,32 @@ const POOLED: Entry = {
   caveat: 'mixes top-k 200 (vLLM) and top-k 20 (API) runs and eight models; rows without a prefinal trace (e.g. all of lcb_llama3.1-8b) are left out; profile unset (use the task\'s own); its realised false-kill rate on a new model can exceed α — see its leave-one-table-out figures',
 };
 
+const HELP = `train-default-models — the default model files in results/models/ and their README, from the paper's runs
+
+Usage
+  node --import tsx scripts/train-default-models.ts [--paper DIR] [--out DIR] [--only NAME] [--readme-only]
+
+  One model per paper table (splits and copies left out) with ≥ ${MIN_FAILURES} failures, in the table's mode, plus
+  general-topk20.json and general-pooled.json; each with the stop rule early-stop-eval would choose, risk-controlled
+  at false-kill rate ≤ ${ALPHA} with ${CONFIDENCE * 100} % confidence. Then writes README.md in --out completely (the demo
+  model made by scripts/train-simulator-demo-model.ts included). Quotes results/early-stop/summary.json when present.
+
+Options
+  --paper DIR     the paper's results tables (default ../shared/paper/results)
+  --out DIR       where the model files and README.md go (default results/models)
+  --only NAME     train only this model (e.g. gpqa_gpt4o); README.md is not rewritten
+  --readme-only   rewrite README.md from the model files already in --out (no training)
+  -h, --help      show this help
+
+Examples
+  node --import tsx scripts/train-default-models.ts
+  node --import tsx scripts/train-default-models.ts --only gpqa_gpt4o --out /tmp/models
+`;
+
 interface Row { entry: Entry; model: ModelFile | null; skipped?: string; notes: readonly string[]; neverStops: string | null }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { paper: { type: 'string' }, out: { type: 'string' }, only: { type: 'string' }, 'readme-only': { type: 'boolean' } } });
+  const { values } = parseScriptArgs('train-default-models', HELP, { paper: { type: 'string' }, out: { type: 'string' }, only: { type: 'string' }, 'readme-only': { type: 'boolean' } });
   const paperDir = values.paper ?? new URL('../../shared/paper/results/', import.meta.url).pathname;
   const outDir = values.out ?? new URL('../results/models/', import.meta.url).pathname;
   await mkdir(outDir, { recursive: true });

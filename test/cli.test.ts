@@ -52,3 +52,23 @@ test('every command\'s --help has Usage, Options and Examples and exits 0', asyn
     for (const heading of ['Usage', 'Options', 'Examples']) assert.match(text, new RegExp(`^${heading}`, 'm'), `failmode ${name} --help has no ${heading} section`);
   }
 });
+
+test('failmode help CMD prints exactly what failmode CMD --help prints; the top-level help names --version', async () => {
+  const top = run(['--help']);
+  assert.match(top.stdout, /^ {2}-v, --version +print the version$/m);
+  assert.equal(run(['help']).stdout, top.stdout);
+  const names = [...top.stdout.matchAll(/^ {2}([a-z][a-z-]*) {2,}/gm)].map((m) => m[1]!);
+  const { execFile } = await import('node:child_process');
+  const out = (args: string[]) => new Promise<{ code: number; stdout: string }>((resolve) => {
+    execFile(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 600_000 }, (err, stdout) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout }));
+  });
+  for (const name of ['analyze', 'watch', 'sc-triage', names[names.length - 1]!]) {
+    const [viaHelp, viaFlag] = await Promise.all([out(['help', name]), out([name, '--help'])]);
+    assert.equal(viaHelp.code, 0, name);
+    assert.ok(viaHelp.stdout.length > 100, name);
+    assert.equal(viaHelp.stdout, viaFlag.stdout, `failmode help ${name} differs from failmode ${name} --help`);
+  }
+  const unknown = run(['help', 'frobnicate']);
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /unknown command `frobnicate`/);
+});

@@ -1,4 +1,6 @@
 import { FailmodeError } from '../errors.ts';
+import { applyNoColor } from './no-color.ts';
+import { endQuietlyOnBrokenPipe } from './quiet-broken-pipe.ts';
 
 /** A CLI command: `run` returns the exit code; `summary` is its line in `failmode --help`. */
 export interface Command {
@@ -52,15 +54,23 @@ async function loadCommand(name: string): Promise<Command | undefined> {
 }
 
 function helpText(): string {
-  const lines = ['failmode — token-level failure signatures of reasoning traces, live and offline', '', 'Usage', '  failmode <command> [options]    (failmode <command> --help for details)', '', 'Commands'];
+  const lines = ['failmode — token-level failure signatures of reasoning traces, live and offline', '', 'Usage',
+    '  failmode <command> [options]    (failmode <command> --help, or failmode help <command>, for details)', '', 'Commands'];
   for (const name of Object.keys(commands)) lines.push(`  ${name.padEnd(16)} ${summaries[name] ?? ''}`);
-  lines.push('', 'Examples', '  failmode demo', '  failmode analyze ../shared/paper/results/gpqa_gpt4o.final.csv --prefinal');
+  lines.push('', 'Options', '  -h, --help       show this help', '  -v, --version    print the version');
+  lines.push('', 'Examples', '  failmode demo', '  failmode help analyze', '  failmode analyze ../shared/paper/results/gpqa_gpt4o.final.csv --prefinal');
   return lines.join('\n');
 }
 
 /** Entry point: maps every FailmodeError to one line on stderr and its exit code; nothing else prints a stack. */
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  endQuietlyOnBrokenPipe(process.stdout);
+  endQuietlyOnBrokenPipe(process.stderr);
+  applyNoColor();
+  const [first, ...afterFirst] = argv;
+  // `failmode help CMD` is `failmode CMD --help`.
+  const helpFor = first === 'help' && afterFirst.length > 0 ? afterFirst[0]! : null;
+  const [name, ...rest] = helpFor !== null ? [helpFor, '--help'] : argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${helpText()}\n`);
     return name ? 0 : 2;

@@ -16,6 +16,19 @@ export function scoreClassifier(c: WindowClassifier, features: Readonly<Record<s
   return sigmoid(z);
 }
 
+/**
+ * True when at least one feature the classifier uses has a finite value. When none has (a stream without logprobs:
+ * every uncertainty feature is missing), scoring would only return the risk of the training medians — a made-up
+ * number — so callers score nothing instead.
+ */
+export function hasAnyFeature(c: WindowClassifier, features: Readonly<Record<string, unknown>>): boolean {
+  for (const name of c.featureNames) {
+    const raw = features[name];
+    if (typeof raw === 'number' && Number.isFinite(raw)) return true;
+  }
+  return false;
+}
+
 /** Numerically stable logistic function. */
 export function sigmoid(z: number): number {
   if (z >= 0) return 1 / (1 + Math.exp(-z));

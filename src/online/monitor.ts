@@ -27,7 +27,7 @@ import { Observable } from 'rxjs';
 import { DEFAULT_WINDOWS } from '../features/columns.ts';
 import { DEFAULT_SIGNAL_PARAMS, type SignalParams } from '../features/token-signals.ts';
 import type { ModelFile, WindowClassifier } from '../models/model-file.ts';
-import { scoreClassifier } from '../models/score-classifier.ts';
+import { hasAnyFeature, scoreClassifier } from '../models/score-classifier.ts';
 import type { StreamEvent, TokenEvent } from '../stream/token-event.ts';
 import type { FeatureRecord, MonitorEvent } from './monitor-events.ts';
 import { isProfile, type Profile } from './profiles.ts';
@@ -124,6 +124,13 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
   const commits = model !== null && (model.regime === 'committed' || model.regime === 'near-committed') && model.commitmentPoint !== null;
   const tStar = model?.commitmentPoint ?? Infinity;
   let warnedTopK = false;
+  let warnedNoLogprobs = false;
+  /** Once per monitor: samples without any logprobs get no risk (their features are missing, not median-filled). */
+  const warnNoLogprobs = (sampleId: string): void => {
+    if (warnedNoLogprobs) return;
+    warnedNoLogprobs = true;
+    warn(`${sampleId} arrived without logprobs: its uncertainty features are missing, so no risk is scored for it or any other such sample (features are not filled with training medians; does the server honour logprobs / top_logprobs?)`, sampleId);
+  };
 
   const warn = (message: string, sampleId?: string): void => {
     emit(sampleId === undefined ? { type: 'warning', message, t: now() } : { type: 'warning', sampleId, message, t: now() });
@@ -170,6 +177,7 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
     Object.assign(s.history, features);
     const c = byWindow.get(T);
     if (!c) return;
+    if (!hasAnyFeature(c, s.history)) { warnNoLogprobs(s.id); return; }
     const risk = scoreClassifier(c, s.history);
     const threshold = c.stop.threshold;
     emit({ type: 'risk', sampleId: s.id, index: s.sf.length - 1, T, risk, threshold, t });
@@ -222,7 +230,8 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
     }
     const record = s.sf.record();
     const full = byWindow.get('full');
-    if (full) emit({ type: 'risk', sampleId: s.id, index: Math.max(0, s.sf.length - 1), T: 'full', risk: scoreClassifier(full, record), threshold: full.stop.threshold, t });
+    if (full && !hasAnyFeature(full, record)) warnNoLogprobs(s.id);
+    else if (full) emit({ type: 'risk', sampleId: s.id, index: Math.max(0, s.sf.length - 1), T: 'full', risk: scoreClassifier(full, record), threshold: full.stop.threshold, t });
     emit({ type: 'final', sampleId: s.id, record, t });
   }
 
@@ -243,7 +252,9 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
           // The source counts text that came without logprobs; say so once, before the record whose features lack it.
           if (ev.tokensWithoutLogprobs !== undefined && ev.tokensWithoutLogprobs > 0) {
             const k = ev.tokensWithoutLogprobs;
-            warn(`${k} token${k === 1 ? '' : 's'} of ${ev.sampleId} arrived without logprobs: their uncertainty features are missing (does the server honour logprobs / top_logprobs?)`, ev.sampleId);
+            // A sample with no logprobs at all is said once per run, not once per sample.
+            if (k >= s.sf.length) warnNoLogprobs(ev.sampleId);
+            else warn(`${k} token${k === 1 ? '' : 's'} of ${ev.sampleId} arrived without logprobs: their uncertainty features are missing (does the server honour logprobs / top_logprobs?)`, ev.sampleId);
           }
           close(s, ev.finishReason ?? '', typeof ev.t === 'number' ? ev.t : now());
           return;

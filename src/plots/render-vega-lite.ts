@@ -31,12 +31,36 @@ export async function renderVegaLite(spec: TopLevelSpec, opts: RenderOptions = {
   const compiled = compile(spec, { logger: silentLogger() }).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
-    const svg = await view.toSVG();
+    const svg = renumberSvgIds(await view.toSVG());
     const png = svgToPng(svg, pngScale);
     return { svg, png };
   } finally {
     view.finalize();
   }
+}
+
+/**
+ * vega numbers the ids it gives clip paths and gradients from a counter shared by every view in the process
+ * (`clip32`…), so the same figure came out with other ids depending on what was rendered before it. Renumbers each
+ * `<prefix><n>` id in order of first declaration, per prefix (clip1, clip2, …), together with every `url(#…)` and
+ * `href="#…"` pointing at it: the same figure is the same bytes in any process.
+ */
+export function renumberSvgIds(svg: string): string {
+  const renamed = new Map<string, string>();
+  const counts = new Map<string, number>();
+  for (const m of svg.matchAll(/\bid="([A-Za-z_-]*?)(\d+)"/g)) {
+    const [, prefix, digits] = m;
+    const id = `${prefix}${digits}`;
+    if (renamed.has(id)) continue;
+    const n = (counts.get(prefix!) ?? 0) + 1;
+    counts.set(prefix!, n);
+    renamed.set(id, `${prefix}${n}`);
+  }
+  if (renamed.size === 0) return svg;
+  return svg.replace(/(\bid="|url\(#|href="#)([A-Za-z_-]*?\d+)(?=["')])/g, (whole, lead: string, id: string) => {
+    const to = renamed.get(id);
+    return to === undefined ? whole : `${lead}${to}`;
+  });
 }
 
 /** Rasterises an SVG with the system's fonts. */

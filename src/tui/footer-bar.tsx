@@ -1,6 +1,7 @@
 import React from 'react';
 import { Box, Text } from 'ink';
 import { formatCount } from './format.ts';
+import { DETAIL_KEYS, fitKeyHints, GRID_KEYS } from './key-hints.ts';
 import { voteLine, type WatchSummary } from './summarize-watch.ts';
 
 type Props = {
@@ -27,12 +28,11 @@ export function FooterBar({ summary, width, paused = false, streamStatus = 'live
     ? ` · unflagged only: ${s.unflaggedVote.majority ?? `tie ${s.unflaggedVote.leaders.join('/')}`}`
     : '';
   const saved = s.stopped === 0 ? '' : s.tokensSaved === null ? 'tokens saved: – (no finished sample yet)' : `≈${formatCount(s.tokensSaved)} tokens saved`;
-  const keys = detail
-    ? 'Esc/⏎ back  s stop  e H/NLL  p pause  q quit'
-    : '←→↑↓ select  ⏎ details  s stop  e H/NLL  p pause  q quit';
-  const status = paused ? '⏸ paused · '
+  const fullStatus = paused ? '⏸ paused · '
     : streamStatus === 'error' ? 'stream failed · '
     : s.allEnded || streamStatus === 'complete' ? `all ${s.total} ended · ` : '';
+  // On a narrow terminal the less used keys go first; "q quit" always stays on screen.
+  const { status, keys } = fitKeyHints(fullStatus, detail ? DETAIL_KEYS : GRID_KEYS, width);
   // An error outranks the newest warning on the counts line (which has room for it; the keys line keeps the keys).
   const problem = streamStatus === 'error' ? `✗ ${error ?? 'unknown error'}` : error ? `✗ ${error}` : notice ? `⚠ ${notice}` : null;
   return (

@@ -68,7 +68,7 @@ test('bad input: one clear stderr line and exit code 2', async () => {
   ]);
 });
 
-test('a full run: report on stdout, --json, plot files next to the cwd named after the input', () => {
+test('a full run: report on stdout, --json, plot files in failmode-out/ of the cwd named after the input', () => {
   const jsonPath = join(dir, 'analysis.json');
   const r = run([table, '--prefinal', '--windows', '128', '256', '--n-boot', '300', '--json', jsonPath, '--model-name', 'Synth 1']);
   assert.equal(r.status, 0, r.stderr);
@@ -78,14 +78,24 @@ test('a full run: report on stdout, --json, plot files next to the cwd named aft
   assert.equal(report.nBoot, 300);
   assert.deepEqual(report.windows, [128, 256]);
   assert.equal(report.complete, true);
-  assert.match(r.stdout, /\n {2}Plot saved \(prefinal\):\n {4}SVG → run_model\.final_prefinal_ablation\.svg\n {4}PNG → run_model\.final_prefinal_ablation\.png\n/);
-  assert.ok(existsSync(join(dir, 'run_model.final_prefinal_ablation.svg')));
-  assert.ok(readFileSync(join(dir, 'run_model.final_prefinal_ablation.png')).subarray(1, 4).toString() === 'PNG');
+  assert.match(r.stdout, /\n {2}Plot saved \(prefinal\):\n {4}SVG → failmode-out\/run_model\.final_prefinal_ablation\.svg\n {4}PNG → failmode-out\/run_model\.final_prefinal_ablation\.png\n/);
+  assert.ok(existsSync(join(dir, 'failmode-out', 'run_model.final_prefinal_ablation.svg')));
+  assert.ok(readFileSync(join(dir, 'failmode-out', 'run_model.final_prefinal_ablation.png')).subarray(1, 4).toString() === 'PNG');
   const json = JSON.parse(readFileSync(jsonPath, 'utf8'));
   assert.equal(json.schema, 'failmode-analysis');
   assert.equal(json.version, 1);
   assert.equal(json.nBoot, 300);
   assert.equal(json.ablation.full.prauc.toFixed(4), report.ablation.full!.prauc!.toFixed(4));
+});
+
+test('--json - writes the JSON to stdout (nothing else there) and the text report to stderr; no file named -', () => {
+  const r = run([table, '--prefinal', '--windows', '128', '--n-boot', '100', '--no-plot', '--json', '-']);
+  assert.equal(r.status, 0, r.stderr);
+  const json = JSON.parse(r.stdout);
+  assert.equal(json.schema, 'failmode-analysis');
+  assert.equal(json.nBoot, 100);
+  assert.equal(parseReport(r.stderr).nBoot, 100);
+  assert.equal(existsSync(join(dir, '-')), false);
 });
 
 test('--plot PREFIX and --corrected', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -152,6 +152,12 @@ test('CLI: failmode trajectory prints the report and writes JSON; bad input exit
   const saved = JSON.parse(readFileSync(json, 'utf8'));
   assert.equal(saved.models.length, 4);
   assert.equal(saved.n, 200);
+  // --json - : the same JSON on stdout alone, the report on stderr, no file named `-`.
+  const piped = spawnSync(process.execPath, [BIN, 'trajectory', path, '--json', '-'], { encoding: 'utf8', cwd: dir });
+  assert.equal(piped.status, 0, piped.stderr);
+  assert.deepEqual(JSON.parse(piped.stdout), saved);
+  assert.match(piped.stderr, /LR — magnitude \+ differences \(98\)/);
+  assert.equal(existsSync(join(dir, '-')), false);
   const seeded = spawnSync(process.execPath, [BIN, 'trajectory', path, '--seed', '3', '--windows', '128', '256', '400'], { encoding: 'utf8' });
   assert.equal(seeded.status, 0, seeded.stderr);
   assert.match(seeded.stdout, /random_state=3/);

@@ -212,3 +212,25 @@ test('a hazard-model classifier reads the previous window\'s features too (docs/
   assert.ok(flag && flag.type === 'committed_failure', 'flagged at T = 8');
   assert.deepEqual(Object.keys(flag.features), ['nll_mean_w8', 'nll_mean_w4']);
 });
+
+test('a stream without logprobs: no risk (features missing, not median-filled), said once for the run', () => {
+  /** A sample whose chunks carried no logprobs at all, as a server ignoring `logprobs: true` sends it. */
+  const bare = (sampleId: string, n: number): StreamEvent[] => [
+    { type: 'start', sampleId, t: 0 },
+    ...Array.from({ length: n }, (_, i): StreamEvent => ({ type: 'token', sampleId, index: i, token: `w${i} `, logprob: Number.NaN, top: null, channel: 'content', t: i })),
+    { type: 'end', sampleId, finishReason: 'stop', tokensWithoutLogprobs: n, t: n },
+  ];
+  for (const regime of ['committed', 'persistent'] as const) {
+    const out = run([...bare('a:0', 30), ...bare('a:1', 30), ...bare('a:2', 5)], { model: model(regime) });
+    assert.deepEqual(out.filter((e) => e.type === 'risk' || e.type === 'committed_failure'), [], regime);
+    const warnings = out.filter((e) => e.type === 'warning');
+    assert.equal(warnings.length, 1, JSON.stringify(warnings));
+    assert.match((warnings[0] as { message: string }).message, /a:0 arrived without logprobs: .*no risk is scored.*not filled with training medians/);
+    const finals = out.filter((e) => e.type === 'final');
+    assert.equal(finals.length, 3);
+    for (const f of finals) assert.ok(f.type === 'final' && Number.isNaN(f.record['nll_mean']), 'the record says missing (NaN), not a median');
+  }
+  // A sample with logprobs in the same run is still scored, and a partly bare one is scored on what it has.
+  const mixed = run([...bare('a:0', 30), ...tokens('b:0', 30, 3)], { model: model('persistent') });
+  assert.deepEqual(mixed.filter((e) => e.type === 'risk').map((e) => e.type === 'risk' && e.sampleId), ['b:0', 'b:0', 'b:0', 'b:0']);
+});

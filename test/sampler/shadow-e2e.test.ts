@@ -132,6 +132,11 @@ describe('shadow mode end to end: simulator + serve --shadow + sample --shadow +
     const res = cli(['shadow-report', shadowPath, '--model-file', modelPath, '--json', out]);
     assert.equal(res.status, 0, res.stderr);
     const r = JSON.parse(await readFile(out, 'utf8'));
+    // --json - : the same JSON on stdout, the text report on stderr.
+    const toStdout = cli(['shadow-report', shadowPath, '--model-file', modelPath, '--json', '-']);
+    assert.equal(toStdout.status, 0, toStdout.stderr);
+    assert.deepEqual(JSON.parse(toStdout.stdout), r);
+    assert.match(toStdout.stderr, /^shadow report: /);
     const lines = await readLines(shadowPath);
     const samples = lines.filter((l): l is SampleLine => l.kind === 'sample');
     const correct = samples.filter((s) => s.correct === 1);

@@ -1,8 +1,8 @@
-import { writeFile } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import type { Command } from '../main.ts';
 import { choiceOption, expandNumericListFlags, numberListOption, numberOption, parseCommandArgs } from '../args.ts';
-import { FailmodeError, usageError } from '../../errors.ts';
+import { usageError } from '../../errors.ts';
+import { DEFAULT_OUTPUT_DIR, isStdoutPath, writeOutput } from '../write-output.ts';
 import type { AnalysisResult } from '../../offline/analysis-result.ts';
 import { LR_SOLVERS } from '../../offline/cv-lr.ts';
 import type { ReportPlot } from '../../offline/report-text.ts';
@@ -25,9 +25,10 @@ Options
   --cluster-col COL     cluster-robust CIs: GroupKFold and bootstrap over COL's values (e.g. question_id)
   --n-boot N            bootstrap resamples (default 10000)
   --model-name NAME     name shown in the report (default Model)
-  --json OUT.json       also write every figure as JSON (schema: docs/analysis-json.md)
+  --json OUT.json       also write every figure as JSON (schema: docs/analysis-json.md); \`-\` writes it to
+                        stdout and the text report to stderr
   --plot PREFIX         write the commitment plot to PREFIX_prefinal_ablation.svg/.png (or _window_ablation)
-                        (default PREFIX: the input file name without extension, in the current directory)
+                        (default PREFIX: failmode-out/ and the input file name without extension)
   --no-plot             skip the plot
   --corrected           fixed procedure (SPEC §6.3): training-fold medians, cluster ids aligned with the pooled
                         predictions, Section 5 and the plot honouring clusters. Default: the paper's procedure
@@ -105,20 +106,21 @@ export const command: Command = {
       if (!result.plot) {
         plot = { kind: 'no-data' };
       } else {
-        const prefix = values.plot ?? defaultPlotPrefix(file);
+        const prefix = values.plot ?? join(DEFAULT_OUTPUT_DIR, defaultPlotPrefix(file));
         const suffix = result.plot.source === 'prefinal' ? '_prefinal_ablation' : '_window_ablation';
         const svgPath = `${prefix}${suffix}.svg`;
         const pngPath = `${prefix}${suffix}.png`;
         const { renderCommitmentPlot } = await import('../../plots/commitment-plot.ts');
         const figure = await renderCommitmentPlot(result.plot);
-        await writeOutput(svgPath, figure.svg);
+        await writeOutput(svgPath, figure.svg, { createDir: values.plot === undefined });
         await writeOutput(pngPath, figure.png);
         plot = { kind: 'saved', svg: svgPath, png: pngPath };
       }
     }
 
     if (values.json !== undefined) await writeOutput(values.json, `${JSON.stringify(result, null, 2)}\n`);
-    process.stdout.write(renderReport(result, plot === undefined ? {} : { plot }));
+    // With --json - stdout carries the JSON alone; the text report moves to stderr.
+    (isStdoutPath(values.json) ? process.stderr : process.stdout).write(renderReport(result, plot === undefined ? {} : { plot }));
     return 0;
   },
 };
@@ -130,14 +132,6 @@ export function defaultPlotPrefix(file: string): string {
   return ext ? base.slice(0, -ext.length) : base;
 }
 
-async function writeOutput(path: string, data: string | Buffer): Promise<void> {
-  try {
-    await writeFile(path, data);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new FailmodeError(`cannot write ${path}: ${code === 'ENOENT' ? 'its directory does not exist' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`, 'FAILMODE_ERR_OUTPUT', 2);
-  }
-}
 
 /** A one-line progress indicator on stderr, only when stderr is a terminal; `null` clears it. */
 function createProgress(): (stage: string | null) => void {

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from '../main.ts';
+import { DEFAULT_OUTPUT_DIR } from '../write-output.ts';
 import { expandNumericListFlags, numberListOption, numberOption, parseCommandArgs } from '../args.ts';
 import { FailmodeError, usageError } from '../../errors.ts';
 import type { EarlyStopSummary, PooledTable, TableStopResult } from '../../offline/early-stop-eval.ts';
@@ -32,7 +33,7 @@ Options
   --alphas A …          maximum false-kill rates (default 0.02 0.05 0.1)
   --confidence C        confidence 1 − δ of the risk control (default 0.9)
   --stop-models K …     the learned candidates the nested CV chooses among: window, hazard (default both)
-  --out DIR             output directory (default results/early-stop)
+  --out DIR             output directory (default failmode-out/early-stop)
   --all RESULTS_DIR     every paper table found in RESULTS_DIR
   --no-transfer         skip the leave-one-table-out transfer figures (--all)
   --no-plot             skip the summary plot (--all)
@@ -75,7 +76,7 @@ export const command: Command = {
     const delta = 1 - confidence;
     const kinds = (values['stop-models'] ?? []).flatMap((v) => v.split(',')).filter((v) => v !== '');
     for (const k of kinds) if (k !== 'window' && k !== 'hazard') throw usageError(`Unknown value for --stop-models: \`${k}\`. Value must be one of: [window, hazard]`);
-    const outDir = values.out ?? 'results/early-stop';
+    const outDir = values.out ?? join(DEFAULT_OUTPUT_DIR, 'early-stop');
     const { evaluateTable, tableStopData, riskControlledCalibrator } = await import('../../offline/early-stop-eval.ts');
     const { loadTable } = await import('../../offline/load-table.ts');
     const { createProgressBar } = await import('../progress-bar.ts');

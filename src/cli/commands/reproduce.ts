@@ -2,6 +2,7 @@ import { access, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from '../main.ts';
+import { DEFAULT_OUTPUT_DIR } from '../write-output.ts';
 import { numberOption, parseCommandArgs } from '../args.ts';
 import { FailmodeError, usageError } from '../../errors.ts';
 import { PAPER_TABLES, selectTables, type TableEntry } from '../../offline/reproduce/manifest.ts';
@@ -21,7 +22,7 @@ Usage
 Options
   --results DIR     folder with the paper's result files (CSV/XLSX)                      (required)
   --published DIR   folder with published reports <table>.txt to compare with
-  --out DIR         output folder (default results/paper)
+  --out DIR         output folder (default failmode-out/paper)
   --jobs N          worker threads (default: the number of cores, ${availableParallelism()} here)
   --only TABLE      only this table (repeatable; names as in the manifest, e.g. gpqa_gpt4o.final)
   --no-plot         skip the plots
@@ -57,7 +58,7 @@ export const command: Command = {
     }
     await requireDirectory(values.results, '--results');
     if (values.published) await requireDirectory(values.published, '--published');
-    const outDir = values.out ?? 'results/paper';
+    const outDir = values.out ?? join(DEFAULT_OUTPUT_DIR, 'paper');
     try {
       await mkdir(outDir, { recursive: true });
     } catch (err) {
@@ -72,7 +73,7 @@ export const command: Command = {
     }, jobs, (o) => bar.tick(`${o.table} ${o.status === 'ok' ? `${o.seconds.toFixed(1)}s` : o.status}`), (e: TableEntry) => (sizes.get(e.input) ?? 0) * (e.nBoot >= 10_000 ? 2 : 1));
     bar.done();
     const seconds = (performance.now() - started) / 1000;
-    const summary = renderSummary(outcomes, { resultsDir: values.results, ...(values.published ? { publishedDir: values.published } : {}), seconds, jobs });
+    const summary = renderSummary(outcomes, { resultsDir: values.results, ...(values.published ? { publishedDir: values.published } : {}) });
     await writeFile(join(outDir, 'summary.md'), summary);
     process.stdout.write(summary);
     const errors = outcomes.filter((o) => o.status !== 'ok');

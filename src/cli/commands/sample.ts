@@ -108,6 +108,7 @@ export const command: Command = {
     const n = numberOption('n', values.n, { integer: true, min: 1, max: 1000 });
     if (n === undefined) throw usageError('Expected --n N: samples per question');
     if ((values.prompt === undefined) === (values.dataset === undefined)) throw usageError('Expected exactly one of --prompt TEXT or --dataset FILE.jsonl');
+    if (values.prompt !== undefined && values.prompt.trim() === '') throw usageError(`Expected --prompt to be a non-empty prompt, got ${values.prompt === '' ? 'an empty string' : 'only whitespace'}`);
     const endpoint = readEndpoint(values);
     const abortGraceMs = readAbortGrace(values);
     const prune = choiceOption('prune', values.prune, ['risk', 'vote', 'vote+risk', 'deepconf', 'vote+deepconf'] as const)

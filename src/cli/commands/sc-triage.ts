@@ -1,5 +1,6 @@
 import { basename, extname, join } from 'node:path';
 import type { Command } from '../main.ts';
+import { DEFAULT_OUTPUT_DIR } from '../write-output.ts';
 import { choiceOption, numberOption, parseCommandArgs } from '../args.ts';
 import { usageError } from '../../errors.ts';
 import { INPUT_LIMIT_HELP, INPUT_LIMIT_OPTIONS, inputLimitsFromFlags } from '../../input-limits.ts';
@@ -21,7 +22,7 @@ Options
   --score S              signal of Analyses 1–2 and the triage headline: prefinal-full (default, the paper),
                          prefinal-early, raw-full
   --scorer S             raw (default): u = entropy_mean − margin_mean; cv-lr: out-of-fold CV logistic regression
-  --out DIR              output folder (default results/sc-triage/<file name>)
+  --out DIR              output folder (default failmode-out/sc-triage/<file name>)
   --iid                  i.i.d. statistics as the paper (default: bootstrap resamples whole questions and CV folds
                          are grouped by question)
   --question-col COL     question id column
@@ -42,7 +43,7 @@ ${INPUT_LIMIT_HELP}
 
 Examples
   failmode sc-triage ../shared/paper/results/lcb_qwen3_5-9b_sc15_final_prefinal_fixed.csv
-  failmode sc-triage gpqa_sc15.xlsx --early-window 512 --out results/sc-triage/gpqa
+  failmode sc-triage gpqa_sc15.xlsx --early-window 512 --out sc-gpqa
   failmode sc-triage samples.jsonl --score prefinal-early --iid
 `;
 
@@ -105,7 +106,7 @@ export const command: Command = {
       combine: choiceOption('combine', values.combine, COMBINE_METHODS) ?? d.combine,
     };
     if (opts.questionCol !== undefined && opts.questionCol.trim() === '') throw usageError('Expected --question-col to be a column name');
-    const out = values.out ?? join('results', 'sc-triage', basename(file, extname(file)));
+    const out = values.out ?? join(DEFAULT_OUTPUT_DIR, 'sc-triage', basename(file, extname(file)));
 
     const { readScTable } = await import('../../offline/sc/read-sc-table.ts');
     const { renderScReport } = await import('../../offline/sc/sc-report.ts');

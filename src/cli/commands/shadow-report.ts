@@ -1,7 +1,7 @@
-import { writeFile } from 'node:fs/promises';
 import type { Command } from '../main.ts';
 import { choiceOption, parseCommandArgs } from '../args.ts';
 import { FailmodeError, usageError } from '../../errors.ts';
+import { checkOneStdoutOutput, isStdoutPath, toJsonText, writeOutput } from '../write-output.ts';
 import type { ShadowReport } from '../../sampler/shadow-report.ts';
 
 const HELP = `failmode shadow-report — what the stop rule recorded in shadow mode would have done on that traffic
@@ -26,9 +26,10 @@ Options
   --profile P           how to check answers against references: final-answer | boxed | final-boxed
                         (default: each record's profile)
   --json OUT            also write the report as JSON (false_kill, false_kill_ci, tokens_saved_share,
-                        accuracy_full, accuracy_with_stops, samples, questions, windows[], guarantee …)
+                        accuracy_full, accuracy_with_stops, samples, questions, windows[], guarantee …);
+                        \`-\` writes it to stdout and the text report to stderr
   --records-csv OUT     also write the completed runs' sample records (every feature column, \`correct\`) as a
-                        CSV that \`failmode train\` reads: a shadow run is a training set
+                        CSV that \`failmode train\` reads: a shadow run is a training set (\`-\`: stdout)
   -h, --help            show this help
 
 Examples
@@ -56,6 +57,7 @@ export const command: Command = {
     }
     if (positionals.length !== 1) throw usageError(`Expected one RUN.jsonl (a failmode sample --shadow --out log), got ${positionals.length === 0 ? 'none' : positionals.join(' ')}`);
     const file = positionals[0]!;
+    checkOneStdoutOutput({ json: values.json, 'records-csv': values['records-csv'] });
     const profile = choiceOption('profile', values.profile, PROFILES);
     const { readCompletedRuns } = await import('../../sampler/results-log.ts');
     const { shadowReport } = await import('../../sampler/shadow-report.ts');
@@ -79,24 +81,15 @@ export const command: Command = {
       source: file, ...(references ? { references } : {}), ...(profile ? { profile } : {}), guarantee, guaranteeNote,
     });
     if (runs.skippedLines.length > 0) process.stderr.write(`failmode shadow-report: ${file}: skipped ${runs.skippedLines.length} unreadable line(s) (${runs.skippedLines.slice(0, 5).join(', ')})\n`);
-    process.stdout.write(formatReport(report, file));
-    if (values.json !== undefined) {
-      try {
-        await writeFile(values.json, `${JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
-      } catch (err) {
-        throw new FailmodeError(`cannot write ${values.json}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'FAILMODE_ERR_OUTPUT', 1);
-      }
-    }
+    // With --json - (or --records-csv -) stdout carries that output alone; the text report moves to stderr.
+    (isStdoutPath(values.json) || isStdoutPath(values['records-csv']) ? process.stderr : process.stdout).write(formatReport(report, file));
+    if (values.json !== undefined) await writeOutput(values.json, toJsonText(report));
     if (values['records-csv'] !== undefined) {
       const { recordsToCsv } = await import('../../online/record-writers.ts');
       const records = [];
       for (const run of runs.runs.values()) for (const s of run.samples) if (s.record !== null && !s.stopped) records.push(s.record);
       if (records.length === 0) throw new FailmodeError(`${file}: no sample has a feature record to write to --records-csv`);
-      try {
-        await writeFile(values['records-csv'], recordsToCsv(records));
-      } catch (err) {
-        throw new FailmodeError(`cannot write ${values['records-csv']}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'FAILMODE_ERR_OUTPUT', 1);
-      }
+      await writeOutput(values['records-csv'], recordsToCsv(records));
       process.stderr.write(`failmode shadow-report: ${records.length} sample records → ${values['records-csv']} (a training set for failmode train)\n`);
     }
     return 0;

@@ -1,7 +1,7 @@
-import { writeFile } from 'node:fs/promises';
 import type { Command } from '../main.ts';
 import { expandNumericListFlags, numberListOption, numberOption, parseCommandArgs } from '../args.ts';
-import { FailmodeError, usageError } from '../../errors.ts';
+import { usageError } from '../../errors.ts';
+import { isStdoutPath, toJsonText, writeOutput } from '../write-output.ts';
 import { INPUT_LIMIT_HELP, INPUT_LIMIT_OPTIONS, inputLimitsFromFlags } from '../../input-limits.ts';
 
 const HELP = `failmode trajectory — does the trajectory of uncertainty over early windows predict failure? (SPEC §4)
@@ -22,7 +22,7 @@ Options
   --prefinal         prefinal signals (tokens before the final-answer line)
   --seed N           StratifiedKFold random_state (default 0, as the paper's script)
   --n-splits K       CV folds (default 5)
-  --json OUT.json    also write every figure as JSON
+  --json OUT.json    also write every figure as JSON (\`-\`: to stdout, the text report to stderr)
 ${INPUT_LIMIT_HELP}
   -h, --help         show this help
 
@@ -61,14 +61,9 @@ export const command: Command = {
     const { runTrajectoryModels, renderTrajectoryReport } = await import('../../offline/trajectory.ts');
     const frame = await loadTable(file, { limits });
     const result = runTrajectoryModels(frame, { file, windows, prefinal: values.prefinal === true, seed, nSplits });
-    if (values.json !== undefined) {
-      try {
-        await writeFile(values.json, `${JSON.stringify(result, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
-      } catch (err) {
-        throw new FailmodeError(`cannot write ${values.json}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'its directory does not exist' : (err as Error).message}`, 'FAILMODE_ERR_OUTPUT', 2);
-      }
-    }
-    process.stdout.write(renderTrajectoryReport(result));
+    if (values.json !== undefined) await writeOutput(values.json, toJsonText(result));
+    // With --json - stdout carries the JSON alone; the text report moves to stderr.
+    (isStdoutPath(values.json) ? process.stderr : process.stdout).write(renderTrajectoryReport(result));
     return 0;
   },
 };

@@ -54,7 +54,8 @@ ${ENDPOINT_HELP.api}
   --tokens-per-second R   simulator pace with --demo (default 150 in the live view, 0 = as fast as possible headless)
 
 Options — features and scoring
-  --model-file M.json     classifiers from \`failmode train\` (risk, stop thresholds, commitment point)
+  --model-file M.json     classifiers from \`failmode train\` (risk, stop thresholds, commitment point); with --demo
+                          the default is the demo's (results/models/simulator-demo.json), as \`failmode demo\`
   --profile P             final-answer | boxed | final-boxed | code | none — the final-answer marker that cuts the
                           prefinal trace and how the answer is read (default: the model's, else none; --demo: final-answer)
   --letters L             option letters for final-answer extraction (default ABCD; AR-LSAT: ABCDE)
@@ -135,7 +136,7 @@ function parseWatchArgs(argv: string[]) {
 }
 
 /** Running totals for the closing summary line and the exit code. */
-interface WatchStats { samples: number; flagged: number; errors: number; fatal: string | null }
+interface WatchStats { samples: number; flagged: number; errors: number; fatal: string | null; noSseEvents: string | null }
 
 export const command: Command = {
   summary: 'watch generations stream live: token features, per-window failure risk, committed-failure flags (TUI or JSONL)',
@@ -179,7 +180,7 @@ export const command: Command = {
     // headless: say once what the stop rule guarantees (the TUI shows it in its header)
     if (!view.runWatchTui && scoring.model) process.stderr.write(`failmode watch: model ${scoring.model.training.name} · stop rule: ${stopRuleShort(scoring.model)}\n`);
 
-    const stats: WatchStats = { samples: 0, flagged: 0, errors: 0, fatal: null };
+    const stats: WatchStats = { samples: 0, flagged: 0, errors: 0, fatal: null, noSseEvents: null };
     // The live view shows a failed source (connection refused, an engine refusing the request) as the stream's error
     // on screen; headless, it is a fatal stream_error line.
     const watched = monitoredEvents(source, monitorOpts, out, stats, values['early-stop'] === true, view.runWatchTui !== null);
@@ -200,6 +201,10 @@ export const command: Command = {
       await source.close();
     }
     const replayFile = typeof values.replay === 'string' ? values.replay : typeof values['replay-jsonl'] === 'string' ? values['replay-jsonl'] : null;
+    // A replay from stdin that held no SSE event at all (a token recording piped to --replay, say): bad input too.
+    if (stats.fatal === null && values.replay !== undefined && stats.samples === 0 && stats.noSseEvents !== null) {
+      stats.fatal = `${stats.noSseEvents} (a token-event recording is replayed with --replay-jsonl)`;
+    }
     if (stats.fatal !== null && replayFile !== null && stats.samples === 0) {
       // A recording that could not be read at all is bad input: the reason first, exit 2. (A replay that worked and
       // then hit a stream error keeps exit code 1 below.)
@@ -223,6 +228,7 @@ export const command: Command = {
 function checkSourceChoice(values: WatchValues, positionals: string[]): { prompt: string | undefined; endpoint: Endpoint | null } {
   const prompt = values.prompt ?? (positionals.length === 1 ? positionals[0] : undefined);
   if (positionals.length > 1 || (positionals.length === 1 && values.prompt !== undefined)) throw usageError(`Unexpected argument: ${positionals.at(-1)}`);
+  if (prompt !== undefined && prompt.trim() === '') throw usageError(`Expected --prompt to be a non-empty prompt, got ${prompt === '' ? 'an empty string' : 'only whitespace'}`);
   const live = values['base-url'] !== undefined || values.model !== undefined || prompt !== undefined || values.prompts !== undefined;
   const kinds = [live, values.replay !== undefined, values['replay-jsonl'] !== undefined, values.demo === true].filter(Boolean).length;
   if (kinds === 0) throw usageError('Expected a source: --base-url URL --model M --prompt TEXT, --replay FILE.sse, --replay-jsonl FILE or --demo (see failmode watch --help)');
@@ -262,7 +268,10 @@ function readSettings(values: WatchValues) {
 
 /** The model file and what it decides unless a flag does: signal parameters, profile, top-k. */
 async function loadScoring(values: WatchValues, st: ReturnType<typeof readSettings>) {
-  const model = await readModelFile(values);
+  // --demo without --model-file shows the classifier `failmode demo` shows (the simulator-trained one), not none.
+  const model = values.demo && values['model-file'] === undefined
+    ? (await (await import('../demo-model.ts')).loadDemoModel(undefined, (line) => process.stderr.write(`${line}\n`), 'watch'))?.model ?? null
+    : await readModelFile(values);
   let profile = st.profile;
   if (values.demo && profile === undefined && !model?.profile) profile = 'final-answer';
   const params: SignalParams | undefined = st.nucleusP !== undefined || st.tieDelta !== undefined
@@ -298,7 +307,11 @@ function monitoredEvents(source: Source, monitorOpts: MonitorOptions, out: Outpu
   const handle = (ev: MonitorEvent): void => {
     if (ev.type === 'final') { stats.samples++; out.record(ev.record); }
     if (ev.type === 'committed_failure') stats.flagged++;
-    if (ev.type === 'stream_error') { stats.errors++; if (ev.fatal) stats.fatal = ev.message; }
+    if (ev.type === 'stream_error') {
+      stats.errors++;
+      if (ev.fatal) stats.fatal = ev.message;
+      else if (/^No SSE events in the input/.test(ev.message)) stats.noSseEvents = ev.message;
+    }
     out.event(ev);
   };
   const events$ = new Observable<MonitorEvent>((subscriber) => {
@@ -415,13 +428,13 @@ interface LiveTarget {
 async function openReplay(path: string, requestId: string | undefined): Promise<Source> {
   const { readSseFile, tokenEventsFromSse } = await import('../../stream/sse-source.ts');
   const opts = requestId !== undefined ? { requestId } : {};
-  const events$ = path === '-' ? tokenEventsFromSse(process.stdin, opts) : (await checkReadable(path, '--replay'), readSseFile(path, opts));
+  const events$ = path === '-' ? tokenEventsFromSse(process.stdin, opts) : (await checkReadable(path, '--replay'), await checkRecordingKind(path, '--replay'), readSseFile(path, opts));
   return { events$, endpoint: `replay ${path === '-' ? 'stdin' : path}`, modelName: 'replay', choicesPerRequest: Infinity, references: new Map(), close: async () => {} };
 }
 
 async function openJsonlReplay(path: string): Promise<Source> {
   const { readTokenJsonl, tokenEventsFromJsonl } = await import('../../stream/jsonl-source.ts');
-  const events$ = path === '-' ? tokenEventsFromJsonl(process.stdin) : (await checkReadable(path, '--replay-jsonl'), readTokenJsonl(path));
+  const events$ = path === '-' ? tokenEventsFromJsonl(process.stdin) : (await checkReadable(path, '--replay-jsonl'), await checkRecordingKind(path, '--replay-jsonl'), readTokenJsonl(path));
   return { events$, endpoint: `replay ${path === '-' ? 'stdin' : path}`, modelName: 'replay', choicesPerRequest: Infinity, references: new Map(), close: async () => {} };
 }
 
@@ -462,6 +475,35 @@ async function checkReadable(path: string, flag: string): Promise<void> {
     if (err instanceof FailmodeError) throw err;
     throw unreadableInput(path, err, { what: flag });
   }
+}
+
+/**
+ * A regular file given to the other replay flag (a token recording to --replay, an SSE stream to --replay-jsonl), or
+ * one that is neither, is bad input: exit 2 naming the flag that reads it, before anything starts. Pipes and devices
+ * are not sniffed (reading them would consume the stream); their content is checked as it arrives.
+ */
+async function checkRecordingKind(path: string, flag: '--replay' | '--replay-jsonl'): Promise<void> {
+  if (!(await stat(path)).isFile()) return;
+  const { RECORDING_SNIFF_BYTES, recordingKind } = await import('../../stream/recording-kind.ts');
+  const fh = await openFile(path, 'r');
+  let head: string;
+  try {
+    const buf = Buffer.alloc(RECORDING_SNIFF_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    head = buf.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await fh.close();
+  }
+  const kind = recordingKind(head);
+  const wanted = flag === '--replay' ? 'sse' : 'jsonl';
+  if (kind === wanted) return;
+  const expected = flag === '--replay'
+    ? 'expected a raw SSE stream ("data: {…}" lines, as --record-sse writes it)'
+    : 'expected a token-event recording (one JSON object per line, as --record writes it)';
+  if (kind === 'empty') throw new FailmodeError(`${flag} ${path} is empty: ${expected}`);
+  if (kind === 'jsonl') throw new FailmodeError(`${flag} ${path} is JSON lines, not an SSE stream: a token-event recording (--record) is replayed with --replay-jsonl`);
+  if (kind === 'sse') throw new FailmodeError(`${flag} ${path} is an SSE stream, not a token-event recording: a raw stream (--record-sse) is replayed with --replay`);
+  throw new FailmodeError(`${flag} ${path} is neither kind of recording: ${expected}; --replay reads SSE streams, --replay-jsonl token-event JSON lines`);
 }
 
 /** Reads the --prompts JSONL: one object per line with `prompt` (or `question`), optional `id`, `reference` (or `answer`), `system`. */

@@ -6,15 +6,19 @@ const tStar = (verdict: string | null | undefined, T: number | null | undefined)
 const shortVerdict = (v: string | null | undefined) =>
   !v ? '—' : v.startsWith('TYPE 1') ? 'committed' : v.startsWith('NEAR') ? 'near-committed' : v.startsWith('TYPE 2') ? 'persistent' : v;
 
-/** `summary.md`: one row per table — ours vs published, largest differences, match or differs — then the differences. */
-export function renderSummary(outcomes: readonly TableOutcome[], meta: { resultsDir: string; publishedDir?: string; seconds: number; jobs: number }): string {
+/**
+ * `summary.md`: one row per table — ours vs published, largest differences, match or differs — then the differences.
+ * Nothing in it depends on the machine or the run (no elapsed time, no thread count), so regenerating the committed
+ * results/paper/ leaves the checkout unchanged; the command prints the time on stderr.
+ */
+export function renderSummary(outcomes: readonly TableOutcome[], meta: { resultsDir: string; publishedDir?: string }): string {
   const lines: string[] = [];
   const ok = outcomes.filter((o) => o.status === 'ok');
   const compared = ok.filter((o) => o.published);
   const matching = compared.filter((o) => o.published!.matches);
   lines.push('# Reproduction of the paper\'s failure-mode tables', '');
   lines.push(`Made by \`failmode reproduce --results ${meta.resultsDir}${meta.publishedDir ? ` --published ${meta.publishedDir}` : ''}\` `
-    + `(${outcomes.length} tables, ${meta.jobs} worker threads, ${meta.seconds.toFixed(1)} s). Procedure: paper mode (the published script's procedure, quirks included); `
+    + `(${outcomes.length} tables). Procedure: paper mode (the published script's procedure, quirks included); `
     + 'each table with the mode and number of bootstrap resamples the published table used.', '');
   lines.push(`${ok.length}/${outcomes.length} tables analysed; ${compared.length} have a published report, ${matching.length} of them match within the tolerances `
     + '(points ±0.005, CI bounds ±0.006, Δ ±0.005, p ±0.05 or ±0.1 where the Δ CI lies inside ±0.02; verdicts identical except at decision boundaries).', '');
