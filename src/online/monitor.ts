@@ -239,7 +239,9 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
     }
     const record = s.sf.record();
     const full = byWindow.get('full');
-    if (full && !hasAnyFeature(full, record)) warnNoLogprobs(s.id);
+    // No risk only for a sample without logprobs: prefinal features that are missing because the marker never came
+    // are filled with the training medians, as documented above.
+    if (full && !hasAnyFeature(full, record) && !Number.isFinite(record.nll_mean)) warnNoLogprobs(s.id);
     else if (full) emit({ type: 'risk', sampleId: s.id, index: Math.max(0, s.sf.length - 1), T: 'full', risk: scoreClassifier(full, record), threshold: full.stop.threshold, t });
     emit({ type: 'final', sampleId: s.id, record, t });
   }
