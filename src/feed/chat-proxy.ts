@@ -8,6 +8,8 @@ import type { FeedHub } from './feed-hub.ts';
 import { readJsonBody, sendJsonError } from './http-body.ts';
 import { CHAT_SHAPE, type ProxyShape } from './proxy-shape.ts';
 import { ProxySession, type StoppedRequest } from './proxy-session.ts';
+import { DEFAULT_REFUSAL_LIMITS, relayUpstreamRefusal, type RefusalLimits } from './relay-upstream-refusal.ts';
+import { DEFAULT_MAX_EVENT_CHARS } from '../stream/sse-source.ts';
 
 export { FAILMODE_STOP } from './caller-response.ts';
 export { failmodeControls, type FailmodeControls } from './failmode-controls.ts';
@@ -36,6 +38,8 @@ export interface ChatProxyOptions {
   readonly sendRid?: boolean;
   /** Told the processing time (ms) of each upstream read, from its arrival to the caller's write (benchmarks). */
   readonly onChunkProcessed?: (ms: number) => void;
+  /** Bounds on an upstream body that is not an event stream (an error). @default 1 MiB, 30 s */
+  readonly refusalLimits?: RefusalLimits;
 }
 
 /** What the proxy reports for the operator's metrics. */
@@ -47,8 +51,8 @@ export interface ProxyObserver {
 
 const EARLY_STOP_WITHOUT_MODEL = 'early stop requested but the server has no model';
 
-/** Longest SSE event read from the upstream (a top-200 chunk is ~20 kB); longer ends the response as truncated. */
-const MAX_UPSTREAM_EVENT_CHARS = 8 * 1024 * 1024;
+/** Longest SSE event read from the upstream, as `watch` reads: longer ends the response as truncated, unread. */
+const MAX_UPSTREAM_EVENT_CHARS = DEFAULT_MAX_EVENT_CHARS;
 
 type Json = Record<string, unknown>;
 
@@ -105,7 +109,7 @@ export async function handleChatCompletions(req: IncomingMessage, res: ServerRes
         'x-failmode-request-id': requestId, ...warning,
       });
     }
-    const failure = await pumpEvents(upstream, session, abort, o.onChunkProcessed);
+    const failure = await pumpEvents(upstream, session, abort, (what) => o.hub.streamError(controls.run, `${requestId} upstream ${what}: the rest of the stream is not read`), o.onChunkProcessed);
     session.close(callerGone ? 'abort' : 'error', failure);
     if (session.stoppedUpstream !== null) o.observer?.tokensSaved(session.stoppedUpstream.estimatedSaved);
     return session.stoppedUpstream;
@@ -165,12 +169,9 @@ async function openUpstream(
   }
   const type = upstream.headers.get('content-type') ?? '';
   if (!upstream.ok || !upstream.body || !type.includes('text/event-stream')) {
-    // Errors (and anything that is not a stream) go back as the upstream sent them, unmonitored.
-    const text = await upstream.text().catch(() => '');
+    // Errors (and anything that is not a stream) go back as the upstream sent them, unmonitored, within bounds.
     o.observer?.upstreamError('http');
-    if (callerGone()) return null;
-    res.writeHead(upstream.ok ? 502 : upstream.status, { 'content-type': type || 'application/json' });
-    res.end(upstream.ok ? JSON.stringify({ error: { message: `Expected an SSE stream from the upstream, got ${type || 'no content type'}`, type: 'upstream_error' } }) : text);
+    await relayUpstreamRefusal(upstream, res, o.refusalLimits ?? DEFAULT_REFUSAL_LIMITS, callerGone);
     return null;
   }
   return upstream.body as unknown as AsyncIterable<Uint8Array>;
@@ -178,9 +179,12 @@ async function openUpstream(
 
 /**
  * Reads the upstream body: each read decoded once, split into events, handed to the session, and what the caller gets
- * of it written at once. Returns why the body ended early (aborted, dropped, an endless event), or null.
+ * of it written at once. Returns why the body ended early (aborted, dropped, an endless event), or null. An event over
+ * the bound is reported (`tooLong`) and the rest of the body is not read.
  */
-async function pumpEvents(body: AsyncIterable<Uint8Array>, session: ProxySession, abort: AbortController, timed?: (ms: number) => void): Promise<string | null> {
+async function pumpEvents(
+  body: AsyncIterable<Uint8Array>, session: ProxySession, abort: AbortController, tooLong: (what: string) => void, timed?: (ms: number) => void,
+): Promise<string | null> {
   let eventNo = 0;
   let failure: string | null = null;
   const parser = new SseLineParser({
@@ -190,7 +194,8 @@ async function pumpEvents(body: AsyncIterable<Uint8Array>, session: ProxySession
       session.data(data, `event ${eventNo}`);
     },
     onTooLong: () => {
-      failure = `an event longer than ${MAX_UPSTREAM_EVENT_CHARS} characters`;
+      failure = `event ${eventNo + 1} longer than ${MAX_UPSTREAM_EVENT_CHARS} characters`;
+      tooLong(failure);
       abort.abort(new Error(failure));
     },
   }, MAX_UPSTREAM_EVENT_CHARS);
@@ -201,7 +206,7 @@ async function pumpEvents(body: AsyncIterable<Uint8Array>, session: ProxySession
       parser.feed(decoder.write(chunk as Buffer));
       session.flush();
       if (timed) timed(performance.now() - t0);
-      if (session.done) break;
+      if (session.done || failure !== null) break;
     }
     parser.feed(decoder.end());
     session.flush();

@@ -112,7 +112,7 @@ describe('proxy passthrough: what is not forwarded', () => {
       assert.equal(out[0], `data: ${chunk('a')}`);
       const last = JSON.parse(out.at(-1)!.slice(6)) as { error: { type: string; code: string; message: string } };
       assert.equal(last.error.code, 'upstream_truncated');
-      assert.match(last.error.message, /an event longer than 8388608 characters/);
+      assert.match(last.error.message, /event 2 longer than 8388608 characters/);
       assert.ok(!got.includes('[DONE]'));
     } finally {
       await serve.close();
