@@ -230,7 +230,9 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
     }
     const record = s.sf.record();
     const full = byWindow.get('full');
-    if (full && !hasAnyFeature(full, record)) warnNoLogprobs(s.id);
+    // No logprobs at all → no risk. A prefinal model's features are also missing when the sample never showed its
+    // final-answer marker; it had logprobs (its regular features are there), so it is scored, medians filling the gap.
+    if (full && !hasAnyFeature(full, record) && !hasAnyFeature({ featureNames: full.featureNames.map((n) => n.replace('_prefinal', '')) }, record)) warnNoLogprobs(s.id);
     else if (full) emit({ type: 'risk', sampleId: s.id, index: Math.max(0, s.sf.length - 1), T: 'full', risk: scoreClassifier(full, record), threshold: full.stop.threshold, t });
     emit({ type: 'final', sampleId: s.id, record, t });
   }
