@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createParser } from 'eventsource-parser';
 import { ChunkDecoder } from '../stream/chunk-decoder.ts';
 import type { StreamEvent } from '../stream/token-event.ts';
 import type { FeedHub } from './feed-hub.ts';
@@ -8,6 +7,9 @@ import type { LiveSample } from './live-sample.ts';
 import { FeedProtocolError, MAX_ID_LENGTH } from './protocol.ts';
 import { readJsonBody, sendJsonError } from './http-body.ts';
 import { CHAT_SHAPE, type AssembledChoice, type ProxyShape } from './proxy-shape.ts';
+import { DEFAULT_REFUSAL_LIMITS, relayUpstreamRefusal, type RefusalLimits } from './relay-upstream-refusal.ts';
+import { DEFAULT_MAX_EVENT_CHARS } from '../stream/sse-source.ts';
+import { SseLineParser } from '../stream/sse-line-parser.ts';
 import { countedUsage, upstreamErrorChunk, upstreamErrorResponse, type Truncation } from './upstream-truncation.ts';
 
 export interface ChatProxyOptions {
@@ -31,7 +33,12 @@ export interface ChatProxyOptions {
   readonly observer?: ProxyObserver;
   /** Send our request id as SGLang's body field `rid` too (the abort check's explicit abort names it). */
   readonly sendRid?: boolean;
+  /** Bounds on an upstream body that is not an event stream (an error). @default 1 MiB, 30 s */
+  readonly refusalLimits?: RefusalLimits;
 }
+
+/** Longest SSE event read from the upstream, as `watch` reads: longer ends the response as truncated, unread. */
+const MAX_UPSTREAM_EVENT_CHARS = DEFAULT_MAX_EVENT_CHARS;
 
 /** What the proxy reports for the operator's metrics. */
 export interface ProxyObserver {
@@ -127,13 +134,10 @@ export async function handleChatCompletions(req: IncomingMessage, res: ServerRes
   }
   const type = upstream.headers.get('content-type') ?? '';
   if (!upstream.ok || !upstream.body || !type.includes('text/event-stream')) {
-    // Errors (and anything that is not a stream) go back as the upstream sent them, unmonitored.
+    // Errors (and anything that is not a stream) go back as the upstream sent them, unmonitored, within bounds.
     clearTimeout(timeout);
-    const text = await upstream.text().catch(() => '');
     o.observer?.upstreamError('http');
-    if (callerGone) return null;
-    res.writeHead(upstream.ok ? 502 : upstream.status, { 'content-type': type || 'application/json' });
-    res.end(upstream.ok ? JSON.stringify({ error: { message: `Expected an SSE stream from the upstream, got ${type || 'no content type'}`, type: 'upstream_error' } }) : text);
+    await relayUpstreamRefusal(upstream, res, o.refusalLimits ?? DEFAULT_REFUSAL_LIMITS, () => callerGone);
     return null;
   }
 
@@ -147,25 +151,30 @@ export async function handleChatCompletions(req: IncomingMessage, res: ServerRes
     });
   }
   let eventNo = 0;
-  const parser = createParser({
-    onEvent: (msg) => {
-      eventNo++;
-      if (msg.event !== undefined && msg.event !== 'message') return;
-      session.data(msg.data, `event ${eventNo}`);
-    },
-  });
-  const decoder = new TextDecoder();
   let failure: string | null = null;
+  const parser = new SseLineParser({
+    onEvent: (data, event) => {
+      eventNo++;
+      if (event !== undefined && event !== 'message') return;
+      session.data(data, `event ${eventNo}`);
+    },
+    onTooLong: () => {
+      failure = `event ${eventNo + 1} longer than ${MAX_UPSTREAM_EVENT_CHARS} characters`;
+      o.hub.streamError(controls.run, `${requestId} upstream ${failure}: the rest of the stream is not read`);
+      abort.abort(new Error(failure));
+    },
+  }, MAX_UPSTREAM_EVENT_CHARS);
+  const decoder = new TextDecoder();
   try {
     for await (const chunk of upstream.body as unknown as AsyncIterable<Uint8Array>) {
       parser.feed(decoder.decode(chunk, { stream: true }));
-      if (session.done) break;
+      if (session.done || failure !== null) break;
     }
     parser.feed(decoder.decode());
   } catch (err) {
     // Aborted (stop, caller gone, timeout) or the upstream dropped: the session below ends what is still open.
     const cause = (err as Error)?.cause as Error | undefined;
-    failure = `${(err as Error)?.message ?? String(err)}${cause?.message ? ` (${cause.message})` : ''}`;
+    failure ??= `${(err as Error)?.message ?? String(err)}${cause?.message ? ` (${cause.message})` : ''}`;
   } finally {
     clearTimeout(timeout);
   }

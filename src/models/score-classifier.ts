@@ -21,7 +21,7 @@ export function scoreClassifier(c: WindowClassifier, features: Readonly<Record<s
  * every uncertainty feature is missing), scoring would only return the risk of the training medians — a made-up
  * number — so callers score nothing instead.
  */
-export function hasAnyFeature(c: Pick<WindowClassifier, 'featureNames'>, features: Readonly<Record<string, unknown>>): boolean {
+export function hasAnyFeature(c: WindowClassifier, features: Readonly<Record<string, unknown>>): boolean {
   for (const name of c.featureNames) {
     const raw = features[name];
     if (typeof raw === 'number' && Number.isFinite(raw)) return true;
