@@ -191,7 +191,7 @@ async function pumpEvents(
     onEvent: (data, event) => {
       eventNo++;
       if (event !== undefined && event !== 'message') return;
-      session.data(data, `event ${eventNo}`);
+      session.data(data, eventNo);
     },
     onTooLong: () => {
       failure = `event ${eventNo + 1} longer than ${MAX_UPSTREAM_EVENT_CHARS} characters`;

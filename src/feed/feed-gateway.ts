@@ -76,7 +76,7 @@ export async function startFeedGateway(options: FeedGatewayOptions): Promise<Fee
   let feed: FeedServer | null = null;
   let hub: FeedHub | null = null;
   const onBus = instanceOnBus(bus, () => hub);
-  const shared = sharedMonitorFactory({ model: o.model, ticks: true, ...(o.profile ? { profile: o.profile } : {}), ...(o.model ? { topK: o.model.signal.topK } : {}) }, () => undefined);
+  const shared = sharedMonitorFactory({ model: o.model, ...(o.profile ? { profile: o.profile } : {}), ...(o.model ? { topK: o.model.signal.topK } : {}) }, () => undefined);
   const config: ResolvedMonitorConfig = shared.config;
   const stops = await bus.stopCounter().catch(async (err: unknown) => {
     await bus.close();

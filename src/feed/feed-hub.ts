@@ -1,5 +1,5 @@
 import type { StopPolicy } from '../policy/stop-policy.ts';
-import type { StreamEvent, TopLogprob } from '../stream/token-event.ts';
+import type { Channel, StreamEvent, TopLogprob } from '../stream/token-event.ts';
 import type { FeedConnection } from './feed-server.ts';
 import type { MonitorFactory } from '../online/shared-monitor.ts';
 import { LiveSample, type LiveSampleInit } from './live-sample.ts';
@@ -73,18 +73,19 @@ export class FeedHub {
     if (this.live.size >= this.o.maxLiveSamples) throw new FeedProtocolError('too_many_samples', `Already monitoring ${this.live.size} samples (the limit)`);
     const owner = init.owner ?? null;
     const batch = new TickBatch(init.run, init.sampleId);
-    const publish = (run: string, msg: ServerMessage): void => {
-      if (msg.type === 'token') {
-        if (this.o.wantsTicks(run)) this.o.publish(run, msg, owner);
-        if (this.o.wantsTickBatches(run)) {
-          if (batch.add(msg)) this.flushTicks(batch, owner);
-          else if (batch.size === 1) this.awaitFrame(batch, owner);
-        }
-        return;
+    const { run, sampleId } = init;
+    // A tick becomes a `token` message only for per-token subscribers; batches take its fields into their columns.
+    const tick = (index: number, token: string, entropy: number, nll: number, channel: Channel, t: number): void => {
+      if (this.o.wantsTicks(run)) this.o.publish(run, { type: 'token', run, sampleId, index, token, entropy, nll, channel, t }, owner);
+      if (this.o.wantsTickBatches(run)) {
+        if (batch.add(index, token, entropy, nll, channel, t)) this.flushTicks(batch, owner);
+        else if (batch.size === 1) this.awaitFrame(batch, owner);
       }
+    };
+    const publish = (msgRun: string, msg: ServerMessage): void => {
       // A sample's other messages never overtake its ticks.
       if (batch.size > 0) this.flushTicks(batch, owner);
-      this.o.publish(run, msg, owner);
+      this.o.publish(msgRun, msg, owner);
     };
     const sample = new LiveSample({
       ...init,
@@ -97,7 +98,7 @@ export class FeedHub {
         init.onFinished?.(s);
       },
     }, {
-      createMonitor: this.o.createMonitor, stopPolicy: this.o.stopPolicy, publish, wantsTicks: (run: string) => this.o.wantsTicks(run) || this.o.wantsTickBatches(run), now: this.o.now,
+      createMonitor: this.o.createMonitor, stopPolicy: this.o.stopPolicy, publish, tick, wantsTicks: (run: string) => this.o.wantsTicks(run) || this.o.wantsTickBatches(run), now: this.o.now,
       shadow: this.o.shadow, log: this.o.log,
       tally: (s) => this.votes.add(s.init.run, s.init.question, s.sampleId, s.answer, s.stopped, this.o.now(), s.init.keep?.samples ?? null),
       stops: this.o.stops,

@@ -1,8 +1,9 @@
 import type { MonitorEvent } from '../online/monitor-events.ts';
 import { stopSignal, type StopPolicy, type StopSignal } from '../policy/stop-policy.ts';
 import type { MonitorFactory, SampleMonitorHandle } from '../online/shared-monitor.ts';
+import type { TokenTick } from '../online/monitor.ts';
 import { recordAnswer } from '../policy/record-answer.ts';
-import type { StreamEvent } from '../stream/token-event.ts';
+import type { Channel, StreamEvent, TokenEvent } from '../stream/token-event.ts';
 import type { StopCounter } from './bus/stop-counter.ts';
 import type { SampleSource, ServerMessage, StopMessage, StopReason } from './protocol.ts';
 
@@ -36,6 +37,8 @@ export interface LiveSampleContext {
   readonly publish: (run: string, msg: ServerMessage) => void;
   /** Whether anyone wants per-token ticks of the run. */
   readonly wantsTicks: (run: string) => boolean;
+  /** One per-token tick of this sample (only called when `wantsTicks`): its fields, no message object. */
+  readonly tick: (index: number, token: string, entropy: number, nll: number, channel: Channel, t: number) => void;
   /** A finished sample's answer goes to the vote board; returns its question's `vote`. */
   readonly tally: (sample: LiveSample) => ServerMessage;
   /** Stops per (run, question) for the `keep` guard (in this process, or shared across instances over NATS). */
@@ -86,7 +89,15 @@ export class LiveSample {
     this.init = init;
     this.ctx = ctx;
     this.monitorId = init.monitorId ?? init.sampleId;
-    this.monitor = ctx.createMonitor({ monitorId: this.monitorId, reference: init.reference }, (ev) => this.onMonitorEvent(ev));
+    // Both callbacks are made once per sample: the monitor asks for the tick receiver per token, and gets null (so
+    // builds nothing) while no subscriber wants the run's ticks.
+    const run = init.run;
+    const tick: TokenTick = (ev: TokenEvent, entropy: number, nll: number, t: number) => ctx.tick(ev.index, ev.token, entropy, nll, ev.channel, t);
+    this.monitor = ctx.createMonitor(
+      { monitorId: this.monitorId, reference: init.reference },
+      (ev) => this.onMonitorEvent(ev),
+      () => (ctx.wantsTicks(run) ? tick : null),
+    );
     ctx.publish(init.run, {
       type: 'sample_started', run: init.run, question: init.question, sampleId: init.sampleId, source: init.source,
       model: init.model, earlyStop: init.earlyStop, t: ctx.now(),
@@ -228,9 +239,8 @@ export class LiveSample {
         this.ctx.publish(run, { type: 'warning', run, sampleId: this.sampleId, message: ev.message, t: now });
         return;
       case 'token':
-        if (this.ctx.wantsTicks(run)) {
-          this.ctx.publish(run, { type: 'token', run, sampleId, index: ev.index, token: ev.token, entropy: ev.entropy, nll: ev.nll, channel: ev.channel, t: ev.t });
-        }
+        // From a monitor factory that emits tick events itself.
+        if (this.ctx.wantsTicks(run)) this.ctx.tick(ev.index, ev.token, ev.entropy, ev.nll, ev.channel, ev.t);
         return;
     }
     if ((this.init.earlyStop || this.ctx.shadow) && !this.stopped && !this.ended && this.shadowStop === null) {

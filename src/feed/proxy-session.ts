@@ -80,8 +80,8 @@ export class ProxySession {
     this.decoder = new ChunkDecoder((ev) => this.onEvent(ev), { requestId: o.requestId, maxTopLogprobs: o.upstreamTop });
   }
 
-  /** One SSE data payload from the upstream. */
-  data(data: string, position: string): void {
+  /** One SSE data payload from the upstream; `position`: its event number (`event N` in errors) or a text. */
+  data(data: string, position: string | number): void {
     if (this.done) return;
     if (data === '[DONE]' || data.trim() === '[DONE]') {
       this.decoder.done();

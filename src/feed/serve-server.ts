@@ -124,7 +124,7 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
   let config: ResolvedMonitorConfig | null = null;
   let createMonitor = o.createMonitor;
   if (!createMonitor) {
-    const shared = sharedMonitorFactory({ model: o.model, ticks: true, ...(o.profile ? { profile: o.profile } : {}), ...(o.model ? { topK: o.model.signal.topK } : {}) }, (ev) => {
+    const shared = sharedMonitorFactory({ model: o.model, ...(o.profile ? { profile: o.profile } : {}), ...(o.model ? { topK: o.model.signal.topK } : {}) }, (ev) => {
       if (ev.type === 'warning') feed?.publish('', { type: 'warning', message: ev.message, t: ev.t });
     });
     createMonitor = shared.factory;

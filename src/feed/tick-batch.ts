@@ -1,8 +1,9 @@
+import type { Channel } from '../stream/token-event.ts';
 import { TICK_BATCH_TOKENS, type TokenBatchMessage, type TokenTickMessage } from './protocol.ts';
 
 /**
  * The pending ticks of one sample, in fixed-size columns (allocated once per sample, reused batch after batch): adding
- * a tick copies four values, no object is built per token. {@link take} builds the one `token_batch` message.
+ * a tick writes its fields into them, no object is built per token. {@link take} builds the one `token_batch` message.
  */
 export class TickBatch {
   readonly run: string;
@@ -21,15 +22,15 @@ export class TickBatch {
     this.sampleId = sampleId;
   }
 
-  /** Adds one tick; true when the batch is full (take it now). */
-  add(tick: TokenTickMessage): boolean {
-    if (this.size === 0) this.from = tick.index;
+  /** Adds one tick (the fields of a `token` message); true when the batch is full (take it now). */
+  add(index: number, token: string, entropy: number, nll: number, channel: Channel, t: number): boolean {
+    if (this.size === 0) this.from = index;
     const i = this.size++;
-    this.tokens[i] = tick.token;
-    this.entropy[i] = tick.entropy;
-    this.nll[i] = tick.nll;
-    this.reasoning[i] = tick.channel === 'reasoning' ? 1 : 0;
-    this.t = tick.t;
+    this.tokens[i] = token;
+    this.entropy[i] = entropy;
+    this.nll[i] = nll;
+    this.reasoning[i] = channel === 'reasoning' ? 1 : 0;
+    this.t = t;
     return this.size === TICK_BATCH_TOKENS;
   }
 

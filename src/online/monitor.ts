@@ -2,7 +2,8 @@
  * The live monitor: token events in, per-sample monitor events out (SPEC §1 features, the model file's classifiers).
  *
  * Per sample:
- * - `token` ticks (with `ticks: true`) carry the token's entropy and NLL for sparklines;
+ * - `token` ticks (with `ticks: true`) carry the token's entropy and NLL for sparklines; a server hands them to a
+ *   {@link TokenTickSink} instead, which builds nothing per token unless someone wants that sample's ticks;
  * - at every window boundary T (the T-th token) a `window` event with that window's features and, with a model that
  *   has a classifier for T, a `risk` event: P(failure) from that window's classifier. Between boundaries the latest
  *   risk stands (no per-token scoring — the classifiers are defined on windows);
@@ -58,6 +59,8 @@ export interface MonitorOptions {
   readonly topK?: number;
   /** Emit per-token `token` ticks (for UIs). */
   readonly ticks?: boolean;
+  /** Per-token signals without an event object (ignored with `ticks: true`): see {@link TokenTickSink}. */
+  readonly tickSink?: TokenTickSink;
   /** Option letters for `final-answer` extraction (default ABCD). */
   readonly letters?: string;
   /** Bound on simultaneously open samples (default 4096). */
@@ -65,6 +68,15 @@ export interface MonitorOptions {
   /** Clock for event timestamps (ms since the epoch). */
   readonly now?: () => number;
 }
+
+/** Receives one sample's per-token signals: the token event as pushed, its entropy and NLL, the tick's time. */
+export type TokenTick = (ev: TokenEvent, entropy: number, nll: number, t: number) => void;
+
+/**
+ * Asked once per token: the receiver of sample `sampleId`'s tick when someone wants it now, else null — then nothing
+ * is built or timed for the tick (a server with no tick subscriber allocates nothing per token for ticks).
+ */
+export type TokenTickSink = (sampleId: string) => TokenTick | null;
 
 /** The settings a monitor actually runs with, after defaults and the model file. */
 export interface ResolvedMonitorConfig {
@@ -124,6 +136,7 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
   const { windows, params, profile, model } = config;
   const now = opts.now ?? (() => performance.timeOrigin + performance.now());
   const maxSamples = opts.maxSamples ?? DEFAULT_MAX_SAMPLES;
+  const tickSink = opts.tickSink;
   const samples = new Map<string, SampleState>();
   /** Closed ids (bounded): late tokens of an ended, stopped or evicted sample must not reopen it (a second final). */
   const ended = new RecentIds(maxSamples);
@@ -216,6 +229,9 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
     s.sf.push(ev);
     if (opts.ticks) {
       emit({ type: 'token', sampleId: s.id, index: ev.index, token: ev.token, entropy: s.sf.lastTokenEntropy, nll: s.sf.lastTokenNll, channel: ev.channel, t: now() });
+    } else if (tickSink !== undefined) {
+      const tick = tickSink(s.id);
+      if (tick !== null) tick(ev, s.sf.lastTokenEntropy, s.sf.lastTokenNll, now());
     }
     const n = s.sf.length;
     while (s.next < windows.length && windows[s.next]! <= n) {

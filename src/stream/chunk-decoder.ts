@@ -91,6 +91,12 @@ export class ChunkDecoder {
   private segment = 1;
   /** Samples seen in the current request (segment). */
   private seenInSegment = 0;
+  /** The current request's sampleIds by choice index: one string per choice, not one per chunk. */
+  private sampleIds: string[] = [];
+  /** Where the decoder is (see {@link position}): kept as parts, the text is made only for an error. */
+  private where: string | number = '';
+  private whereLine = 0;
+  private whereChoice = -1;
 
   constructor(emit: (ev: StreamEvent) => void, opts: ChunkDecoderOptions = {}) {
     this.emit = emit;
@@ -99,8 +105,37 @@ export class ChunkDecoder {
     this.maxTop = opts.maxTopLogprobs;
   }
 
-  /** One SSE `data` payload (or any text holding one chunk): `[DONE]` ends the request, anything else is JSON. */
-  decodeData(data: string, position: string): void {
+  /**
+   * One SSE `data` payload (or any text holding one chunk): `[DONE]` ends the request, anything else is JSON.
+   * `position` names it in errors: a text, or the SSE event's number (said `event N`; the text is only made when an
+   * error names it, so a clean stream builds no position string).
+   */
+  decodeData(data: string, position: string | number): void {
+    this.at(position);
+    this.decodeDataHere(data);
+  }
+
+  /** One parsed chunk object (`position` as in {@link decodeData}). */
+  decodeChunk(chunk: unknown, position: string | number): void {
+    this.at(position);
+    this.decodeChunkHere(chunk);
+  }
+
+  private at(position: string | number): void {
+    this.where = position;
+    this.whereLine = 0;
+    this.whereChoice = -1;
+  }
+
+  /** Where the decoder is, for an error message: `event 7`, `event 7 line 2`, `event 7 choice 1`. */
+  private position(): string {
+    let p = typeof this.where === 'number' ? `event ${this.where}` : this.where;
+    if (this.whereLine > 0) p += ` line ${this.whereLine}`;
+    if (this.whereChoice >= 0) p += ` choice ${this.whereChoice}`;
+    return p;
+  }
+
+  private decodeDataHere(data: string): void {
     if (data === '[DONE]' || data.trimEnd() === '[DONE]') {
       this.done();
       return;
@@ -113,26 +148,30 @@ export class ChunkDecoder {
       chunk = JSON.parse(stripBytesMembers(data));
     } catch (err) {
       // A recording written with single newlines joins consecutive `data:` lines into one event: decode each line.
-      if (data.includes('\n')) {
+      if (data.includes('\n') && this.whereLine === 0) {
         const lines = data.split('\n');
-        for (let i = 0; i < lines.length; i++) if (lines[i] !== '') this.decodeData(lines[i]!, `${position} line ${i + 1}`);
+        for (let i = 0; i < lines.length; i++) {
+          if (lines[i] === '') continue;
+          this.whereLine = i + 1;
+          this.whereChoice = -1;
+          this.decodeDataHere(lines[i]!);
+        }
         return;
       }
-      this.error(position, `Expected a JSON chat.completion.chunk, got unparsable data (${(err as Error).message}): ${preview(data)}`);
+      this.error(`Expected a JSON chat.completion.chunk, got unparsable data (${(err as Error).message}): ${preview(data)}`);
       return;
     }
-    this.decodeChunk(chunk, position);
+    this.decodeChunkHere(chunk);
   }
 
-  /** One parsed chunk object. */
-  decodeChunk(chunk: unknown, position: string): void {
+  private decodeChunkHere(chunk: unknown): void {
     if (chunk === null || typeof chunk !== 'object' || Array.isArray(chunk)) {
-      this.error(position, `Expected a chat.completion.chunk object, got ${describe(chunk)}`);
+      this.error(`Expected a chat.completion.chunk object, got ${describe(chunk)}`);
       return;
     }
     let c = chunk as Json;
     if (isResponsesEvent(c)) {
-      this.decodeResponsesEvent(c, position);
+      this.decodeResponsesEvent(c);
       return;
     }
     if (isTextCompletionChunk(c) && Array.isArray(c.choices)) {
@@ -140,12 +179,12 @@ export class ChunkDecoder {
     }
     if (c.error !== undefined || c.object === 'error') {
       const e = (c.error ?? c) as Json;
-      this.error(position, `Server error in stream: ${typeof e.message === 'string' ? e.message : preview(JSON.stringify(e))}`);
+      this.error(`Server error in stream: ${typeof e.message === 'string' ? e.message : preview(JSON.stringify(e))}`);
       return;
     }
     const choices = c.choices;
     if (choices !== undefined && choices !== null && !Array.isArray(choices)) {
-      this.error(position, `Expected \`choices\` to be an array, got ${describe(choices)}`);
+      this.error(`Expected \`choices\` to be an array, got ${describe(choices)}`);
       return;
     }
     if (this.requestId === undefined) {
@@ -155,11 +194,15 @@ export class ChunkDecoder {
     }
     const model = typeof c.model === 'string' ? c.model : undefined;
     if (choices) {
-      for (let i = 0; i < choices.length; i++) this.decodeChoice(choices[i], model, `${position} choice ${i}`);
+      for (let i = 0; i < choices.length; i++) {
+        this.whereChoice = i;
+        this.decodeChoice(choices[i], model);
+      }
+      this.whereChoice = -1;
     }
     if (c.usage !== undefined && c.usage !== null) {
       if (typeof c.usage !== 'object') {
-        this.error(position, `Expected \`usage\` to be an object, got ${describe(c.usage)}`);
+        this.error(`Expected \`usage\` to be an object, got ${describe(c.usage)}`);
       } else {
         const u = c.usage as Json;
         this.usage = {
@@ -173,18 +216,18 @@ export class ChunkDecoder {
   }
 
   /** One Responses API event: its chat chunks, or a stream error that ends the response's sample with 'error'. */
-  private decodeResponsesEvent(ev: Json, position: string): void {
+  private decodeResponsesEvent(ev: Json): void {
     this.responses ??= new ResponsesEventAdapter();
     const step = this.responses.step(ev);
     if (step.kind === 'skip') return;
     if (step.kind === 'error') {
-      this.error(position, step.message);
+      this.error(step.message);
       this.flushPending(true);
       for (const [id, s] of this.samples) this.end(id, s, s.finishReason ?? 'error', false);
       this.samples.clear();
       return;
     }
-    for (const ch of step.chunks) this.decodeChunk(ch, position);
+    for (const ch of step.chunks) this.decodeChunkHere(ch);
     // A response has no [DONE]: its terminal event ends the request.
     if (step.endOfRequest) {
       this.done();
@@ -199,6 +242,7 @@ export class ChunkDecoder {
     this.samples.clear();
     this.usage = undefined;
     this.requestId = undefined;
+    this.sampleIds = [];
     this.seenInSegment = 0;
     this.segment++;
   }
@@ -210,23 +254,34 @@ export class ChunkDecoder {
     this.samples.clear();
   }
 
+  /** `${requestId}:${index}`, made once per choice of the request (small indices; others are rare and made each time). */
+  private sampleIdOf(index: number): string {
+    if (index >= MAX_CACHED_CHOICES) return `${this.requestId}:${index}`;
+    let id = this.sampleIds[index];
+    if (id === undefined) {
+      id = `${this.requestId}:${index}`;
+      this.sampleIds[index] = id;
+    }
+    return id;
+  }
+
   /** Number of samples started and not yet ended. */
   get openSamples(): number {
     return this.samples.size;
   }
 
-  private decodeChoice(raw: unknown, model: string | undefined, position: string): void {
+  private decodeChoice(raw: unknown, model: string | undefined): void {
     if (raw === null || typeof raw !== 'object') {
-      this.error(position, `Expected a choice object, got ${describe(raw)}`);
+      this.error(`Expected a choice object, got ${describe(raw)}`);
       return;
     }
     const choice = raw as Json;
     const index = choice.index === undefined ? 0 : choice.index;
     if (typeof index !== 'number' || !Number.isInteger(index) || index < 0) {
-      this.error(position, `Expected \`index\` to be a non-negative integer, got ${describe(index)}`);
+      this.error(`Expected \`index\` to be a non-negative integer, got ${describe(index)}`);
       return;
     }
-    const sampleId = `${this.requestId}:${index}`;
+    const sampleId = this.sampleIdOf(index);
     let s = this.samples.get(sampleId);
     if (s === undefined) {
       // A new sample while an end waits for usage: the request has several samples, so no per-sample usage.
@@ -239,7 +294,7 @@ export class ChunkDecoder {
 
     const delta = (choice.delta ?? {}) as Json;
     if (typeof delta !== 'object') {
-      this.error(position, `Expected \`delta\` to be an object, got ${describe(delta)}`);
+      this.error(`Expected \`delta\` to be an object, got ${describe(delta)}`);
     }
     const content = typeof delta.content === 'string' ? delta.content : '';
     const reasoningRaw = delta.reasoning ?? delta.reasoning_content;
@@ -250,21 +305,21 @@ export class ChunkDecoder {
     const lp = choice.logprobs;
     if (lp !== undefined && lp !== null) {
       if (typeof lp !== 'object') {
-        this.error(position, `Expected \`logprobs\` to be an object, got ${describe(lp)}`);
+        this.error(`Expected \`logprobs\` to be an object, got ${describe(lp)}`);
       } else {
         const l = lp as Json;
-        contentLp = this.entryList(l.content, 'logprobs.content', position);
-        reasoningLp = this.entryList(l.reasoning_content ?? l.reasoning, 'logprobs.reasoning_content', position);
+        contentLp = this.entryList(l.content, 'logprobs.content');
+        reasoningLp = this.entryList(l.reasoning_content ?? l.reasoning, 'logprobs.reasoning_content');
       }
     }
 
     if (reasoningLp !== null) {
       // Separate lists: the fields say the channel. Reasoning precedes content within a chunk.
-      this.emitEntries(sampleId, s, reasoningLp, 'reasoning', null, position);
-      if (contentLp !== null) this.emitEntries(sampleId, s, contentLp, 'content', null, position);
+      this.emitEntries(sampleId, s, reasoningLp, 'reasoning', null);
+      if (contentLp !== null) this.emitEntries(sampleId, s, contentLp, 'content', null);
       else if (content !== '') this.emitText(sampleId, s, content, 'content');
     } else if (contentLp !== null) {
-      this.emitChunkTokens(sampleId, s, contentLp, reasoning, content, position);
+      this.emitChunkTokens(sampleId, s, contentLp, reasoning, content);
     } else {
       if (reasoning !== '') this.emitText(sampleId, s, reasoning, 'reasoning');
       if (content !== '') this.emitText(sampleId, s, content, 'content');
@@ -279,10 +334,10 @@ export class ChunkDecoder {
   }
 
   /** A logprob entry list, or null when absent / empty. */
-  private entryList(v: unknown, name: string, position: string): unknown[] | null {
+  private entryList(v: unknown, name: string): unknown[] | null {
     if (v === undefined || v === null) return null;
     if (!Array.isArray(v)) {
-      this.error(position, `Expected \`${name}\` to be an array, got ${describe(v)}`);
+      this.error(`Expected \`${name}\` to be an array, got ${describe(v)}`);
       return null;
     }
     return v.length === 0 ? null : v;
@@ -292,14 +347,14 @@ export class ChunkDecoder {
    * One list holding every token of the chunk (`logprobs.content`): channels from the delta's text. No text at all
    * means the server held it back; its length is remembered so the text, when it comes, is not counted again.
    */
-  private emitChunkTokens(sampleId: string, s: SampleState, entries: unknown[], reasoning: string, content: string, position: string): void {
+  private emitChunkTokens(sampleId: string, s: SampleState, entries: unknown[], reasoning: string, content: string): void {
     if (reasoning !== '' && content !== '') {
-      this.emitEntries(sampleId, s, entries, 'content', new TokenChannelCursor(reasoning, content), position);
+      this.emitEntries(sampleId, s, entries, 'content', new TokenChannelCursor(reasoning, content));
       return;
     }
     if (reasoning === '' && content === '') {
       const start = s.index;
-      this.emitEntries(sampleId, s, entries, s.channel, null, position);
+      this.emitEntries(sampleId, s, entries, s.channel, null);
       // The tokens' own strings: what the held text will be when it comes (bounded: only its tail can still match).
       for (let j = 0; j < entries.length; j++) { const t = (entries[j] as Json | null)?.token; if (typeof t === 'string') s.held += t; }
       if (s.held.length > MAX_HELD_CHARS) s.held = s.held.slice(-MAX_HELD_CHARS);
@@ -307,26 +362,26 @@ export class ChunkDecoder {
       return;
     }
     const text = reasoning !== '' ? reasoning : content;
-    const spelled = this.emitEntries(sampleId, s, entries, reasoning !== '' ? 'reasoning' : 'content', null, position);
+    const spelled = this.emitEntries(sampleId, s, entries, reasoning !== '' ? 'reasoning' : 'content', null);
     // Text ahead of what this chunk's tokens spell is held-back text being released.
     if (s.held !== '' && text.length > spelled) payHeld(s, text.slice(0, text.length - spelled));
   }
 
   /** Emits the entries as tokens (channel from `cursor` if given, else `channel`); returns the characters they spell. */
-  private emitEntries(sampleId: string, s: SampleState, entries: unknown[], channel: Channel, cursor: TokenChannelCursor | null, position: string): number {
+  private emitEntries(sampleId: string, s: SampleState, entries: unknown[], channel: Channel, cursor: TokenChannelCursor | null): number {
     let chars = 0;
     for (let j = 0; j < entries.length; j++) {
       const e = entries[j] as Json | null;
       if (e === null || typeof e !== 'object' || typeof e.token !== 'string') {
-        this.error(position, `Expected logprob entry ${j} to have a string \`token\`, got ${describe(e === null || typeof e !== 'object' ? e : e.token)}`, sampleId);
+        this.error(`Expected logprob entry ${j} to have a string \`token\`, got ${describe(e === null || typeof e !== 'object' ? e : e.token)}`, sampleId);
         continue;
       }
       const lpv = e.logprob;
       if (lpv !== null && lpv !== undefined && typeof lpv !== 'number') {
-        this.error(position, `Expected logprob entry ${j} \`logprob\` to be a number, got ${describe(lpv)}`, sampleId);
+        this.error(`Expected logprob entry ${j} \`logprob\` to be a number, got ${describe(lpv)}`, sampleId);
         continue;
       }
-      const top = this.topList(e.top_logprobs, position, j, sampleId);
+      const top = this.topList(e.top_logprobs, j, sampleId);
       const ch = cursor === null ? channel : cursor.next(e.token);
       s.channel = ch;
       chars += e.token.length;
@@ -341,23 +396,23 @@ export class ChunkDecoder {
   }
 
   /** Validates a top_logprobs list in place and returns it (no copy: extra fields such as `bytes` are ignored). */
-  private topList(v: unknown, position: string, j: number, sampleId: string): readonly TopLogprob[] | null {
+  private topList(v: unknown, j: number, sampleId: string): readonly TopLogprob[] | null {
     if (v === undefined || v === null) return null;
     if (!Array.isArray(v)) {
-      this.error(position, `Expected logprob entry ${j} \`top_logprobs\` to be an array, got ${describe(v)}`, sampleId);
+      this.error(`Expected logprob entry ${j} \`top_logprobs\` to be an array, got ${describe(v)}`, sampleId);
       return null;
     }
     if (v.length === 0) return null;
     for (let i = 0; i < v.length; i++) {
       const a = v[i] as Json | null;
       if (a === null || typeof a !== 'object' || typeof a.token !== 'string') {
-        this.error(position, `Expected top_logprobs[${i}] of entry ${j} to have a string \`token\`, got ${describe(a)}`, sampleId);
+        this.error(`Expected top_logprobs[${i}] of entry ${j} to have a string \`token\`, got ${describe(a)}`, sampleId);
         return null;
       }
       if (typeof a.logprob !== 'number') {
         if (a.logprob === null) a.logprob = -Infinity; // probability 0 that JSON could not carry
         else {
-          this.error(position, `Expected top_logprobs[${i}].logprob of entry ${j} to be a number, got ${describe(a.logprob)}`, sampleId);
+          this.error(`Expected top_logprobs[${i}].logprob of entry ${j} to be a number, got ${describe(a.logprob)}`, sampleId);
           return null;
         }
       }
@@ -395,12 +450,16 @@ export class ChunkDecoder {
     this.emit(ev);
   }
 
-  private error(position: string, message: string, sampleId?: string): void {
+  private error(message: string, sampleId?: string): void {
+    const position = this.position();
     this.emit(sampleId === undefined
       ? { type: 'stream_error', position, message, fatal: false, t: this.now() }
       : { type: 'stream_error', sampleId, position, message, fatal: false, t: this.now() });
   }
 }
+
+/** Choice indices whose sampleId string is kept for the request (20,000 choices in one request are served). */
+const MAX_CACHED_CHOICES = 65_536;
 
 /** Longest held-back text remembered per sample. */
 const MAX_HELD_CHARS = 4096;

@@ -61,7 +61,7 @@ export function tokenEventsFromSse(chunks: ChunkInput, opts: SseSourceOptions = 
           }
           return;
         }
-        decoder.decodeData(data, `event ${eventNo}`);
+        decoder.decodeData(data, eventNo);
       },
       onTooLong: () => {
         stop({ position: `event ${eventNo + 1} (byte ≤ ${bytesAtFeed})`, message: `SSE event longer than ${maxEventChars} characters: giving up on this stream` });
