@@ -1,8 +1,9 @@
 import type { StopPolicy } from '../policy/stop-policy.ts';
-import type { Channel, StreamEvent, TopLogprob } from '../stream/token-event.ts';
+import type { StreamEvent, TopLogprob } from '../stream/token-event.ts';
 import type { FeedConnection } from './feed-server.ts';
 import type { MonitorFactory } from '../online/shared-monitor.ts';
-import { LiveSample, type LiveSampleInit } from './live-sample.ts';
+import { LiveSample, type LiveSampleInit, type TickToken } from './live-sample.ts';
+import type { TokenTickSignals } from '../online/monitor.ts';
 import { FeedProtocolError, type ClientStopMessage, type ServerMessage, type TokensMessage } from './protocol.ts';
 import { VoteBoard } from './vote-board.ts';
 import { TickBatch } from './tick-batch.ts';
@@ -75,10 +76,15 @@ export class FeedHub {
     const batch = new TickBatch(init.run, init.sampleId);
     const { run, sampleId } = init;
     // A tick becomes a `token` message only for per-token subscribers; batches take its fields into their columns.
-    const tick = (index: number, token: string, entropy: number, nll: number, channel: Channel, t: number): void => {
-      if (this.o.wantsTicks(run)) this.o.publish(run, { type: 'token', run, sampleId, index, token, entropy, nll, channel, t }, owner);
+    const tick = (ev: TickToken, signals: TokenTickSignals, now: () => number): void => {
+      const t = now();
+      const entropy = signals.lastTokenEntropy;
+      const nll = signals.lastTokenNll;
+      if (this.o.wantsTicks(run)) {
+        this.o.publish(run, { type: 'token', run, sampleId, index: ev.index, token: ev.token, entropy, nll, channel: ev.channel, t }, owner);
+      }
       if (this.o.wantsTickBatches(run)) {
-        if (batch.add(index, token, entropy, nll, channel, t)) this.flushTicks(batch, owner);
+        if (batch.add(ev.index, ev.token, entropy, nll, ev.channel, t)) this.flushTicks(batch, owner);
         else if (batch.size === 1) this.awaitFrame(batch, owner);
       }
     };

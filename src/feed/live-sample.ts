@@ -1,9 +1,16 @@
 import type { MonitorEvent } from '../online/monitor-events.ts';
 import { stopSignal, type StopPolicy, type StopSignal } from '../policy/stop-policy.ts';
 import type { MonitorFactory, SampleMonitorHandle } from '../online/shared-monitor.ts';
-import type { TokenTick } from '../online/monitor.ts';
+import type { TokenTick, TokenTickSignals } from '../online/monitor.ts';
 import { recordAnswer } from '../policy/record-answer.ts';
-import type { Channel, StreamEvent, TokenEvent } from '../stream/token-event.ts';
+import type { Channel, StreamEvent } from '../stream/token-event.ts';
+
+/** What a tick needs of its token event. */
+export interface TickToken {
+  readonly index: number;
+  readonly token: string;
+  readonly channel: Channel;
+}
 import type { StopCounter } from './bus/stop-counter.ts';
 import type { SampleSource, ServerMessage, StopMessage, StopReason } from './protocol.ts';
 
@@ -37,8 +44,11 @@ export interface LiveSampleContext {
   readonly publish: (run: string, msg: ServerMessage) => void;
   /** Whether anyone wants per-token ticks of the run. */
   readonly wantsTicks: (run: string) => boolean;
-  /** One per-token tick of this sample (only called when `wantsTicks`): its fields, no message object. */
-  readonly tick: (index: number, token: string, entropy: number, nll: number, channel: Channel, t: number) => void;
+  /**
+   * One per-token tick of this sample (only called when `wantsTicks`): the token, its signals, the clock for its time
+   * (references only: the receiver copies the numbers where they go, no message object unless one is sent).
+   */
+  readonly tick: (ev: TickToken, signals: TokenTickSignals, now: () => number) => void;
   /** A finished sample's answer goes to the vote board; returns its question's `vote`. */
   readonly tally: (sample: LiveSample) => ServerMessage;
   /** Stops per (run, question) for the `keep` guard (in this process, or shared across instances over NATS). */
@@ -92,7 +102,7 @@ export class LiveSample {
     // Both callbacks are made once per sample: the monitor asks for the tick receiver per token, and gets null (so
     // builds nothing) while no subscriber wants the run's ticks.
     const run = init.run;
-    const tick: TokenTick = (ev: TokenEvent, entropy: number, nll: number, t: number) => ctx.tick(ev.index, ev.token, entropy, nll, ev.channel, t);
+    const tick: TokenTick = ctx.tick;
     this.monitor = ctx.createMonitor(
       { monitorId: this.monitorId, reference: init.reference },
       (ev) => this.onMonitorEvent(ev),
@@ -240,7 +250,7 @@ export class LiveSample {
         return;
       case 'token':
         // From a monitor factory that emits tick events itself.
-        if (this.ctx.wantsTicks(run)) this.ctx.tick(ev.index, ev.token, ev.entropy, ev.nll, ev.channel, ev.t);
+        if (this.ctx.wantsTicks(run)) this.ctx.tick(ev, { lastTokenEntropy: ev.entropy, lastTokenNll: ev.nll }, () => ev.t);
         return;
     }
     if ((this.init.earlyStop || this.ctx.shadow) && !this.stopped && !this.ended && this.shadowStop === null) {

@@ -69,8 +69,17 @@ export interface MonitorOptions {
   readonly now?: () => number;
 }
 
-/** Receives one sample's per-token signals: the token event as pushed, its entropy and NLL, the tick's time. */
-export type TokenTick = (ev: TokenEvent, entropy: number, nll: number, t: number) => void;
+/** The last token's signals (a sample's SampleFeatures): read by reference, so no number is boxed per token. */
+export interface TokenTickSignals {
+  readonly lastTokenEntropy: number;
+  readonly lastTokenNll: number;
+}
+
+/**
+ * Receives one sample's per-token tick: the token event as pushed, its signals, and the monitor's clock (read for the
+ * tick's time only by a receiver that uses it).
+ */
+export type TokenTick = (ev: TokenEvent, signals: TokenTickSignals, now: () => number) => void;
 
 /**
  * Asked once per token: the receiver of sample `sampleId`'s tick when someone wants it now, else null — then nothing
@@ -134,7 +143,8 @@ export function resolveMonitorConfig(opts: MonitorOptions): ResolvedMonitorConfi
 export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEvent) => void): SampleMonitor {
   const config = resolveMonitorConfig(opts);
   const { windows, params, profile, model } = config;
-  const now = opts.now ?? (() => performance.timeOrigin + performance.now());
+  const origin = performance.timeOrigin; // read once: the getter allocates on every call
+  const now = opts.now ?? (() => origin + performance.now());
   const maxSamples = opts.maxSamples ?? DEFAULT_MAX_SAMPLES;
   const tickSink = opts.tickSink;
   const samples = new Map<string, SampleState>();
@@ -231,7 +241,7 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
       emit({ type: 'token', sampleId: s.id, index: ev.index, token: ev.token, entropy: s.sf.lastTokenEntropy, nll: s.sf.lastTokenNll, channel: ev.channel, t: now() });
     } else if (tickSink !== undefined) {
       const tick = tickSink(s.id);
-      if (tick !== null) tick(ev, s.sf.lastTokenEntropy, s.sf.lastTokenNll, now());
+      if (tick !== null) tick(ev, s.sf, now);
     }
     const n = s.sf.length;
     while (s.next < windows.length && windows[s.next]! <= n) {
