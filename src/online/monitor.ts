@@ -87,6 +87,8 @@ interface SampleState {
   next: number;
   flagged: boolean;
   topKChecked: boolean;
+  /** Some token of it carried a logprob or a top-logprob list (else its features are all missing: no logprobs). */
+  sawLogprobs: boolean;
   /**
    * The features of every window scored so far: a hazard-model classifier (docs/model-format.md) reads the previous
    * window's columns as well as window T's.
@@ -162,7 +164,7 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
     s = {
       id,
       sf: new SampleFeatures({ windows, params, profile, sampleId: id, reference: referenceFor(id), letters: opts.letters }),
-      next: 0, flagged: false, topKChecked: false, history: {},
+      next: 0, flagged: false, topKChecked: false, sawLogprobs: false, history: {},
     };
     samples.set(id, s);
     return s;
@@ -177,7 +179,8 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
     Object.assign(s.history, features);
     const c = byWindow.get(T);
     if (!c) return;
-    if (!hasAnyFeature(c, s.history)) { warnNoLogprobs(s.id); return; }
+    // Nothing to score (no logprobs, or a prefinal model before any prefinal feature exists): no made-up risk.
+    if (!hasAnyFeature(c, s.history)) { if (!s.sawLogprobs) warnNoLogprobs(s.id); return; }
     const risk = scoreClassifier(c, s.history);
     const threshold = c.stop.threshold;
     emit({ type: 'risk', sampleId: s.id, index: s.sf.length - 1, T, risk, threshold, t });
@@ -203,6 +206,7 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
     if (closed.has(ev.sampleId)) return;
     const s = open(ev.sampleId);
     if (s.sf.isEnded) return;
+    if (!s.sawLogprobs && (Number.isFinite(ev.logprob) || (ev.top !== null && ev.top.length > 0))) s.sawLogprobs = true;
     s.sf.push(ev);
     if (opts.ticks) {
       emit({ type: 'token', sampleId: s.id, index: ev.index, token: ev.token, entropy: s.sf.lastTokenEntropy, nll: s.sf.lastTokenNll, channel: ev.channel, t: now() });
@@ -230,7 +234,7 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
     }
     const record = s.sf.record();
     const full = byWindow.get('full');
-    if (full && !hasAnyFeature(full, record)) warnNoLogprobs(s.id);
+    if (full && !hasAnyFeature(full, record)) { if (!s.sawLogprobs) warnNoLogprobs(s.id); }
     else if (full) emit({ type: 'risk', sampleId: s.id, index: Math.max(0, s.sf.length - 1), T: 'full', risk: scoreClassifier(full, record), threshold: full.stop.threshold, t });
     emit({ type: 'final', sampleId: s.id, record, t });
   }
