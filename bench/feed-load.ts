@@ -8,7 +8,10 @@
  * Baseline in the same run: the same requests straight to the simulator (no proxy, no monitor, no feed).
  *
  *   node --import tsx bench/feed-load.ts [--samples 64] [--tokens 2000] [--subscribers 8] [--queue-bytes 1048576]
- *     [--ticks batch|each] [--bus nats://HOST:PORT]
+ *     [--ticks batch|each] [--caller-top 20] [--rounds 3] [--bus nats://HOST:PORT]
+ * Every caller (direct and through serve) asks for `logprobs` with `top_logprobs` = --caller-top (default 20, what
+ * serve asks the upstream for its monitor), so both paths carry the same top-20 stream. `--caller-top 0`: callers ask
+ * for no logprobs (the direct baseline then gets small chunks while serve still asks the upstream for top-20).
  * With --bus, two serve instances share the load (every other request) and the subscribers read instance 1's feed
  * (its own samples only): compare the tokens/s with and without --bus.
  */
@@ -35,6 +38,18 @@ export interface FeedLoadOptions {
   readonly progress?: (line: string) => void;
   /** NATS URL: a second serve instance on the bus shares the load (half the samples each). */
   readonly bus?: string | null;
+  /** The callers' top_logprobs (0: no logprobs asked). @default 20 */
+  readonly callerTop?: number;
+  /** Rounds of (direct, serve without subscribers); medians are reported. @default 3 */
+  readonly rounds?: number;
+}
+
+/** One timed phase. */
+export interface PhaseResult {
+  readonly seconds: number;
+  readonly tokensPerSecond: number;
+  /** Process CPU time (user + system, all threads) per token (µs): less sensitive to other jobs than wall time. */
+  readonly cpuMicrosPerToken: number;
 }
 
 export interface SubscriberReport {
@@ -52,16 +67,23 @@ export interface FeedLoadResult {
   readonly tokens: number;
   readonly seconds: number;
   readonly tokensPerSecond: number;
-  readonly baseline: { readonly seconds: number; readonly tokensPerSecond: number } | null;
-  /** Through the proxy and monitor with no subscriber connected. */
-  readonly proxyOnly: { readonly seconds: number; readonly tokensPerSecond: number } | null;
+  /** Straight to the simulator: the median round. */
+  readonly baseline: PhaseResult | null;
+  /** Through the proxy and monitor with no subscriber connected: the median round. */
+  readonly proxyOnly: PhaseResult | null;
+  /** Every round of each (direct, serve without subscribers), in order. */
+  readonly rounds: { readonly direct: readonly PhaseResult[]; readonly proxyOnly: readonly PhaseResult[] };
+  /** Process CPU time (all threads: simulator, proxy, callers, subscribers) per token of the loaded run (µs). */
+  readonly cpuMicrosPerToken: number;
   readonly subscribers: readonly SubscriberReport[];
   /** Largest server-side bufferedAmount seen per subscriber (bytes). */
   readonly maxBuffered: readonly number[];
   readonly maxFrameBytes: number;
   readonly peakRssMB: number;
-  /** Proxy processing per upstream read (ms) until the caller's write, during the loaded run: p50 and p99. */
+  /** Proxy processing per upstream read (ms), from its arrival to the caller's write, with the subscribers on: p50 and p99. */
   readonly chunkMs: { readonly p50: number; readonly p99: number; readonly n: number };
+  /** The same without subscribers. */
+  readonly chunkMsProxyOnly: { readonly p50: number; readonly p99: number; readonly n: number } | null;
   readonly peakHeapMB: number;
   readonly framesDropped: number;
 }
@@ -72,36 +94,60 @@ export async function runFeedLoad(o: FeedLoadOptions): Promise<FeedLoadResult> {
   const sim = await startSimulator({ seed: 7 });
   const chunkTimes: number[] = [];
   const onChunkProcessed = (ms: number): void => { if (chunkTimes.length < 2_000_000) chunkTimes.push(ms); };
-  const serve = await startServe({ port: 0, upstream: sim.url, model: o.model ?? null, maxSubscriberQueueBytes: o.queueBytes, heartbeatMs: 60_000, bus: o.bus ?? null });
+  const serve = await startServe({ port: 0, upstream: sim.url, model: o.model ?? null, maxSubscriberQueueBytes: o.queueBytes, heartbeatMs: 60_000, bus: o.bus ?? null, onChunkProcessed });
   // With a bus: a second instance (same process, its own hub) takes every other request.
-  const serve2 = o.bus ? await startServe({ port: 0, upstream: sim.url, model: o.model ?? null, heartbeatMs: 60_000, bus: o.bus }) : null;
+  const serve2 = o.bus ? await startServe({ port: 0, upstream: sim.url, model: o.model ?? null, heartbeatMs: 60_000, bus: o.bus, onChunkProcessed }) : null;
   const target = (i: number) => `${(serve2 && i % 2 === 1 ? serve2 : serve).url}/v1`;
-  const body = (i: number) => JSON.stringify({ model: 'sim', messages: [{ role: 'user', content: `${MCQ} #${i}` }], stream: true, failmode_sim: { length: o.tokens } });
+  const top = o.callerTop ?? 20;
+  const logprobs = top > 0 ? { logprobs: true, top_logprobs: top } : {};
+  const body = (i: number) => JSON.stringify({ model: 'sim', messages: [{ role: 'user', content: `${MCQ} #${i}` }], stream: true, ...logprobs, failmode_sim: { length: o.tokens } });
   const drain = async (url: string, i: number, headers: Record<string, string> = {}): Promise<void> => {
     const res = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: body(i) });
     for await (const _ of res.body as unknown as AsyncIterable<Uint8Array>) { /* the caller reads everything */ }
   };
+  const rounds = Math.max(1, o.rounds ?? 3);
+  const timed = async (run: () => Promise<unknown>): Promise<PhaseResult> => {
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await run();
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    return { seconds, tokensPerSecond: (o.samples * o.tokens) / seconds, cpuMicrosPerToken: (cpu.user + cpu.system) / (o.samples * o.tokens) };
+  };
+  const directRuns: PhaseResult[] = [];
+  const proxyRuns: PhaseResult[] = [];
   try {
     let baseline: FeedLoadResult['baseline'] = null;
     let proxyOnly: FeedLoadResult['proxyOnly'] = null;
+    let chunkMsProxyOnly: FeedLoadResult['chunkMsProxyOnly'] = null;
     if (o.baseline) {
-      let t0 = performance.now();
-      await Promise.all(Array.from({ length: o.samples }, (_, i) => drain(sim.url, i)));
-      let s = (performance.now() - t0) / 1000;
-      baseline = { seconds: s, tokensPerSecond: (o.samples * o.tokens) / s };
-      t0 = performance.now();
-      await Promise.all(Array.from({ length: o.samples }, (_, i) => drain(target(i), i, { 'x-failmode-run': 'warm' })));
-      s = (performance.now() - t0) / 1000;
-      proxyOnly = { seconds: s, tokensPerSecond: (o.samples * o.tokens) / s };
-      o.progress?.(`direct ${baseline.tokensPerSecond.toFixed(0)} tok/s; serve without subscribers ${proxyOnly.tokensPerSecond.toFixed(0)} tok/s (${(100 * proxyOnly.tokensPerSecond / baseline.tokensPerSecond).toFixed(1)} %)`);
+      // Warm-up of both paths (not measured): the JIT compiles the simulator, the proxy and the monitor before any
+      // phase is timed, so the first timed phase does not pay for it.
+      const warm = Math.min(8, o.samples);
+      await Promise.all(Array.from({ length: warm }, (_, i) => drain(sim.url, i)));
+      await Promise.all(Array.from({ length: warm }, (_, i) => drain(target(i), i, { 'x-failmode-run': 'warm-up' })));
+      // Rounds of direct, then serve, back to back: on a shared machine the load drifts, so each path is measured
+      // several times interleaved and the medians are compared.
+      for (let r = 0; r < rounds; r++) {
+        directRuns.push(await timed(() => Promise.all(Array.from({ length: o.samples }, (_, i) => drain(sim.url, i)))));
+        chunkTimes.length = 0;
+        proxyRuns.push(await timed(() => Promise.all(Array.from({ length: o.samples }, (_, i) => drain(target(i), i, { 'x-failmode-run': 'warm' })))));
+        if (r === rounds - 1) chunkMsProxyOnly = percentiles(chunkTimes);
+        const d = directRuns.at(-1)!;
+        const p = proxyRuns.at(-1)!;
+        o.progress?.(`round ${r + 1}: direct ${d.tokensPerSecond.toFixed(0)} tok/s; serve without subscribers ${p.tokensPerSecond.toFixed(0)} tok/s (${(100 * p.tokensPerSecond / d.tokensPerSecond).toFixed(1)} %)`);
+      }
+      baseline = median(directRuns);
+      proxyOnly = median(proxyRuns);
     }
 
     if (o.bus) {
       // Scale-out run: only the proxy throughput is compared (subscribers would need a gateway).
       const p = proxyOnly!;
       return {
-        samples: o.samples, tokens: o.tokens, seconds: p.seconds, tokensPerSecond: p.tokensPerSecond, baseline, proxyOnly, subscribers: [],
-        maxBuffered: [], maxFrameBytes: 0, peakRssMB: 0, peakHeapMB: 0, framesDropped: 0, chunkMs: percentiles(chunkTimes),
+        samples: o.samples, tokens: o.tokens, seconds: p.seconds, tokensPerSecond: p.tokensPerSecond, cpuMicrosPerToken: p.cpuMicrosPerToken, baseline, proxyOnly,
+        rounds: { direct: directRuns, proxyOnly: proxyRuns }, subscribers: [],
+        maxBuffered: [], maxFrameBytes: 0, peakRssMB: 0, peakHeapMB: 0, framesDropped: 0, chunkMs: percentiles(chunkTimes), chunkMsProxyOnly,
       };
     }
     const feedUrl = `${serve.url.replace('http', 'ws')}/feed`;
@@ -122,22 +168,34 @@ export async function runFeedLoad(o: FeedLoadOptions): Promise<FeedLoadResult> {
     }, 20);
 
     chunkTimes.length = 0;
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: o.samples }, (_, i) => drain(target(i), i, { 'x-failmode-run': 'load', 'x-failmode-question': `q${i}` })));
-    const seconds = (performance.now() - t0) / 1000;
+    const loaded = await timed(() => Promise.all(Array.from({ length: o.samples }, (_, i) => drain(target(i), i, { 'x-failmode-run': 'load', 'x-failmode-question': `q${i}` }))));
+    const chunkMs = percentiles(chunkTimes);
     const { reports, maxFrame } = await pool.finish();
     clearInterval(sampler);
     const framesDropped = serve.feed.stats().framesDropped;
+    if (o.baseline) {
+      // Once more straight to the simulator right after the loaded run; the baseline is the median of every direct run.
+      directRuns.push(await timed(() => Promise.all(Array.from({ length: o.samples }, (_, i) => drain(sim.url, i)))));
+      o.progress?.(`direct after the loaded run ${directRuns.at(-1)!.tokensPerSecond.toFixed(0)} tok/s`);
+      baseline = median(directRuns);
+    }
     return {
-      samples: o.samples, tokens: o.tokens, seconds, tokensPerSecond: (o.samples * o.tokens) / seconds, baseline, proxyOnly,
+      samples: o.samples, tokens: o.tokens, seconds: loaded.seconds, tokensPerSecond: loaded.tokensPerSecond, cpuMicrosPerToken: loaded.cpuMicrosPerToken, baseline, proxyOnly,
+      rounds: { direct: directRuns, proxyOnly: proxyRuns },
       subscribers: reports, maxBuffered: ids.map((id) => maxBuffered.get(id) ?? 0), maxFrameBytes: maxFrame,
-      peakRssMB: peakRss / 2 ** 20, peakHeapMB: peakHeap / 2 ** 20, framesDropped, chunkMs: percentiles(chunkTimes),
+      peakRssMB: peakRss / 2 ** 20, peakHeapMB: peakHeap / 2 ** 20, framesDropped, chunkMs, chunkMsProxyOnly,
     };
   } finally {
     await serve2?.close();
     await serve.close();
     await sim.close();
   }
+}
+
+/** The round with the median tokens/s (the lower middle one for an even count). */
+function median(runs: readonly PhaseResult[]): PhaseResult {
+  const sorted = [...runs].sort((a, b) => a.tokensPerSecond - b.tokensPerSecond);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }
 
 function percentiles(xs: number[]): { p50: number; p99: number; n: number } {
@@ -309,21 +367,27 @@ async function main(): Promise<void> {
     options: {
       samples: { type: 'string', default: '64' }, tokens: { type: 'string', default: '2000' }, subscribers: { type: 'string', default: '8' },
       'queue-bytes': { type: 'string', default: String(1024 * 1024) }, ticks: { type: 'string', default: 'batch' }, bus: { type: 'string' },
+      'caller-top': { type: 'string', default: '20' }, rounds: { type: 'string', default: '3' },
     },
   });
   const tickMode = values.ticks === 'each' ? 'each' as const : 'batch' as const;
-  const o = { samples: Number(values.samples), tokens: Number(values.tokens), subscribers: Number(values.subscribers), queueBytes: Number(values['queue-bytes']), baseline: true, tickMode, bus: values.bus ?? null, progress: (l: string) => console.log(`  … ${l}`) };
-  console.log(`feed-load: ${o.samples} concurrent samples × ${o.tokens} tokens through ${o.bus ? 'two failmode serve instances on NATS' : 'failmode serve'}, ${o.subscribers} subscribers (ticks ${tickMode === 'batch' ? 'as token_batch' : 'one message per token'}, last one slow), queue bound ${o.queueBytes} B`);
+  const o = { samples: Number(values.samples), tokens: Number(values.tokens), subscribers: Number(values.subscribers), queueBytes: Number(values['queue-bytes']), baseline: true, tickMode, bus: values.bus ?? null, callerTop: Number(values['caller-top']), rounds: Number(values.rounds), progress: (l: string) => console.log(`  … ${l}`) };
+  console.log(`feed-load: ${o.samples} concurrent samples × ${o.tokens} tokens (callers ask ${o.callerTop > 0 ? `top_logprobs ${o.callerTop}` : 'no logprobs'}; from the simulator, in this process) through ${o.bus ? 'two failmode serve instances on NATS' : 'failmode serve'}, ${o.subscribers} subscribers (ticks ${tickMode === 'batch' ? 'as token_batch' : 'one message per token'}, last one slow), queue bound ${o.queueBytes} B`);
   const r = await runFeedLoad(o);
   const f = (x: number, d = 0) => x.toFixed(d);
+  const line = (name: string, p: PhaseResult) => `  ${name.padEnd(38)} ${f(p.seconds, 2).padStart(7)} s ${f(p.tokensPerSecond).padStart(9)} tok/s ${f(p.cpuMicrosPerToken, 1).padStart(7)} µs CPU/token`
+    + (p === r.baseline ? '' : `   ${f(p.tokensPerSecond / r.baseline!.tokensPerSecond * 100, 1).padStart(5)} % of direct (CPU: ${f(r.baseline!.cpuMicrosPerToken / p.cpuMicrosPerToken * 100, 1)} %)`);
   console.log('');
-  console.log(`  baseline (simulator direct)   ${f(r.baseline!.seconds, 2).padStart(7)} s   ${f(r.baseline!.tokensPerSecond).padStart(9)} tok/s`);
-  console.log(`  serve, no subscriber          ${f(r.proxyOnly!.seconds, 2).padStart(7)} s   ${f(r.proxyOnly!.tokensPerSecond).padStart(9)} tok/s   (${f(r.proxyOnly!.tokensPerSecond / r.baseline!.tokensPerSecond * 100, 1)}% of baseline)`);
- if (o.bus) {
+  console.log(`  (medians of ${r.rounds.proxyOnly.length} interleaved rounds; the direct median includes one run after the loaded phase)`);
+  console.log(line('direct to the simulator', r.baseline!));
+  console.log(line('serve, no subscriber', r.proxyOnly!));
+  if (o.bus) {
     console.log('  (two instances on the bus; no subscriber phase)');
     return;
   }
-  console.log(`  through serve + feed          ${f(r.seconds, 2).padStart(7)} s   ${f(r.tokensPerSecond).padStart(9)} tok/s   (${f(r.tokensPerSecond / r.baseline!.tokensPerSecond * 100, 1)}% of baseline)`);
+  console.log(line(`serve + ${o.subscribers} tick subscribers`, { seconds: r.seconds, tokensPerSecond: r.tokensPerSecond, cpuMicrosPerToken: r.cpuMicrosPerToken }));
+  const ms = (p: { p50: number; p99: number; n: number } | null) => (p === null ? 'n/a' : `p50 ${f(p.p50 * 1000)} µs, p99 ${f(p.p99 * 1000)} µs (${p.n} reads)`);
+  console.log(`  added latency per upstream read (proxy processing, arrival → caller write): no subscriber ${ms(r.chunkMsProxyOnly)}; with subscribers ${ms(r.chunkMs)}`);
   console.log(`  peak RSS ${f(r.peakRssMB, 1)} MB, peak heap ${f(r.peakHeapMB, 1)} MB; frames dropped (slow subscriber) ${r.framesDropped}; largest frame ${r.maxFrameBytes} B`);
   console.log('');
   console.log('  subscriber   messages     ticks   lagged   dropped   incomplete samples   max server buffer');

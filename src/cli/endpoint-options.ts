@@ -110,11 +110,17 @@ export function readProfile(v: EndpointFlagValues): Profile | undefined {
   return choiceOption<Profile>('profile', v.profile, PROFILE_NAMES);
 }
 
-/** Loads `--model-file` (a missing or invalid file is a FailmodeError naming it); null without the flag. */
-export async function readModelFile(v: EndpointFlagValues): Promise<ModelFile | null> {
+/**
+ * Loads `--model-file` (a missing or invalid file is a FailmodeError naming it); null without the flag. A model trained
+ * with `train --force` on data below the support rule gets one warning line on stderr.
+ */
+export async function readModelFile(v: EndpointFlagValues, warn: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<ModelFile | null> {
   if (v['model-file'] === undefined) return null;
   const { loadModelFile } = await import('../models/model-io.ts');
-  return loadModelFile(v['model-file']);
+  const model = await loadModelFile(v['model-file']);
+  const thin = model.training.insufficient;
+  if (thin) warn(`warning: ${v['model-file']} was trained with --force on insufficient data (${thin.reason}); its risks and stop rule rest on thin data`);
+  return model;
 }
 
 

@@ -7,6 +7,7 @@ import type { ResolvedMonitorConfig } from '../online/monitor.ts';
 import type { Profile } from '../online/profiles.ts';
 import type { StopPolicy } from '../policy/stop-policy.ts';
 import { handleChatCompletions } from './chat-proxy.ts';
+import type { RefusalLimits } from './relay-upstream-refusal.ts';
 import { CHAT_SHAPE, COMPLETIONS_SHAPE } from './proxy-shape.ts';
 import { ServeMetrics } from './serve-metrics.ts';
 import { checkEngineAbort } from '../stream/engine-abort-check.ts';
@@ -49,6 +50,8 @@ export interface ServeOptions {
   readonly stopPolicy?: StopPolicy;
   /** Upstream request timeout. @default 20 min */
   readonly upstreamTimeoutMs?: number;
+  /** Bounds on an upstream error body (bytes passed through, time to arrive). @default 1 MiB, 30 s */
+  readonly upstreamErrorBody?: RefusalLimits;
   /** Browser origins allowed on the feed. @default [] */
   readonly allowedOrigins?: readonly string[];
   /**
@@ -77,6 +80,8 @@ export interface ServeOptions {
   readonly bus?: string | null;
   /** Heartbeat period on the bus. @default 1000 */
   readonly busHeartbeatMs?: number;
+  /** Told the proxy's processing time (ms) of each upstream read, from its arrival to the caller's write (benchmarks). */
+  readonly onChunkProcessed?: (ms: number) => void;
 }
 
 export interface ServeHandle {
@@ -208,6 +213,8 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
             canStop: o.model !== null || o.createMonitor !== undefined, maxBodyBytes: o.maxBodyBytes, timeoutMs: o.upstreamTimeoutMs,
             shape: route === 'POST /v1/completions' ? COMPLETIONS_SHAPE : CHAT_SHAPE, observer: metrics,
             sendRid: o.abortGraceMs !== null && o.abortGraceMs !== undefined,
+            ...(o.upstreamErrorBody ? { refusalLimits: o.upstreamErrorBody } : {}),
+            ...(o.onChunkProcessed ? { onChunkProcessed: o.onChunkProcessed } : {}),
           });
         } finally {
           openUpstreams--;

@@ -114,6 +114,9 @@ function means(rows: ReadonlyArray<{ oracle: StopCounts; alphas: readonly AlphaO
   });
 }
 
+/** Tables with figures (those below the support rule have none). */
+const evaluatedCount = (s: EarlyStopSummary): number => s.tables.filter((t) => !t.insufficient).length;
+
 export function summaryFigures(s: EarlyStopSummary): SummaryFigures {
   const evaluated = s.tables.filter((t) => !t.insufficient); // tables below the support rule have no figures
   const perAlpha = means(evaluated, s.alphas);
@@ -142,7 +145,7 @@ export function summaryJson(s: EarlyStopSummary): unknown {
       }),
       means: f.transferPerAlpha.map((m) => ({ alpha: m.alpha, learned_saved: round(m.learned), baseline_saved: round(m.baseline), oracle_saved: round(m.oracle), learned_false_kill: round(m.learnedFalseKill), baseline_false_kill: round(m.baselineFalseKill), learned_within_alpha: m.learnedValid, baseline_within_alpha: m.baselineValid, tables: s.transfer.length })),
     },
-    means: f.perAlpha.map((m) => ({ alpha: m.alpha, learned_saved: round(m.learned), baseline_saved: round(m.baseline), oracle_saved: round(m.oracle), learned_false_kill: round(m.learnedFalseKill), baseline_false_kill: round(m.baselineFalseKill), learned_within_alpha: m.learnedValid, baseline_within_alpha: m.baselineValid, tables: s.tables.length })),
+    means: f.perAlpha.map((m) => ({ alpha: m.alpha, learned_saved: round(m.learned), baseline_saved: round(m.baseline), oracle_saved: round(m.oracle), learned_false_kill: round(m.learnedFalseKill), baseline_false_kill: round(m.baselineFalseKill), learned_within_alpha: m.learnedValid, baseline_within_alpha: m.baselineValid, tables: evaluatedCount(s) })),
     validity: { cells: f.validity.cells, learned_within_alpha: f.validity.within, share: round(f.validity.within / f.validity.cells), baseline_within_alpha: f.validity.baselineWithin },
   };
 }
@@ -203,7 +206,7 @@ export function summaryMarkdown(s: EarlyStopSummary): string {
   for (const r of s.transfer) lines.push(`| ${r.table} | ${pct(oracleSaved(r.oracle))} | ${r.alphas.map((a) => `${cell(a.learned)} | ${cell(a.baseline)}`).join(' | ')} |`);
   lines.push('', '## Summary', '');
   for (const m of f.perAlpha) {
-    lines.push(`- α = ${m.alpha}: mean tokens saved, cross-fitted: learned ${pct(m.learned, 2)}, baseline ${pct(m.baseline, 2)}, oracle ${pct(m.oracle, 2)}; mean realised false-kill learned ${pct(m.learnedFalseKill, 2)}, baseline ${pct(m.baselineFalseKill, 2)}; ≤ α on ${m.learnedValid}/${s.tables.length} tables (learned), ${m.baselineValid}/${s.tables.length} (baseline).`);
+    lines.push(`- α = ${m.alpha}: mean tokens saved, cross-fitted: learned ${pct(m.learned, 2)}, baseline ${pct(m.baseline, 2)}, oracle ${pct(m.oracle, 2)}; mean realised false-kill learned ${pct(m.learnedFalseKill, 2)}, baseline ${pct(m.baselineFalseKill, 2)}; ≤ α on ${m.learnedValid}/${evaluatedCount(s)} tables (learned), ${m.baselineValid}/${evaluatedCount(s)} (baseline).`);
   }
   for (const m of f.transferPerAlpha) {
     lines.push(`- transfer, α = ${m.alpha}: mean tokens saved on the held-out table: learned ${pct(m.learned, 2)}, baseline ${pct(m.baseline, 2)}, oracle ${pct(m.oracle, 2)}; mean realised false-kill learned ${pct(m.learnedFalseKill, 2)}, baseline ${pct(m.baselineFalseKill, 2)}; ≤ α on ${m.learnedValid}/${s.transfer.length} tables (learned), ${m.baselineValid}/${s.transfer.length} (baseline).`);

@@ -21,7 +21,9 @@
  * Robustness: a malformed event becomes a `stream_error` and the session goes on; a stream whose top-k differs from
  * the model's `signal.topK` gets one `warning` (entropy, margin and nucleus size depend on k — SPEC §6.2 #8) and is
  * still scored. Open samples are bounded (`maxSamples`): beyond it the oldest open sample is closed with
- * finish_reason `evicted`.
+ * finish_reason `evicted` — that is its one `final`; its later tokens and its end event are dropped. Closed ids are
+ * remembered for that (the last `maxSamples` ended samples, the last {@link EVICTED_MEMORY} × `maxSamples` evicted
+ * ones): only a sample evicted longer ago than that could start again.
  */
 import { Observable } from 'rxjs';
 import { DEFAULT_WINDOWS } from '../features/columns.ts';
@@ -31,9 +33,15 @@ import { hasAnyFeature, scoreClassifier } from '../models/score-classifier.ts';
 import type { StreamEvent, TokenEvent } from '../stream/token-event.ts';
 import type { FeatureRecord, MonitorEvent } from './monitor-events.ts';
 import { isProfile, type Profile } from './profiles.ts';
+import { RecentIds } from './recent-ids.ts';
 import { SampleFeatures } from './sample-features.ts';
 
 export const DEFAULT_MAX_SAMPLES = 4096;
+/**
+ * Evicted samples remembered, as a multiple of `maxSamples` (65,536 ids by default; up to twice that held, ~10 MB):
+ * an evicted sample's tokens and end keep coming while thousands of others are opened (20,000 choices in a request).
+ */
+export const EVICTED_MEMORY = 16;
 
 export interface MonitorOptions {
   /** Classifiers per window (+ 'full'); without one the monitor emits features, windows and finals only. */
@@ -119,8 +127,10 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
   const now = opts.now ?? (() => performance.timeOrigin + performance.now());
   const maxSamples = opts.maxSamples ?? DEFAULT_MAX_SAMPLES;
   const samples = new Map<string, SampleState>();
-  /** Recently closed ids (bounded FIFO): late tokens of a stopped or evicted sample must not reopen it. */
-  const closed = new Set<string>();
+  /** Closed ids (bounded): late tokens of an ended, stopped or evicted sample must not reopen it (a second final). */
+  const ended = new RecentIds(maxSamples);
+  const evicted = new RecentIds(EVICTED_MEMORY * maxSamples);
+  const isClosed = (id: string): boolean => ended.has(id) || evicted.has(id);
   const byWindow = new Map<number | 'full', WindowClassifier>();
   if (model) for (const c of model.classifiers) byWindow.set(c.window, c);
   const commits = model !== null && (model.regime === 'committed' || model.regime === 'near-committed') && model.commitmentPoint !== null;
@@ -203,7 +213,7 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
   }
 
   function onToken(ev: TokenEvent): void {
-    if (closed.has(ev.sampleId)) return;
+    if (isClosed(ev.sampleId)) return;
     const s = open(ev.sampleId);
     if (s.sf.isEnded) return;
     if (!s.sawLogprobs && (Number.isFinite(ev.logprob) || (ev.top !== null && ev.top.length > 0))) s.sawLogprobs = true;
@@ -222,8 +232,7 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
   function close(s: SampleState, finishReason: string, endT: number): void {
     const t = now();
     samples.delete(s.id);
-    closed.add(s.id);
-    if (closed.size > maxSamples) closed.delete(closed.values().next().value as string);
+    (finishReason === 'evicted' ? evicted : ended).add(s.id);
     if (s.sf.isEnded) return;
     s.sf.end(finishReason, endT);
     checkTopK(s);
@@ -234,7 +243,9 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
     }
     const record = s.sf.record();
     const full = byWindow.get('full');
-    if (full && !hasAnyFeature(full, record)) { if (!s.sawLogprobs) warnNoLogprobs(s.id); }
+    // No risk only for a sample without logprobs: prefinal features that are missing because the marker never came
+    // are filled with the training medians, as documented above.
+    if (full && !hasAnyFeature(full, record) && !Number.isFinite(record.nll_mean)) warnNoLogprobs(s.id);
     else if (full) emit({ type: 'risk', sampleId: s.id, index: Math.max(0, s.sf.length - 1), T: 'full', risk: scoreClassifier(full, record), threshold: full.stop.threshold, t });
     emit({ type: 'final', sampleId: s.id, record, t });
   }
@@ -248,10 +259,10 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
           onToken(ev);
           return;
         case 'start':
-          if (!closed.has(ev.sampleId)) open(ev.sampleId).sf.start(ev.t);
+          if (!isClosed(ev.sampleId)) open(ev.sampleId).sf.start(ev.t);
           return;
         case 'end': {
-          if (closed.has(ev.sampleId)) return; // already ended (e.g. stopped by the user, then the server's end)
+          if (isClosed(ev.sampleId)) return; // already ended (e.g. stopped by the user, then the server's end)
           const s = samples.get(ev.sampleId) ?? open(ev.sampleId);
           // The source counts text that came without logprobs; say so once, before the record whose features lack it.
           if (ev.tokensWithoutLogprobs !== undefined && ev.tokensWithoutLogprobs > 0) {

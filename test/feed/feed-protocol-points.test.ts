@@ -41,7 +41,7 @@ describe('feed: subprotocol and the documented message order', () => {
       const client = await new FeedClient(`${serve.url.replace('http', 'ws')}/feed`).open();
       const tokens = Array.from({ length: 200 }, (_, i) => ({ token: ` w${i}`, logprob: -0.3, top: [{ token: ` w${i}`, logprob: -0.3 }, { token: ' x', logprob: -1.5 }] }));
       client.send({ type: 'tokens', sampleId: 's1', run: 'r', tokens, end: { finishReason: 'stop' } });
-      await client.waitFor((m) => m.type === 'vote', 10_000, 'vote');
+      await client.waitFor((m) => m.type === 'vote', 60_000, 'vote');
       // (A warning about the pushed top-k differing from the model's is a side note, not part of the order.)
       const seq = client.messages.filter((m) => m.type !== 'warning' && ('sampleId' in m || m.type === 'vote')).map((m) => {
         const x = m as ServerMessage & { T?: number | string };

@@ -14,6 +14,7 @@ import type { SampleFinishedMessage, ServerMessage, TokenTickMessage } from '../
 import { startSimulator, type Simulator } from '../../src/stream/simulator/index.ts';
 import { WebSocket } from 'ws';
 import { constantRiskModel } from './feed-helpers.ts';
+import { tokenGate } from '../fixtures/token-gate.ts';
 import { skipWithoutNats, startNatsServer, type NatsServer } from './nats-server.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/failmode', import.meta.url));
@@ -169,11 +170,16 @@ describe('scale-out: two serve instances and a feed gateway over NATS', { skip: 
   let gw: FeedGatewayHandle;
   let dir: string;
   let sub: FeedRecorder;
+  /** While set, every response holds at its token count until released (or its client goes away). */
+  let gate: ReturnType<typeof tokenGate> | null = null;
+  const hold = (at: number): ReturnType<typeof tokenGate> => (gate = tokenGate(at));
+  const releaseHold = (): void => { gate?.release(); gate = null; };
 
   before(async () => {
     nats = await startNatsServer();
-    // Paced so a long sample is still running when it is stopped or its instance is killed.
-    sim = await startSimulator({ seed: 11, tokensPerSecond: 1500 });
+    // Paced by tokens, not speed: a test that needs a sample still running (stopped, its instance killed, NATS
+    // restarted) holds the engine's responses at a token count until it has done what it tests (see `hold`).
+    sim = await startSimulator({ seed: 11, pace: (produced) => gate?.pace(produced) });
     dir = mkdtempSync(join(tmpdir(), 'failmode-scale-'));
     const model = join(dir, 'model.json');
     writeFileSync(model, JSON.stringify(constantRiskModel({ T: 128, intercept: 5 })));
@@ -183,6 +189,7 @@ describe('scale-out: two serve instances and a feed gateway over NATS', { skip: 
     sub = await FeedRecorder.connect(`${gw.url.replace('http', 'ws')}/feed`);
   });
   after(async () => {
+    releaseHold();
     sub?.close();
     await gw?.close();
     await Promise.all([a?.kill(), b?.kill()]);
@@ -206,6 +213,7 @@ describe('scale-out: two serve instances and a feed gateway over NATS', { skip: 
 
   it('a stop sent to the gateway stops a sample running on an instance (its upstream request is aborted)', async () => {
     const abortedBefore = sim.stats().aborted;
+    hold(50); // the sample is still running when the stop comes; the abort ends the hold
     const pending = request(b.url, { 'x-failmode-run': 'stopme' }, { length: 100_000, i: 3 });
     await sub.waitFor(() => sub.startedOf('stopme').length > 0, 'sample_started');
     const sampleId = sub.startedOf('stopme')[0]!;
@@ -216,6 +224,7 @@ describe('scale-out: two serve instances and a feed gateway over NATS', { skip: 
     assert.equal(fin.finishReason, 'failmode_stop');
     assert.ok((sub.stops.get('stopme') ?? []).some((m) => m.type === 'stop' && m.reason === 'client'));
     const r = await pending;
+    releaseHold();
     assert.deepEqual(r.finish, ['failmode_stop']);
     await sub.waitFor(() => sim.stats().aborted > abortedBefore, 'the simulator seeing the abort');
     assert.ok(fin.tokens < 100_000);
@@ -228,10 +237,15 @@ describe('scale-out: two serve instances and a feed gateway over NATS', { skip: 
   it('--min-keep holds across instances (the count lives in NATS KV)', async () => {
     // 4 samples of one question, 2 on each instance, all flagged at T=128: only 4 − 2 = 2 may be stopped.
     const h = { 'x-failmode-run': 'keep', 'x-failmode-question': 'q-keep', 'x-failmode-samples': '4', 'x-failmode-min-keep': '2', 'x-failmode-early-stop': '1' };
-    await Promise.all([
+    // Held at 200 (past the flag at 128) until two stops are out, so the KV round trips decide, not the engine's speed.
+    hold(200);
+    const all = Promise.all([
       request(a.url, h, { length: 400, i: 10 }), request(a.url, h, { length: 400, i: 11 }),
       request(b.url, h, { length: 400, i: 12 }), request(b.url, h, { length: 400, i: 13 }),
     ]);
+    await sub.waitFor(() => (sub.stops.get('keep') ?? []).length >= 2, 'two stops');
+    releaseHold();
+    await all;
     const done = await finishedCount(sub, 'keep', 4);
     assert.equal(done.filter((m) => m.stopped).length, 2, done.map((m) => `${m.sampleId} ${m.finishReason}`).join(', '));
     for (const m of done.filter((x) => !x.stopped)) assert.equal(m.tokens, 400);
@@ -239,11 +253,15 @@ describe('scale-out: two serve instances and a feed gateway over NATS', { skip: 
 
   it('after nats-server restarts mid-run, the instances reconnect and the feed continues', async () => {
     const h = { 'x-failmode-run': 'restart' };
+    hold(200); // still running across the outage, however long the restart takes
     const inFlight = Promise.all([request(a.url, h, { length: 6000, i: 20 }), request(b.url, h, { length: 6000, i: 21 })]);
     await sub.waitFor(() => sub.startedOf('restart').length === 2 && sub.startedOf('restart').every((id) => sub.ticks(id) >= 100), 'ticks before the restart');
     await nats.kill();
     const seenAtRestart = sub.messages;
     await nats.restart();
+    // Let the held samples go on once both instances publish again (their heartbeats reach the gateway).
+    await waitUntil(async () => (await gatewayInstances(gw)) >= 2, LONG, 'both instances back on the bus');
+    releaseHold();
     // The in-flight samples go on through the outage (the proxy does not need NATS to serve).
     await inFlight;
     await sub.waitFor(() => sub.messages > seenAtRestart, 'messages after the restart');
@@ -263,6 +281,7 @@ describe('scale-out: two serve instances and a feed gateway over NATS', { skip: 
 
   it('killing one instance mid-run ends its samples with `error` and leaves the other\'s intact', async () => {
     const h = { 'x-failmode-run': 'kill' };
+    hold(3001); // A's samples (100,000 tokens) are held running until their instance dies; B's (3,000) finish
     const onA = request(a.url, h, { length: 100_000, n: 2, i: 30 }).catch(() => null);
     const onB = request(b.url, h, { length: 3000, i: 31 });
     await sub.waitFor(() => sub.startedOf('kill').length >= 3, 'three samples started');
@@ -275,6 +294,7 @@ describe('scale-out: two serve instances and a feed gateway over NATS', { skip: 
     await sub.waitFor(() => aSamples.every((id) => sub.ticks(id) >= 20), 'A streaming');
     await a.kill('SIGKILL');
     const done = await finishedCount(sub, 'kill', 3);
+    releaseHold();
     await onA;
     await onB;
     for (const id of aSamples) {

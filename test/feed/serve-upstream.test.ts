@@ -38,7 +38,7 @@ describe('failmode serve: what the caller sees when the upstream fails or a stop
       const last = JSON.parse(events.at(-1)!) as { error: { message: string; type: string } };
       assert.equal(last.error.type, 'upstream_error');
       assert.match(last.error.message, /before finishing choice 0/);
-      const fin = await client.waitFor<SampleFinishedMessage>((m) => m.type === 'sample_finished', 20_000, 'sample_finished');
+      const fin = await client.waitFor<SampleFinishedMessage>((m) => m.type === 'sample_finished', 60_000, 'sample_finished');
       assert.equal(fin.finishReason, 'error');
       assert.ok(fin.record !== null && (fin.record.generated_len as number) >= 20);
       client.close();
@@ -71,7 +71,7 @@ describe('failmode serve: what the caller sees when the upstream fails or a stop
       // The server has no model: the warning header is on the non-streaming answer too.
       assert.equal(r.headers.get('x-failmode-warning'), 'early stop requested but the server has no model');
       // The unparsable chunk is reported on the feed (not forwarded).
-      const e = await client.waitFor((m) => m.type === 'error' && (m as { code: string }).code === 'stream_error', 5000, 'stream_error');
+      const e = await client.waitFor((m) => m.type === 'error' && (m as { code: string }).code === 'stream_error', 60_000, 'stream_error');
       assert.match((e as { message: string }).message, /unparsable/);
       client.close();
     } finally {

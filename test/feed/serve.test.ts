@@ -37,7 +37,7 @@ describe('failmode serve: proxy + WebSocket feed on the simulator', () => {
       failmode_sim: { kind: 'committed', length: 8000 },
     });
     assert.equal(r.status, 200);
-    const vote = await client.waitFor<VoteMessage>((m) => m.type === 'vote', 5000, 'vote');
+    const vote = await client.waitFor<VoteMessage>((m) => m.type === 'vote', 60_000, 'vote');
     const types = client.messages.map((m) => m.type);
     assert.deepEqual(types, ['hello', 'subscribed', 'sample_started', 'window', 'risk', 'committed_failure', 'stop', 'sample_finished', 'vote']);
     const stop = client.messages.find((m) => m.type === 'stop') as StopMessage;

@@ -46,3 +46,19 @@ test('summary.md ends with the means at α = 0.05, the transfer figures, validit
   assert.match(tail[2]!, /^Validity: the learned rule's realised false-kill rate is ≤ α in 1\/2 table × α cells \(50\.0%; target ≥ 90%\); baseline 2\/2\.$/);
   assert.equal(tail[3], 'Goal (learned ≥ 1.5 × baseline and ≥ 30 % of the oracle): reached.');
 });
+
+test('a table below the support rule has no figures: its row says insufficient data, the means and validity leave it out', () => {
+  const thin: TableStopResult = {
+    ...table('C', counts(8, 1, 1, 1, 100, 1000), []),
+    insufficient: { reason: '8 rows (need ≥ 20); 1 failure (need ≥ 5)', n: 8, failures: 1, correct: 7, usableFeatures: 22, minRows: 20, minClass: 5 },
+  };
+  const withThin: EarlyStopSummary = { ...summary, tables: [A, B, thin] };
+  const j = summaryJson(withThin) as any;
+  assert.deepEqual(j.means, (summaryJson(summary) as any).means, 'the same means as over A and B alone');
+  assert.deepEqual(j.validity, { cells: 2, learned_within_alpha: 1, share: 0.5, baseline_within_alpha: 2 });
+  assert.equal(j.tables[2].insufficient.reason, '8 rows (need ≥ 20); 1 failure (need ≥ 5)');
+  assert.deepEqual(j.tables[2].alphas, []);
+  const md = summaryMarkdown(withThin);
+  assert.match(md, /\n\| C \| prefinal \| 8 \| 12\.5% \| 10\.0% \| insufficient data: 8 rows \(need ≥ 20\); 1 failure \(need ≥ 5\) \|\n/);
+  assert.match(md, /≤ α on 1\/2 tables \(learned\), 2\/2 \(baseline\)/);
+});

@@ -17,6 +17,7 @@ import { renderReport } from '../../src/offline/report-text.ts';
 import { MIN_CLASS, MIN_ROWS, supportShortfall, usableFeatureCount } from '../../src/offline/support-rule.ts';
 import { runTrajectoryModels } from '../../src/offline/trajectory.ts';
 import { parseModelFile, serializeModelFile } from '../../src/models/model-io.ts';
+import { readModelFile } from '../../src/cli/endpoint-options.ts';
 import { syntheticTable } from '../fixtures/analyze-synthetic.ts';
 
 const BIN = new URL('../../bin/failmode', import.meta.url).pathname;
@@ -106,7 +107,7 @@ test('a table that meets the rule has no `insufficient` field and keeps its verd
   assert.ok(!('insufficient' in JSON.parse(JSON.stringify(r))));
 });
 
-test('train refuses thin data with exit 2 and one line; --force trains and the model file says so', () => {
+test('train refuses thin data with exit 2 and one line; --force trains and the model file says so', async () => {
   for (const [name, p] of Object.entries(paths)) {
     const out = join(dir, `m-${name}.json`);
     const r = spawnSync(process.execPath, [BIN, 'train', p, '--n-boot', '50', '--out', out], { encoding: 'utf8' });
@@ -129,6 +130,10 @@ test('train refuses thin data with exit 2 and one line; --force trains and the m
   assert.throws(() => parseModelFile(JSON.stringify(model), 'm.json'), /m\.json: training\.insufficient\.forced is false, expected true/);
   const show = spawnSync(process.execPath, [BIN, 'train', '--show', out], { encoding: 'utf8' });
   assert.match(show.stdout, /⚠ forced on insufficient data/);
+  // the live commands (watch, sample, serve, feed) load it with one warning line
+  const warnings: string[] = [];
+  await readModelFile({ 'model-file': out }, (l) => warnings.push(l));
+  assert.deepEqual(warnings, [`warning: ${out} was trained with --force on insufficient data (8 rows (need ≥ 20); 1 failure (need ≥ 5)); its risks and stop rule rest on thin data`]);
 });
 
 test('early-stop-eval reports insufficient data per table (markdown and JSON), exit 0', () => {
@@ -178,4 +183,11 @@ test('train on an infinite feature value names the input column and row, not the
     assert.match(r.stderr, /inf\.csv: column `entropy_mean_w128` has an infinite value \(`inf`\) in data row 8; expected finite numbers/, cmd[0]);
     assert.doesNotMatch(r.stderr, /inf-model\.json/);
   }
+  // a finite value whose square overflows the standardiser is named the same way
+  t.rows[7]![t.header.indexOf('entropy_mean_w128')] = '0.5';
+  t.rows[3]![t.header.indexOf('nll_max')] = '-1.5e308';
+  writeFileSync(p, csv(t));
+  const r = spawnSync(process.execPath, [BIN, 'train', p, '--n-boot', '50', '--out', out], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^failmode train: .*inf\.csv: column `nll_max` has a value too large to standardise \(`-1\.5e308`\) in data row 4; expected feature values within ±1e150\n$/);
 });

@@ -10,6 +10,7 @@ import { runSelfConsistency, type SamplerOptions } from '../../src/sampler/self-
 import { vote } from '../../src/policy/vote.ts';
 import { startSimulator, type Simulator } from '../../src/stream/simulator/index.ts';
 import { constantRiskModel } from '../feed/feed-helpers.ts';
+import { waitUntil } from '../fixtures/token-gate.ts';
 
 const questions: Question[] = ['q1', 'q2', 'q3'].map((id) => ({ id, prompt: `Question ${id}?\n(A) a\n(B) b\n(C) c\n(D) d`, answer: 'B' }));
 
@@ -103,8 +104,14 @@ describe('failmode sample: self-consistency on the simulator', () => {
   });
 
   it('stops flagged samples itself (abort → the simulator stops), keeping min-keep samples per question', async () => {
-    // An engine at a finite speed (4000 tokens/s per sample), so an abort lands within a few tokens, as with a real one.
-    const paced = await startSimulator({ seed: 12, tokensPerSecond: 4000 });
+    // Paced by tokens, not speed: every response holds at token 200 until the 12 stops (at 128) have all reached the
+    // engine as aborts, so a stopped sample can never run on past 200 however slowly its abort travels; the kept ones
+    // then finish.
+    let allAborted: Promise<void> | null = null;
+    const paced: Simulator = await startSimulator({
+      seed: 12,
+      pace: (produced) => (produced < 200 ? undefined : (allAborted ??= waitUntil(() => paced.stats().aborted >= 12, 600_000))),
+    });
     const out = join(dir, 'early.jsonl');
     const log = await ResultsLog.open(out);
     const summary = await runSelfConsistency(questions, log, base({
@@ -135,8 +142,8 @@ describe('failmode sample: self-consistency on the simulator', () => {
     assert.equal(summary.stopped, 12);
     await waitUntil(() => paced.stats().aborted === 12);
     const generated = paced.stats().tokensGenerated;
-    // 3 full samples + 12 stopped at 128 (plus the tokens in flight when each abort arrived) instead of 15 × 4000.
-    assert.ok(generated < 3 * 4000 + 12 * 400, `the engine generated ${generated} tokens`);
+    // 3 full samples + 12 stopped at 128 (plus the tokens up to the hold at 200) instead of 15 × 4000.
+    assert.ok(generated <= 3 * 4000 + 12 * 200, `the engine generated ${generated} tokens`);
     await paced.close();
   });
 
@@ -168,11 +175,3 @@ describe('failmode sample: self-consistency on the simulator', () => {
     });
   });
 });
-
-async function waitUntil(cond: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { waitUntil } from '../fixtures/token-gate.ts';
 import { after, before, describe, it } from 'node:test';
 import { lastValueFrom, toArray } from 'rxjs';
 import { tokenEventsFromOpenAI } from '../../src/stream/openai-source.ts';
@@ -71,8 +72,7 @@ describe('simulator: /metrics, zombies and /abort_request', () => {
   });
 });
 
-/** Polls until `cond` holds; fails after a generous 20 s (the condition is event-driven, not timed). */
+/** Polls until `cond` holds; fails after a generous 60 s (the condition is event-driven, not timed). */
 async function waitFor(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 2000 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(cond(), 'condition not reached within 20 s');
+  await waitUntil(cond, 60_000, 'condition');
 }

@@ -128,8 +128,8 @@ export const command: Command = {
         };
         await runWatchTui({ events$, header, onStopSample: stop, earlyStop });
       } else {
-        process.stdout.write(`failmode demo: ${samples} samples from the simulator at ${sim.url}, ${describeModel(loaded)}, early stop ${earlyStop ? 'on' : 'off'}\n`);
-        const headless = runHeadless(events$, () => state);
+        const banner = `failmode demo: ${samples} samples from the simulator at ${sim.url}, ${describeModel(loaded)}, early stop ${earlyStop ? 'on' : 'off'}`;
+        const headless = runHeadless(events$, () => state, banner);
         stopListening = headless.stopListening;
         await headless.done;
       }
@@ -171,14 +171,16 @@ function stoppable(source$: Observable<StreamEvent>, sampleId: string, stop$: Ob
 }
 
 /**
- * Prints one line per notable event until the stream ends (or Ctrl+C). The SIGINT listener stays installed until
- * `stopListening` is called after the shutdown (a Ctrl+C while the summary is written and the simulator closes is
- * ignored instead of killing the process by the signal).
+ * Prints the banner, then one line per notable event until the stream ends (or Ctrl+C). The SIGINT listener stays
+ * installed until `stopListening` is called after the shutdown (a Ctrl+C while the summary is written and the
+ * simulator closes is ignored instead of killing the process by the signal).
  */
-function runHeadless(events$: Observable<MonitorEvent>, state: () => WatchState): { done: Promise<void>; stopListening: () => void } {
+function runHeadless(events$: Observable<MonitorEvent>, state: () => WatchState, banner: string): { done: Promise<void>; stopListening: () => void } {
   let onSignal = (): void => {};
   const listener = (): void => onSignal();
   process.on('SIGINT', listener);
+  // The banner only once Ctrl+C is ours: a SIGINT sent on seeing it must not find the default action (killed by signal).
+  process.stdout.write(`${banner}\n`);
   const done = new Promise<void>((resolve) => {
     let finished = false;
     const finish = (): void => {
