@@ -16,6 +16,7 @@ import { crossValidatedScores } from '../src/offline/cv-lr.ts';
 import { naiveBootstrap } from './lib/naive-bootstrap.ts';
 import { workingFrame } from '../src/training/train.ts';
 import type { Frame } from '../src/offline/frame.ts';
+import { recordBench } from './lib/bench-json.ts';
 
 const FILE = fileURLToPath(new URL('../../shared/paper/results/gpqa_gpt4o.final.csv', import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -75,3 +76,9 @@ console.log(`gpqa_gpt4o.final.csv --prefinal, ${N_BOOT} resamples (n=${result.ov
 console.log(`  failmode analyze (load + analysis + report): ${(oursWall / 1000).toFixed(2)} s wall, ${(oursCpu / 1000).toFixed(2)} s CPU, RSS ${oursMem.toFixed(0)} MB`);
 console.log(`  straightforward baseline (paper's call structure, naive bootstrap${quick ? `, ${BASELINE_BOOT} resamples ×${scale}` : ''}): ${(baseWall / 1000).toFixed(1)} s wall, ${(baseCpu / 1000).toFixed(1)} s CPU`);
 console.log(`  speed-up: ${(baseCpu / oursCpu).toFixed(0)}× (CPU)`);
+recordBench('analyze', {
+  table: 'gpqa_gpt4o.final.csv --prefinal', n_boot: N_BOOT, n: result.overview.n,
+  ours_wall_s: oursWall / 1000, ours_cpu_s: oursCpu / 1000, ours_rss_mb: oursMem,
+  baseline_wall_s: baseWall / 1000, baseline_cpu_s: baseCpu / 1000, baseline_resamples: BASELINE_BOOT, baseline_scaled_by: scale,
+  speedup_cpu: baseCpu / oursCpu,
+});

@@ -5,6 +5,7 @@
  */
 import { bootstrapPrAuc, deltaCi } from '../src/offline/bootstrap.ts';
 import { naiveBootstrap } from './lib/naive-bootstrap.ts';
+import { recordBench } from './lib/bench-json.ts';
 
 const N = 198;
 const N_BOOT = 10_000;
@@ -47,3 +48,8 @@ console.log(`  first bootstrapPrAuc call (draws + caches the resample counts): $
 console.log(`  bootstrapPrAuc  ours ${ours.ms.toFixed(2)} ms   baseline ${base.ms.toFixed(1)} ms   speed-up ×${(base.ms / ours.ms).toFixed(1)}   same result: ${same(ours.result, base.result)}`);
 console.log(`  deltaCi         ours ${oursDelta.ms.toFixed(2)} ms   baseline ${baseDelta.ms.toFixed(1)} ms   speed-up ×${(baseDelta.ms / oursDelta.ms).toFixed(1)}   same result: ${same(oursDelta.result, baseDelta.result)}`);
 console.log(`  CI [${ours.result.lo.toFixed(4)}, ${ours.result.hi.toFixed(4)}]   Δ CI [${oursDelta.result.lo.toFixed(4)}, ${oursDelta.result.hi.toFixed(4)}]`);
+recordBench('bootstrap', {
+  n: N, n_boot: N_BOOT, first_call_ms: firstMs,
+  prauc_ci_ms: ours.ms, prauc_ci_baseline_ms: base.ms, prauc_ci_same_result: same(ours.result, base.result),
+  delta_ci_ms: oursDelta.ms, delta_ci_baseline_ms: baseDelta.ms, delta_ci_same_result: same(oursDelta.result, baseDelta.result),
+});

@@ -9,13 +9,16 @@
  * growth of one sample after 1k vs 1M tokens (needs --expose-gc for stable numbers).
  */
 import { SignalAccumulator } from '../src/features/signal-accumulator.ts';
+import { benchArgs, recordBench } from './lib/bench-json.ts';
 import { computeTopKSignals, DEFAULT_SIGNAL_PARAMS, type TopKSignals } from '../src/features/token-signals.ts';
 import type { ModelFile, WindowClassifier } from '../src/models/model-file.ts';
 import { createSampleMonitor } from '../src/online/monitor.ts';
 import { SampleFeatures } from '../src/online/sample-features.ts';
 import type { TokenEvent, TopLogprob } from '../src/stream/token-event.ts';
 
-const filter = process.argv[2] ?? '';
+const filter = benchArgs().rest[0] ?? '';
+/** Everything measured, for --json DIR. */
+const figures: Record<string, unknown> = {};
 const gc: () => void = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
 function rng(seed: number): () => number {
@@ -103,6 +106,7 @@ if ('update'.includes(filter) || filter === '') {
       m.end();
       if (emitted === 0) throw new Error('no events');
     }, N);
+    figures[`update_top${k}_ns`] = { baseline: baseline, sample_features_push: sample, sample_features_push_no_text: sampleNoText, monitor_64_samples_with_model: mon };
     console.log(`update  top-k ${String(k).padStart(3)}: baseline signals+accumulator ${fmt(baseline)}/token | SampleFeatures.push ${fmt(sample)} (${(sample / baseline).toFixed(2)}×; no text tail ${fmt(sampleNoText)}) | monitor, 64 samples + model ${fmt(mon)} (${(mon / baseline).toFixed(2)}×) → ${(1e9 / mon / 1e6).toFixed(2)} M tokens/s`);
   }
 }
@@ -127,6 +131,7 @@ if ('latency'.includes(filter) || filter === '') {
   const empty = new Float64Array(100_000);
   for (let i = 0; i < empty.length; i++) { const t0 = process.hrtime.bigint(); empty[i] = Number(process.hrtime.bigint() - t0); }
   empty.sort();
+  figures.latency_64_samples_top20_ns = { pushes: N, p50: q(0.5), p99: q(0.99), p999: q(0.999), max: lat[N - 1]!, timer_p50: empty[50_000]! };
   console.log(`latency monitor.push, 64 concurrent samples, top-k 20 (${N} pushes): p50 ${fmt(q(0.5))}, p99 ${fmt(q(0.99))}, p99.9 ${fmt(q(0.999))}, max ${fmt(lat[N - 1]!)}; timer baseline p50 ${fmt(empty[50_000]!)}`);
 }
 
@@ -160,6 +165,9 @@ if ('memory'.includes(filter) || filter === '') {
   for (const keepText of [true, false]) {
     const a = heapPerSample(1_000, keepText);
     const b = heapPerSample(1_000_000, keepText);
+    figures[keepText ? 'memory_per_sample_bytes' : 'memory_per_sample_no_text_bytes'] = { after_1k_tokens: a, after_1m_tokens: b, bare_accumulator: bare, live_samples: SAMPLES };
     console.log(`memory  per sample${keepText ? '' : ' (no text tail)'} (${SAMPLES} live samples): ${(a / 1024).toFixed(1)} KiB after 1k tokens, ${(b / 1024).toFixed(1)} KiB after 1M tokens (bare accumulator ${(bare / 1024).toFixed(2)} KiB)`);
   }
 }
+
+recordBench('online', figures);

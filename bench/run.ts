@@ -1,19 +1,23 @@
 /**
  * Runs the benchmarks, each in its own process so one's heap and JIT state never colour another's figures.
- * `npm run bench` runs all; `npm run bench -- analyze stream` runs those whose file names contain a filter.
+ * `npm run bench` runs all; `npm run bench -- analyze stream` runs those whose file names contain a filter;
+ * `npm run bench -- --json results/bench` also writes each one's figures to results/bench/<bench>.json (the README's
+ * speed table is rendered from them by scripts/render-readme-figures.ts).
  */
 import { readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { benchArgs } from './lib/bench-json.ts';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
-const filters = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const passThrough = process.argv.slice(2).filter((a) => a.startsWith('-'));
+const { jsonDir, rest } = benchArgs();
+const filters = rest.filter((a) => !a.startsWith('-'));
+const passThrough = [...rest.filter((a) => a.startsWith('-')), ...(jsonDir !== null ? ['--json', jsonDir] : [])];
 const files = readdirSync(dir).filter((f) => f.endsWith('.ts') && f !== 'run.ts' && (filters.length === 0 || filters.some((x) => f.includes(x)))).sort();
 let failed = 0;
 for (const f of files) {
   console.log(`\n== bench/${f}`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', `${dir}${f}`, ...passThrough], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', `${dir}${f}`, ...passThrough], { stdio: 'inherit' });
   if (r.status !== 0) failed++;
 }
 process.exitCode = failed > 0 ? 1 : 0;

@@ -19,6 +19,7 @@
  * decoder instead deletes the `bytes` members with one regex before JSON.parse (+15 %), see chunk-decoder.ts.
  */
 import { createReadStream, mkdirSync, statSync, createWriteStream } from 'node:fs';
+import { benchArgs, recordBench } from './lib/bench-json.ts';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
@@ -34,7 +35,7 @@ const TOKENS_PER_CHOICE = 8200;
 const TOP_K = 20;
 const REPEATS = 2;
 const FILE = new URL('../tmp/bench-stream.sse', import.meta.url).pathname;
-const filters = process.argv.slice(2);
+const filters = benchArgs().rest;
 const want = (name: string): boolean => filters.length === 0 || filters.includes(name);
 
 async function record(): Promise<void> {
@@ -192,3 +193,7 @@ console.log(`\ncase        tokens     tokens/s   vs baseline   heap after GC eve
 for (const r of results) {
   console.log(`${r.name.padEnd(10)} ${r.tokens.toLocaleString('en').padStart(8)} ${Math.round(r.tps).toLocaleString('en').padStart(12)} ${(r.tps / base).toFixed(2).padStart(10)}×   ${r.name === 'baseline' ? '—' : r.heap}`);
 }
+recordBench('stream', {
+  repeats: REPEATS, top_k: TOP_K, check_every_tokens: CHECK_EVERY,
+  cases: Object.fromEntries(results.map((r) => [r.name, { tokens: r.tokens, tokens_per_s: r.tps, vs_baseline: r.tps / base, heap: r.name === 'baseline' ? null : r.heap }])),
+});

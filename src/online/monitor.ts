@@ -116,6 +116,8 @@ interface SampleState {
   next: number;
   flagged: boolean;
   topKChecked: boolean;
+  /** Some token of it carried a logprob or a top-logprob list (else its features are all missing: no logprobs). */
+  sawLogprobs: boolean;
   /**
    * The features of every window scored so far: a hazard-model classifier (docs/model-format.md) reads the previous
    * window's columns as well as window T's.
@@ -195,7 +197,7 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
     s = {
       id,
       sf: new SampleFeatures({ windows, params, profile, sampleId: id, reference: referenceFor(id), letters: opts.letters }),
-      next: 0, flagged: false, topKChecked: false, history: {},
+      next: 0, flagged: false, topKChecked: false, sawLogprobs: false, history: {},
     };
     samples.set(id, s);
     return s;
@@ -210,7 +212,8 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
     Object.assign(s.history, features);
     const c = byWindow.get(T);
     if (!c) return;
-    if (!hasAnyFeature(c, s.history)) { warnNoLogprobs(s.id); return; }
+    // Nothing to score (no logprobs, or a prefinal model before any prefinal feature exists): no made-up risk.
+    if (!hasAnyFeature(c, s.history)) { if (!s.sawLogprobs) warnNoLogprobs(s.id); return; }
     const risk = scoreClassifier(c, s.history);
     const threshold = c.stop.threshold;
     emit({ type: 'risk', sampleId: s.id, index: s.sf.length - 1, T, risk, threshold, t });
@@ -236,6 +239,7 @@ export function createSampleMonitor(opts: MonitorOptions, emit: (ev: MonitorEven
     if (isClosed(ev.sampleId)) return;
     const s = open(ev.sampleId);
     if (s.sf.isEnded) return;
+    if (!s.sawLogprobs && (Number.isFinite(ev.logprob) || (ev.top !== null && ev.top.length > 0))) s.sawLogprobs = true;
     s.sf.push(ev);
     if (opts.ticks) {
       emit({ type: 'token', sampleId: s.id, index: ev.index, token: ev.token, entropy: s.sf.lastTokenEntropy, nll: s.sf.lastTokenNll, channel: ev.channel, t: now() });

@@ -1,5 +1,6 @@
 import { renderLineChart, type LineChartSpec } from './line-chart.ts';
 import type { RenderedFigure, RenderOptions } from './render-vega-lite.ts';
+import { estimateTextWidth } from './text-width.ts';
 
 /** What the commitment plot shows (SPEC §3.7): `AnalysisResult.plot`, present unless no data. */
 export interface CommitmentPlotData {
@@ -39,6 +40,11 @@ export async function renderCommitmentPlot(plot: CommitmentPlotData, opts: Commi
   return renderLineChart(commitmentChartSpec(plot, opts), opts);
 }
 
+/** The figure's title: what was analysed and which features (`gpqa_gpt4o.final: early-window PR-AUC, prefinal`). */
+export function commitmentPlotTitle(name: string, source: CommitmentPlotData['source']): string {
+  return `${name}: early-window PR-AUC, ${source === 'prefinal' ? 'prefinal' : 'full list'}`;
+}
+
 /** The chart description of the figure (pure; tests inspect it). */
 export function commitmentChartSpec(plot: CommitmentPlotData, opts: { title?: string; width?: number } = {}): LineChartSpec {
   const width = opts.width ?? 290;
@@ -57,7 +63,7 @@ export function commitmentChartSpec(plot: CommitmentPlotData, opts: { title?: st
     title: opts.title,
     width,
     height: (width * 205) / 290,
-    x: { label: 'Early-window size T (tokens)', scale: 'log', ticks: windows, format: 'd' },
+    x: { label: 'Early-window size T (tokens)', scale: 'log', ticks: spacedLogTicks(windows, width), format: 'd' },
     y: { label: 'PR-AUC', domain: y.domain, ticks: y.ticks, format: '.2f', grid: true },
     bands: [{ label: '95% CI', points: windows.map((T, i) => ({ x: T, lo: lo[i] ?? null, hi: hi[i] ?? null })), color: BAND, opacity: 0.45 }],
     series: [{
@@ -68,7 +74,7 @@ export function commitmentChartSpec(plot: CommitmentPlotData, opts: { title?: st
       ...(full !== null ? [{ at: full, label: `Full-trace (${full.toFixed(3)})`, color: FULL, strokeWidth: 1.4 * PT, dash: [5.2 * PT, 2.2 * PT] }] : []),
       { at: chance, label: `Chance (${chance.toFixed(3)})`, color: CHANCE, strokeWidth: 1.0 * PT, dash: [1 * PT, 1.65 * PT] },
     ],
-    legend: 'lower-right',
+    legend: 'auto',
   };
   if (!marker) return spec;
 
@@ -83,6 +89,31 @@ export function commitmentChartSpec(plot: CommitmentPlotData, opts: { title?: st
     vlines: [{ at: marker.T, color: MARKER, strokeWidth: 0.9 * PT, dash: [6.4 * 0.9 * PT, 1.6 * 0.9 * PT, 1 * 0.9 * PT, 1.6 * 0.9 * PT], opacity: 0.55 }],
     annotations: [{ x: 10 ** textLog, y: textY, text: `T=${marker.T}`, color: '#333333', pointTo: { x: marker.T, y: marker.prauc } }],
   };
+}
+
+/**
+ * The windows whose tick labels fit side by side on the log axis (x extent padded 5 % each side, as the chart does):
+ * where two labels would touch (400 and 512 on a 290-px axis), the one that is not a power of two is left out (else the
+ * later one). The curve still has a point at every window.
+ */
+export function spacedLogTicks(windows: readonly number[], width: number, fontSize = 12.5 * 0.9): number[] {
+  const sorted = [...new Set(windows)].sort((a, b) => a - b);
+  if (sorted.length < 2) return sorted;
+  const a = Math.log10(sorted[0]!);
+  const b = Math.log10(sorted.at(-1)!);
+  const m = 0.05 * (b - a);
+  const px = (T: number) => ((Math.log10(T) - (a - m)) / (b - a + 2 * m)) * width;
+  const labelW = (T: number) => estimateTextWidth(String(T), fontSize);
+  const GAP = 4;
+  const fits = (l: number, r: number) => px(r) - px(l) >= (labelW(l) + labelW(r)) / 2 + GAP;
+  const isPow2 = (T: number) => Number.isInteger(Math.log2(T));
+  const kept: number[] = [sorted[0]!];
+  for (const T of sorted.slice(1)) {
+    const prev = kept.at(-1)!;
+    if (fits(prev, T)) kept.push(T);
+    else if (isPow2(T) && !isPow2(prev) && (kept.length < 2 || fits(kept.at(-2)!, T))) kept[kept.length - 1] = T;
+  }
+  return kept;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { FIGURE_FONT, renderVegaLite, type RenderedFigure, type RenderOptions } from './render-vega-lite.ts';
+import { estimateTextWidth } from './text-width.ts';
 
 /**
  * A small declarative line chart — curves, shaded bands, reference lines, annotations and an in-plot legend — drawn
@@ -21,9 +22,16 @@ export interface LineChartSpec {
   readonly hlines?: readonly RefLineSpec[];
   readonly vlines?: readonly RefLineSpec[];
   readonly annotations?: readonly AnnotationSpec[];
-  /** Legend position inside the plot area (default lower-right); entries in the order given, labelled items only. */
-  readonly legend?: 'lower-right' | 'lower-left' | 'upper-right' | 'upper-left' | 'none';
+  /**
+   * Legend position (default `auto`): a corner inside the plot area, `outside-right`, or `auto` — the first inside
+   * corner (upper-right, upper-left, lower-right, lower-left) whose box covers no drawn data (curve, markers, band,
+   * reference line), else outside to the right. Entries in the order given, labelled items only; a reference line
+   * outside the y range (not drawn) has no entry.
+   */
+  readonly legend?: LegendPlace | 'auto' | 'none';
 }
+
+export type LegendPlace = 'lower-right' | 'lower-left' | 'upper-right' | 'upper-left' | 'outside-right';
 
 export interface AxisSpec {
   readonly label: string;
@@ -154,7 +162,7 @@ export function lineChartToVegaLite(spec: LineChartSpec): TopLevelSpec {
       encoding: { x: xDatum(a.x), y: yDatum(a.y) },
     });
   }
-  if ((spec.legend ?? 'lower-right') !== 'none') layers.push(...legendLayers(spec, width, height, legendFontSize));
+  if ((spec.legend ?? 'auto') !== 'none') layers.push(...legendLayers(spec, width, height, legendFontSize, xDomain, yDomain));
 
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -178,11 +186,14 @@ export function lineChartToVegaLite(spec: LineChartSpec): TopLevelSpec {
 }
 
 /** Hand-drawn legend in plot-area pixels, so line styles, hollow markers and band patches all show as drawn. */
-function legendLayers(spec: LineChartSpec, width: number, height: number, fs: number): Layer[] {
+function legendLayers(spec: LineChartSpec, width: number, height: number, fs: number, xDomain: readonly [number, number], yDomain: readonly [number, number]): Layer[] {
   type Entry = { label: string; kind: 'line' | 'patch'; color: string; strokeWidth?: number; dash?: readonly number[]; opacity?: number; marker?: SeriesSpec };
   const entries: Entry[] = [];
+  const inside = (v: number, d: readonly [number, number]) => v >= Math.min(d[0], d[1]) && v <= Math.max(d[0], d[1]);
   for (const s of spec.series ?? []) if (s.label) entries.push({ label: s.label, kind: 'line', color: s.color, strokeWidth: s.strokeWidth ?? 1.5, dash: s.dash, marker: s });
-  for (const h of [...(spec.hlines ?? []), ...(spec.vlines ?? [])]) if (h.label) entries.push({ label: h.label, kind: 'line', color: h.color, strokeWidth: h.strokeWidth ?? 1, dash: h.dash, opacity: h.opacity });
+  // A reference line outside the axis range is clipped away: no legend entry for a line nobody can see.
+  for (const h of spec.hlines ?? []) if (h.label && inside(h.at, yDomain)) entries.push({ label: h.label, kind: 'line', color: h.color, strokeWidth: h.strokeWidth ?? 1, dash: h.dash, opacity: h.opacity });
+  for (const v of spec.vlines ?? []) if (v.label && inside(v.at, xDomain)) entries.push({ label: v.label, kind: 'line', color: v.color, strokeWidth: v.strokeWidth ?? 1, dash: v.dash, opacity: v.opacity });
   for (const b of spec.bands ?? []) if (b.label) entries.push({ label: b.label, kind: 'patch', color: b.color, opacity: b.opacity ?? 0.45 });
   if (entries.length === 0) return [];
 
@@ -194,9 +205,21 @@ function legendLayers(spec: LineChartSpec, width: number, height: number, fs: nu
   const boxW = pad + handle + gap + textW + pad;
   const boxH = pad * 2 + entries.length * lineH;
   const margin = fs * 0.5;
-  const where = spec.legend ?? 'lower-right';
-  const x0 = where.endsWith('right') ? width - boxW - margin : margin;
-  const y0 = where.startsWith('lower') ? height - boxH - margin : margin;
+  const boxAt = (where: LegendPlace): { x0: number; y0: number } => where === 'outside-right'
+    ? { x0: width + fs, y0: margin }
+    : { x0: where.endsWith('right') ? width - boxW - margin : margin, y0: where.startsWith('lower') ? height - boxH - margin : margin };
+  const asked = spec.legend ?? 'auto';
+  let where: LegendPlace = 'outside-right';
+  if (asked !== 'auto' && asked !== 'none') where = asked;
+  else {
+    const drawn = dataPixels(spec, width, height, xDomain, yDomain);
+    const free = (['upper-right', 'upper-left', 'lower-right', 'lower-left'] as const).find((corner) => {
+      const { x0, y0 } = boxAt(corner);
+      return !drawn.some(([px, py]) => px >= x0 - 2 && px <= x0 + boxW + 2 && py >= y0 - 2 && py <= y0 + boxH + 2);
+    });
+    if (free) where = free;
+  }
+  const { x0, y0 } = boxAt(where);
   const one = { values: [{}] };
 
   const layers: Layer[] = [
@@ -223,6 +246,53 @@ function legendLayers(spec: LineChartSpec, width: number, height: number, fs: nu
   return layers;
 }
 
+/**
+ * Pixel positions (plot-area coordinates, y down) densely sampled along everything drawn from data: curves and their
+ * markers, band areas (a grid between the lower and upper edge), reference lines within range. A legend box that
+ * contains none of them covers no data.
+ */
+export function dataPixels(spec: LineChartSpec, width: number, height: number, xDomain: readonly [number, number], yDomain: readonly [number, number]): Array<[number, number]> {
+  const log = (spec.x.scale ?? 'linear') === 'log';
+  const tx = (v: number) => (log ? Math.log10(v) : v);
+  const [xa, xb] = [tx(xDomain[0]), tx(xDomain[1])];
+  const px = (v: number) => ((tx(v) - xa) / (xb - xa)) * width;
+  const py = (v: number) => height - ((v - yDomain[0]) / (yDomain[1] - yDomain[0])) * height;
+  const out: Array<[number, number]> = [];
+  const inPlot = (x: number, y: number) => x >= 0 && x <= width && y >= 0 && y <= height;
+  const push = (x: number, y: number) => { if (inPlot(x, y)) out.push([x, y]); };
+  const STEPS = 40;
+  for (const s of spec.series ?? []) {
+    const pts = s.points.filter((p) => isNum(p.x) && isNum(p.y)).sort((a, c) => a.x - c.x);
+    for (let i = 0; i < pts.length; i++) {
+      const a = pts[i]!;
+      push(px(a.x), py(a.y!));
+      const b = pts[i + 1];
+      if (!b) continue;
+      for (let k = 1; k < STEPS; k++) {
+        const f = k / STEPS;
+        push(px(a.x) + f * (px(b.x) - px(a.x)), py(a.y!) + f * (py(b.y!) - py(a.y!)));
+      }
+    }
+  }
+  for (const band of spec.bands ?? []) {
+    const pts = band.points.filter((p) => isNum(p.x) && isNum(p.lo) && isNum(p.hi)).sort((a, c) => a.x - c.x);
+    for (let i = 0; i + 1 < pts.length; i++) {
+      const a = pts[i]!;
+      const b = pts[i + 1]!;
+      for (let k = 0; k <= STEPS; k++) {
+        const f = k / STEPS;
+        const x = px(a.x) + f * (px(b.x) - px(a.x));
+        const lo = py(a.lo!) + f * (py(b.lo!) - py(a.lo!));
+        const hi = py(a.hi!) + f * (py(b.hi!) - py(a.hi!));
+        for (let j = 0; j <= 20; j++) push(x, hi + (j / 20) * (lo - hi));
+      }
+    }
+  }
+  for (const h of spec.hlines ?? []) if (isNum(h.at)) for (let k = 0; k <= 4 * STEPS; k++) push((k / (4 * STEPS)) * width, py(h.at));
+  for (const v of spec.vlines ?? []) if (isNum(v.at)) for (let k = 0; k <= 4 * STEPS; k++) push(px(v.at), (k / (4 * STEPS)) * height);
+  return out;
+}
+
 function stroke(color: string, width: number, dash?: readonly number[], opacity?: number): Layer {
   return { color, strokeWidth: width, ...(dash && dash.length > 0 ? { strokeDash: [...dash] } : {}), ...(opacity !== undefined ? { opacity } : {}) };
 }
@@ -235,22 +305,7 @@ function markerStyle(s: SeriesSpec): Layer {
   };
 }
 
-/**
- * Approximate advance width of DejaVu Serif text (em fractions by character class). Only used to size the legend
- * box; vega's own layout does not measure text without a canvas either.
- */
-export function estimateTextWidth(text: string, fontSize: number): number {
-  let em = 0;
-  for (const ch of text) {
-    if (/[0-9]/.test(ch)) em += 0.636;
-    else if (/[il.,:;'|!()[\]\s]/.test(ch)) em += 0.33;
-    else if (/[-]/.test(ch)) em += 0.34;
-    else if (/[mwMW%]/.test(ch)) em += 0.92;
-    else if (/[A-Z]/.test(ch)) em += 0.72;
-    else em += 0.57;
-  }
-  return em * fontSize;
-}
+export { estimateTextWidth } from './text-width.ts';
 
 function isNum(v: number | null | undefined): v is number {
   return typeof v === 'number' && Number.isFinite(v);

@@ -1,6 +1,13 @@
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { estimateTextWidth } from './text-width.ts';
+
+// Headless (no canvas) vega guesses text widths at 0.8 em per character, about 1.5× DejaVu Serif's, so titles and axis
+// titles were laid out far too wide and the figures came with large empty margins. Our figures use DejaVu Serif:
+// measure with its widths (vega supports a user-defined width function for exactly this).
+(vega as unknown as { textMetrics: { width: (item: { fontSize?: number }, text: unknown) => number } }).textMetrics.width = (item, text) =>
+  1.06 * estimateTextWidth(text === null || text === undefined ? '' : String(text).trim(), item.fontSize ?? 11);
 
 /** A rendered figure: the SVG text and a PNG of it. */
 export interface RenderedFigure {

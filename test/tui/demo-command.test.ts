@@ -49,7 +49,7 @@ test('headless (not a terminal): one line per flag, stop and finish, then the su
   const r = await run(['--model-file', fixtureModel, '--samples', '8', '--tokens-per-second', '20000']);
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
-  assert.match(lines[0]!, /^failmode demo: 8 samples from the simulator at http:\/\/127\.0\.0\.1:\d+\/v1, classifier simulator \(demo mix, seed 99\) \(committed, T\*=400, .*simulator-demo\.json\), early stop on$/);
+  assert.match(lines[0]!, /^failmode demo: 8 samples from the simulator at http:\/\/127\.0\.0\.1:\d+\/v1, classifier simulator \(demo mix, seed 99\) \(committed, T\*=\d+, .*simulator-demo\.json\), early stop on$/);
   const flagged = lines.filter((l) => /^s\d:0 {2}⚑ committed failure at T=\d+ · risk 0\.\d\d ≥ 0\.\d\d$/.test(l)).map((l) => l.split(' ')[0]);
   const stopped = lines.filter((l) => /^s\d:0 {2}■ stopped early at \d+ tok · ⚑ T=\d+ risk 0\.\d\d$/.test(l)).map((l) => l.split(' ')[0]);
   const finished = lines.filter((l) => /^s\d:0 {2}✓ finished: [A-D] \((correct|wrong)\)/.test(l));

@@ -110,8 +110,8 @@ export const command: Command = {
         const suffix = result.plot.source === 'prefinal' ? '_prefinal_ablation' : '_window_ablation';
         const svgPath = `${prefix}${suffix}.svg`;
         const pngPath = `${prefix}${suffix}.png`;
-        const { renderCommitmentPlot } = await import('../../plots/commitment-plot.ts');
-        const figure = await renderCommitmentPlot(result.plot);
+        const { commitmentPlotTitle, renderCommitmentPlot } = await import('../../plots/commitment-plot.ts');
+        const figure = await renderCommitmentPlot(result.plot, { title: commitmentPlotTitle(values['model-name'] ?? defaultPlotPrefix(file), result.plot.source) });
         await writeOutput(svgPath, figure.svg, { createDir: values.plot === undefined });
         await writeOutput(pngPath, figure.png);
         plot = { kind: 'saved', svg: svgPath, png: pngPath };

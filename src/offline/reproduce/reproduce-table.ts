@@ -5,7 +5,7 @@ import { runAnalysis } from '../analyze.ts';
 import { renderReport, type ReportPlot } from '../report-text.ts';
 import { parseReport } from '../parse-report.ts';
 import { compareReports, type Check } from '../analysis/compare-reports.ts';
-import { renderCommitmentPlot } from '../../plots/commitment-plot.ts';
+import { commitmentPlotTitle, renderCommitmentPlot } from '../../plots/commitment-plot.ts';
 import type { TableEntry } from './manifest.ts';
 
 export interface ReproduceOptions {
@@ -66,7 +66,7 @@ export async function reproduceTable(entry: TableEntry, opts: ReproduceOptions):
     if (opts.plot !== false) {
       if (result.plot) {
         const suffix = result.plot.source === 'prefinal' ? '_prefinal_ablation' : '_window_ablation';
-        const figure = await renderCommitmentPlot(result.plot);
+        const figure = await renderCommitmentPlot(result.plot, { title: commitmentPlotTitle(entry.table, result.plot.source) });
         const svg = `${entry.table}${suffix}.svg`;
         const png = `${entry.table}${suffix}.png`;
         await writeFile(join(opts.outDir, svg), figure.svg);
