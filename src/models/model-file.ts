@@ -100,18 +100,22 @@ export interface ModelFile {
      * src/offline/support-rule.ts). Its figures and regime then rest on thin data: the regime is recorded as
      * 'persistent' (no commitment point), as no verdict was possible.
      */
-    readonly insufficient?: {
-      readonly forced: true;
-      readonly reason: string;
-      readonly n: number;
-      readonly failures: number;
-      readonly correct: number;
-      readonly usableFeatures: number;
-      readonly minRows: number;
-      readonly minClass: number;
-    };
+    readonly insufficient?: InsufficientData & { readonly forced: true };
   };
   /** Optional (added in v1): the stop rule's risk-control guarantee; absent in files with per-window precision thresholds. */
   readonly guarantee?: StopRuleGuarantee;
   readonly description?: string;
+}
+
+/** What a result records when its data falls below the offline support rule (src/offline/support-rule.ts; the JSON
+ * field `insufficient`); a model trained with `--force` on such data records it too. */
+export interface InsufficientData {
+  /** One line: each shortfall with what it needs, e.g. `8 rows (need ≥ 20); 1 failure (need ≥ 5)`. */
+  readonly reason: string;
+  readonly n: number;
+  readonly failures: number;
+  readonly correct: number;
+  readonly usableFeatures: number;
+  readonly minRows: number;
+  readonly minClass: number;
 }

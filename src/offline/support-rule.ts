@@ -1,3 +1,4 @@
+import type { InsufficientData } from '../models/model-file.ts';
 import { MIN_FAILURES } from './cv-lr.ts';
 
 /**
@@ -24,17 +25,9 @@ export const MIN_ROWS = 20;
 /** The verdict every command reports below the rule. */
 export const INSUFFICIENT_DATA = 'insufficient data' as const;
 
-/** What a result records when its data falls below the rule (the JSON field `insufficient`). */
-export interface InsufficientData {
-  /** One line: each shortfall with what it needs, e.g. `8 rows (need ≥ 20); 1 failure (need ≥ 5)`. */
-  readonly reason: string;
-  readonly n: number;
-  readonly failures: number;
-  readonly correct: number;
-  readonly usableFeatures: number;
-  readonly minRows: number;
-  readonly minClass: number;
-}
+/** What a result records when its data falls below the rule (the JSON field `insufficient`); declared with the model
+ * file, which records it too (models sit below offline). */
+export type { InsufficientData };
 
 export interface SupportCounts {
   readonly n: number;
