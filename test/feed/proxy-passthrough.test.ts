@@ -7,6 +7,14 @@ import { constantRiskModel, messages } from './feed-helpers.ts';
 const MCQ = 'Which option is right?\n(A) one\n(B) two\n(C) three\n(D) four';
 
 /** The `data:` payloads of an SSE body, with the per-request `id` and `created` blanked (they differ between requests). */
+/** The raw body of a streaming top-20 chat request through serve (what the caller receives, byte for byte). */
+async function streamedTop20(serveUrl: string): Promise<string> {
+  return fetch(`${serveUrl}/v1/chat/completions`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'm', messages: messages('hi'), stream: true, logprobs: true, top_logprobs: 20 }),
+  }).then((r) => r.text());
+}
+
 async function payloads(url: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<string[]> {
   const res = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   const text = await res.text();
@@ -77,10 +85,7 @@ describe('proxy passthrough: what is not forwarded', () => {
     const up = await fixedUpstream(events.map((e) => `data: ${e}\n\n`).join(''));
     const serve = await startServe({ port: 0, upstream: up.url, heartbeatMs: 60_000 });
     try {
-      const got = await fetch(`${serve.url}/v1/chat/completions`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'm', messages: messages('hi'), stream: true, logprobs: true, top_logprobs: 20 }),
-      }).then((r) => r.text());
+      const got = await streamedTop20(serve.url);
       assert.equal(got, [events[0], events[2], events[3]].map((e) => `data: ${e}\n\n`).join(''));
     } finally {
       await serve.close();
@@ -104,10 +109,7 @@ describe('proxy passthrough: what is not forwarded', () => {
     });
     const serve = await startServe({ port: 0, upstream: up.url, heartbeatMs: 60_000 });
     try {
-      const got = await fetch(`${serve.url}/v1/chat/completions`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'm', messages: messages('hi'), stream: true, logprobs: true, top_logprobs: 20 }),
-      }).then((r) => r.text());
+      const got = await streamedTop20(serve.url);
       const out = got.split('\n\n').filter((e) => e !== '');
       assert.equal(out[0], `data: ${chunk('a')}`);
       const last = JSON.parse(out.at(-1)!.slice(6)) as { error: { type: string; code: string; message: string } };
