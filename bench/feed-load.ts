@@ -8,7 +8,7 @@
  * Baseline in the same run: the same requests straight to the simulator (no proxy, no monitor, no feed).
  *
  *   node --import tsx bench/feed-load.ts [--samples 64] [--tokens 2000] [--subscribers 8] [--queue-bytes 1048576]
- *     [--ticks batch|each] [--caller-top 20] [--rounds 3] [--bus nats://HOST:PORT]
+ *     [--ticks batch|each] [--caller-top 20] [--rounds 5] [--bus nats://HOST:PORT] [--json DIR]
  * Every caller (direct and through serve) asks for `logprobs` with `top_logprobs` = --caller-top (default 20, what
  * serve asks the upstream for its monitor), so both paths carry the same top-20 stream. `--caller-top 0`: callers ask
  * for no logprobs (the direct baseline then gets small chunks while serve still asks the upstream for top-20).
@@ -16,6 +16,7 @@
  * (its own samples only): compare the tokens/s with and without --bus.
  */
 import { parseArgs } from 'node:util';
+import { benchArgs, recordBench } from './lib/bench-json.ts';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { WebSocket } from 'ws';
 import { startServe } from '../src/feed/serve-server.ts';
@@ -40,7 +41,7 @@ export interface FeedLoadOptions {
   readonly bus?: string | null;
   /** The callers' top_logprobs (0: no logprobs asked). @default 20 */
   readonly callerTop?: number;
-  /** Rounds of (direct, serve without subscribers); medians are reported. @default 3 */
+  /** Rounds of (direct, serve without subscribers); medians are reported. @default 3 (the CLI: 5) */
   readonly rounds?: number;
 }
 
@@ -192,6 +193,16 @@ export async function runFeedLoad(o: FeedLoadOptions): Promise<FeedLoadResult> {
   }
 }
 
+/** Serve's tokens/s over the direct round run just before it, round by round (the machine's drift cancels in pairs). */
+function pairedShares(rounds: FeedLoadResult['rounds']): number[] {
+  return rounds.proxyOnly.map((p, i) => p.tokensPerSecond / rounds.direct[i]!.tokensPerSecond);
+}
+
+function medianOf(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
 /** The round with the median tokens/s (the lower middle one for an even count). */
 function median(runs: readonly PhaseResult[]): PhaseResult {
   const sorted = [...runs].sort((a, b) => a.tokensPerSecond - b.tokensPerSecond);
@@ -244,19 +255,22 @@ const WORKER_ROLE = 'failmode-feed-load-subscribers';
 async function subscriberWorker(d: { url: string; count: number; samples: number; tokens: number; tickMode: 'batch' | 'each' }): Promise<void> {
   const subs: Subscriber[] = [];
   for (let k = 0; k < d.count; k++) subs.push(await Subscriber.connect(d.url, k === d.count - 1, d.tickMode)); // in order: ids match
-  const slow = subs[subs.length - 1]!;
-  slow.pause();
+  // --subscribers 0: the loaded run measures the proxy alone (nothing to wait for).
+  const slow = subs.at(-1);
+  slow?.pause();
   const loadDone = new Promise<void>((resolve) => parentPort!.on('message', (m: { type: string }) => { if (m.type === 'load-done') resolve(); }));
   parentPort!.postMessage({ type: 'ready' });
   await loadDone;
   try {
     await Promise.all(subs.filter((s) => !s.slow).map((s) => s.waitFor(() => s.votes >= d.samples, 60_000)));
-    slow.resume();
-    await slow.waitFor(() => slow.laggedNotices > 0, 30_000);
-    // Then everything sent after the notice: received + dropped = what a fast subscriber got (or give up after 10 s).
-    const total = subs[0]!.messages;
-    await slow.waitFor(() => slow.messages - slow.laggedNotices + slow.dropped >= total, 10_000).catch(() => undefined);
-    parentPort!.postMessage({ type: 'result', reports: subs.map((s) => s.report(d.tokens, d.samples)), maxFrame: Math.max(...subs.map((s) => s.maxFrame)) });
+    if (slow !== undefined) {
+      slow.resume();
+      await slow.waitFor(() => slow.laggedNotices > 0, 30_000);
+      // Then everything sent after the notice: received + dropped = what a fast subscriber got (or give up after 10 s).
+      const total = subs[0]!.messages;
+      await slow.waitFor(() => slow.messages - slow.laggedNotices + slow.dropped >= total, 10_000).catch(() => undefined);
+    }
+    parentPort!.postMessage({ type: 'result', reports: subs.map((s) => s.report(d.tokens, d.samples)), maxFrame: Math.max(0, ...subs.map((s) => s.maxFrame)) });
   } catch (err) {
     parentPort!.postMessage({ type: 'error', error: (err as Error).message });
   }
@@ -364,10 +378,11 @@ class Subscriber {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
+    args: benchArgs().rest,
     options: {
       samples: { type: 'string', default: '64' }, tokens: { type: 'string', default: '2000' }, subscribers: { type: 'string', default: '8' },
       'queue-bytes': { type: 'string', default: String(1024 * 1024) }, ticks: { type: 'string', default: 'batch' }, bus: { type: 'string' },
-      'caller-top': { type: 'string', default: '20' }, rounds: { type: 'string', default: '3' },
+      'caller-top': { type: 'string', default: '20' }, rounds: { type: 'string', default: '5' },
     },
   });
   const tickMode = values.ticks === 'each' ? 'each' as const : 'batch' as const;
@@ -381,6 +396,8 @@ async function main(): Promise<void> {
   console.log(`  (medians of ${r.rounds.proxyOnly.length} interleaved rounds; the direct median includes one run after the loaded phase)`);
   console.log(line('direct to the simulator', r.baseline!));
   console.log(line('serve, no subscriber', r.proxyOnly!));
+  const paired = pairedShares(r.rounds);
+  console.log(`  serve's share of direct round by round (each serve round over the direct round just before it): ${paired.map((x) => `${f(100 * x, 1)} %`).join(', ')}; median ${f(100 * medianOf(paired), 1)} %`);
   if (o.bus) {
     console.log('  (two instances on the bus; no subscriber phase)');
     return;
@@ -396,10 +413,19 @@ async function main(): Promise<void> {
   });
   const fast = r.subscribers.filter((s) => !s.slow);
   const ok = fast.every((s) => s.lagged === 0 && s.incompleteSamples === 0 && s.ticks === r.samples * r.tokens)
-    && r.subscribers.at(-1)!.lagged > 0 && r.maxBuffered.every((b) => b <= o.queueBytes + r.maxFrameBytes);
+    && (r.subscribers.length === 0 || r.subscribers.at(-1)!.lagged > 0) && r.maxBuffered.every((b) => b <= o.queueBytes + r.maxFrameBytes);
   console.log('');
   console.log(ok ? '  OK: no loss for subscribers that keep up; slow one lagged; buffers bounded' : '  FAILED: see the table');
   process.exitCode = ok ? 0 : 1;
+  recordBench('feed-load', {
+    samples: r.samples, tokens_per_sample: r.tokens, caller_top: o.callerTop, subscribers: o.subscribers, tick_mode: tickMode, rounds: r.rounds.proxyOnly.length,
+    direct_tokens_per_s: r.baseline!.tokensPerSecond, direct_cpu_us_per_token: r.baseline!.cpuMicrosPerToken,
+    serve_tokens_per_s: r.proxyOnly!.tokensPerSecond, serve_cpu_us_per_token: r.proxyOnly!.cpuMicrosPerToken,
+    serve_share_of_direct: r.proxyOnly!.tokensPerSecond / r.baseline!.tokensPerSecond,
+    serve_share_by_round: paired, serve_share_median_paired: medianOf(paired),
+    loaded_tokens_per_s: r.tokensPerSecond, loaded_cpu_us_per_token: r.cpuMicrosPerToken, loaded_share_of_direct: r.tokensPerSecond / r.baseline!.tokensPerSecond,
+    read_ms_no_subscriber: r.chunkMsProxyOnly, read_ms_with_subscribers: r.chunkMs, ok,
+  });
 }
 
 if (!isMainThread && (workerData as { role?: string } | null)?.role === WORKER_ROLE) await subscriberWorker(workerData);
