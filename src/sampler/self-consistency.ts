@@ -278,7 +278,7 @@ export async function runSelfConsistency(questions: readonly Question[], log: Re
   /** A sample the vote rule decided never to start: its line, without a request. */
   const notStarted = (st: QuestionState, k: number): SampleLine => ({
     kind: 'sample', run_id: runId, question_id: st.q.id, completion_idx: k, sample_id: `${runId}.not-started.${st.q.id}.${k}`, answer: null,
-    correct: st.q.answer === null ? null : 0, stopped: true, stop_reason: 'vote', stop_T: null, stop_risk: null, risk: null, tokens: 0,
+    correct: null, stopped: true, stop_reason: 'vote', stop_T: null, stop_risk: null, risk: null, tokens: 0,
     finish_reason: 'not_started', latency_s: 0, error: null, record: null,
   });
 
@@ -317,7 +317,8 @@ export async function runSelfConsistency(questions: readonly Question[], log: Re
       const c = record?.correct;
       const line = (unconfirmed?: boolean | null): SampleLine => ({
         kind: 'sample', run_id: runId, question_id: st.q.id, completion_idx: k, sample_id: sampleId, answer,
-        correct: stopped ? (st.q.answer === null ? null : 0) : c === 0 || c === 1 ? c : null,
+        // A stopped sample's outcome was never observed: logged as 0 it would teach a model trained on the log its own stops.
+        correct: stopped ? null : c === 0 || c === 1 ? c : null,
         stopped, stop_reason: stopInfo?.reason ?? (stopped ? 'server' : null), stop_T: stopInfo?.T ?? null, stop_risk: stopInfo?.risk ?? null, risk, tokens,
         finish_reason: finishReason ?? 'unknown', latency_s: (performance.now() - started) / 1000, error,
         record: record ? { ...record, question_id: st.q.id, completion_idx: k } : null,

@@ -14,7 +14,7 @@ import { loadTable } from '../../src/offline/load-table.ts';
 import { readScTable } from '../../src/offline/sc/read-sc-table.ts';
 import { runScTriage } from '../../src/offline/sc/run-sc-triage.ts';
 import { readCompletedRuns } from '../../src/sampler/results-log.ts';
-import { syntheticTable } from '../fixtures/analyze-synthetic.ts';
+import { sampleLogLines } from '../fixtures/sample-log-lines.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/failmode');
 const QUESTIONS = 30;
@@ -30,21 +30,7 @@ interface Log { text: string; completed: Map<string, string>; }
  * that counting them would change every figure.
  */
 function resumedLog(): Log {
-  const table = syntheticTable({ n: QUESTIONS * K, seed: 11 });
-  const rowRecord = (i: number): Record<string, number | string | null> => {
-    const rec: Record<string, number | string | null> = {};
-    table.header.forEach((h, j) => { const v = table.rows[i]![j]!; rec[h] = v === '' ? null : Number.isNaN(Number(v)) ? v : Number(v); });
-    return rec;
-  };
-  const sample = (run: string, q: number, k: number, rec: Record<string, number | string | null>) => JSON.stringify({
-    kind: 'sample', run_id: run, question_id: `q${q}`, completion_idx: k, sample_id: `${run}.${q}.${k}:0`, answer: rec.correct === 1 ? 'A' : 'B',
-    correct: rec.correct, stopped: false, stop_reason: null, stop_T: null, stop_risk: null, risk: null, tokens: rec.generated_len,
-    finish_reason: 'stop', latency_s: 0.1, error: null, record: { ...rec, question_id: `q${q}`, completion_idx: k },
-  });
-  const question = (run: string, q: number) => JSON.stringify({
-    kind: 'question', run_id: run, question_id: `q${q}`, n: K, vote: 'majority', answer: 'A', counts: { A: 2, B: 2 }, agreement: 0.5,
-    voters: K, reference: 'A', correct: 1, stopped: 0, tokens: 1000, early_stop: false,
-  });
+  const { rowRecord, sample, question } = sampleLogLines({ n: QUESTIONS * K, seed: 11, k: K });
   const killedRec = (q: number, k: number) => ({ ...rowRecord(q * K + (k % K)), correct: 0, entropy_mean: 99, entropy_mean_w128: 99, generated_len: 9999 });
   const lines: string[] = [];
   const completed = new Map<string, string>();

@@ -47,6 +47,7 @@ describe('failmode sample --prune / --shadow on the simulator', () => {
           assert.equal(s.finish_reason, 'not_started', `${q.id}#${k}`);
           assert.equal(s.stopped, true);
           assert.equal(s.stop_reason, 'vote');
+          assert.equal(s.correct, null);
           assert.equal(s.tokens, 0);
           continue;
         }

@@ -112,39 +112,44 @@ describe('failmode sample: self-consistency on the simulator', () => {
       seed: 12,
       pace: (produced) => (produced < 200 ? undefined : (allAborted ??= waitUntil(() => paced.stats().aborted >= 12, 600_000))),
     });
-    const out = join(dir, 'early.jsonl');
-    const log = await ResultsLog.open(out);
-    const summary = await runSelfConsistency(questions, log, base({
-      baseURL: paced.url, concurrency: 8,
-      earlyStop: true, monitorModel: constantRiskModel({ T: 128, intercept: 5 }), extraBody: { failmode_sim: { reference: 'B', length: 4000 } },
-    }));
-    await log.close();
-    const lines = await readLines(out);
-    const samples = lines.filter((l): l is SampleLine => l.kind === 'sample');
-    for (const id of ['q1', 'q2', 'q3']) {
-      const mine = samples.filter((s) => s.question_id === id);
-      const stopped = mine.filter((s) => s.stopped);
-      assert.equal(stopped.length, 4, 'all flagged, one kept (min-keep 1)');
-      for (const s of stopped) {
-        assert.equal(s.stop_T, 128);
-        assert.equal(s.tokens, 128);
-        assert.equal(s.answer, null);
-        assert.equal(s.finish_reason, 'failmode_stop');
-        assert.equal(s.stop_reason, 'committed_failure');
+    // Closed in finally: a failed assertion must fail the test, not leave the simulator holding the process open.
+    try {
+      const out = join(dir, 'early.jsonl');
+      const log = await ResultsLog.open(out);
+      const summary = await runSelfConsistency(questions, log, base({
+        baseURL: paced.url, concurrency: 8,
+        earlyStop: true, monitorModel: constantRiskModel({ T: 128, intercept: 5 }), extraBody: { failmode_sim: { reference: 'B', length: 4000 } },
+      }));
+      await log.close();
+      const lines = await readLines(out);
+      const samples = lines.filter((l): l is SampleLine => l.kind === 'sample');
+      for (const id of ['q1', 'q2', 'q3']) {
+        const mine = samples.filter((s) => s.question_id === id);
+        const stopped = mine.filter((s) => s.stopped);
+        assert.equal(stopped.length, 4, 'all flagged, one kept (min-keep 1)');
+        for (const s of stopped) {
+          assert.equal(s.stop_T, 128);
+          assert.equal(s.tokens, 128);
+          assert.equal(s.answer, null);
+          assert.equal(s.correct, null, 'a stopped sample\'s outcome is not observed: unlabelled, not a failure');
+          assert.equal(s.finish_reason, 'failmode_stop');
+          assert.equal(s.stop_reason, 'committed_failure');
+        }
+        const kept = mine.find((s) => !s.stopped)!;
+        assert.equal(kept.tokens, 4000);
+        const q = lines.find((l): l is QuestionLine => l.kind === 'question' && l.question_id === id)!;
+        assert.equal(q.answer, kept.answer);
+        assert.equal(q.voters, 1);
+        assert.equal(q.stopped, 4);
       }
-      const kept = mine.find((s) => !s.stopped)!;
-      assert.equal(kept.tokens, 4000);
-      const q = lines.find((l): l is QuestionLine => l.kind === 'question' && l.question_id === id)!;
-      assert.equal(q.answer, kept.answer);
-      assert.equal(q.voters, 1);
-      assert.equal(q.stopped, 4);
+      assert.equal(summary.stopped, 12);
+      await waitUntil(() => paced.stats().aborted === 12);
+      const generated = paced.stats().tokensGenerated;
+      // 3 full samples + 12 stopped at 128 (plus the tokens up to the hold at 200) instead of 15 × 4000.
+      assert.ok(generated <= 3 * 4000 + 12 * 200, `the engine generated ${generated} tokens`);
+    } finally {
+      await paced.close();
     }
-    assert.equal(summary.stopped, 12);
-    await waitUntil(() => paced.stats().aborted === 12);
-    const generated = paced.stats().tokensGenerated;
-    // 3 full samples + 12 stopped at 128 (plus the tokens up to the hold at 200) instead of 15 × 4000.
-    assert.ok(generated <= 3 * 4000 + 12 * 200, `the engine generated ${generated} tokens`);
-    await paced.close();
   });
 
   describe('through failmode serve (server-side early stop)', () => {

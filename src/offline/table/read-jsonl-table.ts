@@ -77,6 +77,14 @@ export function parseJsonlTable(text: string, source: string, limits: InputLimit
     for (const [id, run] of runs) questions.set(id, flatten(run.question as unknown as Record<string, unknown>));
     if (kept.length < before) notes.push(`${before - kept.length} sample line(s) of runs that did not complete their question left out (killed or resumed runs: only each question's completed run counts)`);
     if (samples.length === 0) throw new FailmodeError(`${source} has no completed question: every sample line belongs to a run that was stopped before its question line`);
+    // A stopped sample's label would be the stop's own decision (logs before this change wrote 0): unlabelled here.
+    let stoppedLabelled = 0;
+    for (const s of samples) {
+      if (s.kind !== 'sample' || s.stopped !== true) continue;
+      if (s.correct !== null && s.correct !== undefined) stoppedLabelled++;
+      s.correct = null;
+    }
+    if (stoppedLabelled > 0) notes.push(`${stoppedLabelled} stopped sample(s) read as unlabelled: a stop ended them, so their \`correct\` is not an observed outcome (a model trained on it would learn its own stops; train on a --shadow log)`);
   }
   if (badLines.length > 0) notes.push(`${badLines.length} unreadable JSONL line(s) skipped (line ${badLines.slice(0, 5).join(', ')}${badLines.length > 5 ? ', …' : ''})`);
   if (questions.size > 0) {

@@ -17,6 +17,7 @@ export interface SampleLine {
   readonly completion_idx: number;
   readonly sample_id: string;
   readonly answer: string | null;
+  /** 1 / 0 against the question's reference; null without one, and for a stopped sample (its outcome was not observed). */
   readonly correct: 0 | 1 | null;
   readonly stopped: boolean;
   /** `committed_failure` / `risk` / `deepconf` / `vote` / `vote+risk` (stopped here) or `server` (failmode serve ended it with failmode_stop). */
