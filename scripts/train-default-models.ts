@@ -317,7 +317,7 @@ function readme(rows: readonly Row[], demo: ModelFile | null, summary: SummaryFi
       ? `| \`simulator-demo.json\` | 400 traces of failmode's own simulator (seed 99, the demo's mix of trace kinds) | ${demo.prefinal ? 'prefinal' : 'regular'} | ${demo.signal.topK} | ${demo.regime} | ${demo.commitmentPoint ?? '—'} | ${demo.guarantee ? rule(demo) : `per-window thresholds at target precision ${demo.classifiers.find((c) => c.stop.targetPrecision !== undefined)?.stop.targetPrecision ?? '?'}`} |`
       : '| `simulator-demo.json` | (missing: run scripts/train-simulator-demo-model.ts) | | | | | |',
     '',
-    'Made by `node --import tsx scripts/train-simulator-demo-model.ts` (about 20 s). `failmode demo` prefers it. It exists because',
+    'Made by `node --import tsx scripts/train-simulator-demo-model.ts` (28 s on this 2-core machine). `failmode demo` prefers it. It exists because',
     'the paper-trained models separate the simulator\'s committed failures as weakly as they separate the paper\'s own data',
     '(their stop rules are almost never triggered in an 8-sample demo), so they cannot show the flagged and stopped states a',
     'first-time user should see. Its figures are measured on the simulator and say nothing about real models; use the',

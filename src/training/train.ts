@@ -1,7 +1,8 @@
 import { basename, extname } from 'node:path';
 import { FailmodeError } from '../errors.ts';
 import { columnMedian } from '../offline/impute.ts';
-import { crossValidatedScores, MIN_FAILURES } from '../offline/cv-lr.ts';
+import { crossValidatedScores } from '../offline/cv-lr.ts';
+import { classShortfalls } from '../offline/support-rule.ts';
 import { averagePrecision, rocAuc } from '../offline/metrics.ts';
 import { fullColumns, windowColumns } from '../offline/analysis/column-sets.ts';
 import { runAnalysis } from '../offline/analyze.ts';
@@ -187,9 +188,11 @@ export function trainModel(frame: Frame, opts: TrainOptions): TrainResult {
       fitY = Uint8Array.from(rows, (i) => y[i]!);
       let f = 0;
       for (let i = 0; i < fitY.length; i++) f += fitY[i]!;
-      // Too few running failures for an out-of-fold estimate or a threshold (the analysis's MIN_FAIL): no classifier.
-      if (f < MIN_FAILURES || f === fitY.length) {
-        notes.push(`T=${T}: ${fitY.length} rows still running, ${f} of them failures (${f < MIN_FAILURES ? `< ${MIN_FAILURES}` : 'no correct row'}); no classifier for this window`);
+      // The support rule on the running rows: each class ≥ MIN_CLASS (the analysis's MIN_FAIL; the 5-fold CV needs as
+      // many correct rows), else no classifier for this window.
+      const short = classShortfalls(f, fitY.length - f, 'failures', 'correct');
+      if (short.length > 0) {
+        notes.push(`T=${T}: ${fitY.length} rows still running: ${short.join(', ')}; no classifier for this window`);
         continue;
       }
       fitFrame = wf.selectRows(rows);

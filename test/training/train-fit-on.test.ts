@@ -53,6 +53,25 @@ function syntheticFrame(): Frame {
   return new Frame('synthetic.csv', Object.keys(cols), 200, (n) => cols[n]!);
 }
 
+test('train --fit-on running: a window whose running rows hold fewer than 5 correct gets no classifier (the support rule)', () => {
+  // T=800 (copies of the T=256 features): of the rows still running at 800 all but 3 are made failures.
+  const base = syntheticFrame();
+  const len = base.numeric('generated_len')!;
+  const correct = Float64Array.from(base.numeric('correct')!);
+  let keptCorrect = 0;
+  for (let i = 0; i < correct.length; i++) {
+    if (len[i]! <= 800) continue;
+    if (correct[i] === 1 && keptCorrect < 3) keptCorrect++;
+    else correct[i] = 0;
+  }
+  assert.equal(keptCorrect, 3);
+  const names = [...base.columnNames, ...FEATURES.map((f) => `${f}_w800`)];
+  const frame = new Frame('synthetic.csv', names, base.nRows, (n) => [...(n === 'correct' ? correct : base.numeric(n.replace(/_w800$/, '_w256'))!)]);
+  const run = trainModel(frame, { file: 'synthetic.csv', nBoot: 20, profile: null, windows: [64, 256, 800], fitOn: 'running' });
+  assert.deepEqual(run.model.windows, [64, 256]);
+  assert.match(run.notes.join('\n'), /T=800: \d+ rows still running: 3 correct \(need ≥ 5\); no classifier/);
+});
+
 test('train --fit-on running: each window\'s classifier is fitted on the rows still running at T', async () => {
   const frame = syntheticFrame();
   const opts = { file: 'synthetic.csv', nBoot: 20, profile: null, windows: WINDOWS };
@@ -64,7 +83,7 @@ test('train --fit-on running: each window\'s classifier is fitted on the rows st
   // T=2000: nobody is running → no classifier, said in a note; T=64: every row is running → the all-rows fit.
   assert.deepEqual(all.model.windows, [64, 256, 2000]);
   assert.deepEqual(run.model.windows, [64, 256]);
-  assert.match(run.notes.join('\n'), /T=2000: 0 rows still running, 0 of them failures \(< 5\); no classifier/);
+  assert.match(run.notes.join('\n'), /T=2000: 0 rows still running: 0 failures \(need ≥ 5\), 0 correct \(need ≥ 5\); no classifier/);
   const by = (m: typeof all.model, T: number | 'full') => m.classifiers.find((c) => c.window === T)!;
   // the fit is the same; the stop threshold is the whole rule's, which differs with the other windows' classifiers
   const fit = (c: (typeof all.model.classifiers)[number]) => ({ ...c, stop: null });
