@@ -1,4 +1,4 @@
-import { ChunkDecoder, stripBytesMembers } from '../stream/chunk-decoder.ts';
+import { ChunkDecoder, MAX_OPEN_CHOICES, stripBytesMembers } from '../stream/chunk-decoder.ts';
 import type { StreamEvent } from '../stream/token-event.ts';
 import { choiceIndex, FAILMODE_STOP, type CallerResponse, type ResponseEnd } from './caller-response.ts';
 import type { FailmodeControls } from './failmode-controls.ts';
@@ -219,7 +219,8 @@ export class ProxySession {
     let c = this.choices.get(index);
     if (!c) {
       c = { index, sample: null, closed: false, stopAnnounced: false, finishReason: null, tokens: 0 };
-      this.choices.set(index, c);
+      // Bounded like the decoder's open choices: past it a choice is served but not tracked (the decoder said so).
+      if (this.choices.size < MAX_OPEN_CHOICES) this.choices.set(index, c);
     }
     return c;
   }

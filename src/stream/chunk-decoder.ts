@@ -18,6 +18,11 @@ export interface ChunkDecoderOptions {
    * (k+1)-th entry). Default: keep every entry.
    */
   readonly maxTopLogprobs?: number;
+  /**
+   * Choices open at once in one request; a chunk of a further choice is not decoded (one `stream_error` per request
+   * says so). Bounds the decoder's memory against an upstream numbering choices without end. @default 65,536
+   */
+  readonly maxOpenChoices?: number;
 }
 
 /** The chunk text without its `,"bytes":[…]` members (never read; ~40 % of a top-k chunk's allocations). */
@@ -82,6 +87,9 @@ export class ChunkDecoder {
   private readonly fixedRequestId: string | undefined;
   private readonly now: () => number;
   private readonly maxTop: number | undefined;
+  private readonly maxOpen: number;
+  /** The current request already reported a choice over {@link maxOpen}. */
+  private overOpenReported = false;
   private responses: ResponsesEventAdapter | null = null;
   private readonly samples = new Map<string, SampleState>();
   /** Samples that finished and whose end waits for usage / [DONE] (at most the single sample of an n=1 request). */
@@ -103,6 +111,7 @@ export class ChunkDecoder {
     this.fixedRequestId = opts.requestId;
     this.now = opts.now ?? defaultNow;
     this.maxTop = opts.maxTopLogprobs;
+    this.maxOpen = opts.maxOpenChoices ?? MAX_OPEN_CHOICES;
   }
 
   /**
@@ -243,6 +252,7 @@ export class ChunkDecoder {
     this.usage = undefined;
     this.requestId = undefined;
     this.sampleIds = [];
+    this.overOpenReported = false;
     this.seenInSegment = 0;
     this.segment++;
   }
@@ -284,6 +294,11 @@ export class ChunkDecoder {
     const sampleId = this.sampleIdOf(index);
     let s = this.samples.get(sampleId);
     if (s === undefined) {
+      if (this.samples.size >= this.maxOpen) {
+        if (!this.overOpenReported) this.error(`More than ${this.maxOpen} choices open at once in one request: choice ${index} and any further new choice are not decoded`);
+        this.overOpenReported = true;
+        return;
+      }
       // A new sample while an end waits for usage: the request has several samples, so no per-sample usage.
       if (this.pending.length > 0) this.flushPending(false);
       s = { index: 0, withoutLogprobs: 0, finishReason: null, held: '', channel: 'content' };
@@ -457,6 +472,9 @@ export class ChunkDecoder {
       : { type: 'stream_error', sampleId, position, message, fatal: false, t: this.now() });
   }
 }
+
+/** Choices open at once in one request, by default (each holds a small state until its end). */
+export const MAX_OPEN_CHOICES = 65_536;
 
 /** Choice indices whose sampleId string is kept for the request (20,000 choices in one request are served). */
 const MAX_CACHED_CHOICES = 65_536;

@@ -155,4 +155,25 @@ describe('ChunkDecoder', () => {
     assert.deepEqual(t.top!.map((a) => [a.token, a.logprob]), [['a', -0.5], ['b', -1]]);
     assert.equal(out.filter((e) => e.type === 'stream_error').length, 0);
   });
+
+  it('bounds the choices open at once in a request: a further new choice is reported once and not decoded', () => {
+    const out: StreamEvent[] = [];
+    const d = new ChunkDecoder((e) => out.push(e), { requestId: 'r', now: () => 0, maxOpenChoices: 3 });
+    const tok = (i: number) => chunk([{ index: i, delta: { content: 'a' }, logprobs: { content: [entry('a', -0.1, [['a', -0.1]])] }, finish_reason: null }]);
+    for (let round = 0; round < 2; round++) for (let i = 0; i < 5; i++) d.decodeChunk(tok(i), `event ${round * 5 + i + 1}`);
+    // Choice 0 ends: a new choice fits again.
+    d.decodeChunk(chunk([{ index: 0, delta: {}, finish_reason: 'stop' }]), 'event 11');
+    d.decodeChunk(tok(7), 'event 12');
+    const errors = out.filter((e) => e.type === 'stream_error');
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!.type === 'stream_error' ? errors[0]!.message : '', /More than 3 choices open at once in one request: choice 3/);
+    assert.deepEqual(out.filter((e) => e.type === 'start').map((e) => e.sampleId), ['r:0', 'r:1', 'r:2', 'r:7']);
+    assert.deepEqual(tokens(out).map((t) => t.sampleId), ['r:0', 'r:1', 'r:2', 'r:0', 'r:1', 'r:2', 'r:7']);
+    // The next request starts with the bound cleared.
+    d.done();
+    out.length = 0;
+    for (let i = 0; i < 4; i++) d.decodeChunk(tok(i), `event ${i + 13}`);
+    assert.equal(out.filter((e) => e.type === 'stream_error').length, 1);
+    assert.equal(out.filter((e) => e.type === 'start').length, 3);
+  });
 });
