@@ -77,6 +77,21 @@ describe('simulator', () => {
     assert.equal(sim.stats().samplesPerKind.persistent, before + 1);
   });
 
+  it('a list of kinds is cycled over the choices of one request (watch --demo\'s mix)', async () => {
+    const kinds = ['committed', 'correct', 'persistent'];
+    const before = { ...sim.stats().samplesPerKind };
+    const cs = chunks((await post(sim, { messages: msg(MATH), stream: true, n: 7, failmode_sim: { kind: kinds, reference: '42', length: 40 } })).text);
+    const text = new Map<number, string>();
+    for (const c of cs) for (const ch of c.choices as Json[]) text.set(ch.index, (text.get(ch.index) ?? '') + (ch.delta?.content ?? ''));
+    const answers = [...text.keys()].sort((a, b) => a - b).map((i) => /boxed\{(\d+)\}$/.exec(text.get(i)!)![1]);
+    // correct choices (1 and 4) answer the reference; the failures (committed 0, 3, 6; persistent 2, 5) something else
+    answers.forEach((a, i) => (kinds[i % 3] === 'correct' ? assert.equal(a, '42', `choice ${i}`) : assert.notEqual(a, '42', `choice ${i}`)));
+    const after = sim.stats().samplesPerKind;
+    assert.deepEqual([after.committed - before.committed, after.correct - before.correct, after.persistent - before.persistent], [3, 2, 2]);
+    assert.equal((await post(sim, { messages: msg(MATH), failmode_sim: { kind: ['correct', 'weird'] } })).status, 400);
+    assert.equal((await post(sim, { messages: msg(MATH), failmode_sim: { kind: [] } })).status, 400);
+  });
+
   it('stops at max_tokens with finish_reason length; no logprobs when not asked; empty top list for top_logprobs 0', async () => {
     const cut = chunks((await post(sim, { messages: msg(MATH), stream: true, logprobs: true, max_tokens: 7, failmode_sim: { length: 100 } })).text);
     const entries = cut.flatMap((c) => c.choices.flatMap((ch: Json) => ch.logprobs?.content ?? []));

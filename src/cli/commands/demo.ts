@@ -4,6 +4,7 @@ import type { Command } from '../main.ts';
 import { numberOption, parseCommandArgs } from '../args.ts';
 import { loadDemoModel, type LoadedModel } from '../demo-model.ts';
 import type { MonitorEvent } from '../../online/monitor-events.ts';
+import { DEMO_KIND_MIX, DEMO_SEED } from '../../stream/simulator/demo-mix.ts';
 import type { StreamEvent } from '../../stream/token-event.ts';
 import { eventLogLine } from '../../tui/event-log-line.ts';
 import { isInteractiveTerminal } from '../../tui/is-interactive-terminal.ts';
@@ -50,11 +51,7 @@ const MATH_SYSTEM = 'Reason step by step and put the final answer in \\boxed{}.'
 const MATH_QUESTION = 'What is the sum of all positive divisors of 36?';
 const MATH_REFERENCE = '91';
 
-/** Trace kinds asked of the simulator, cycled over the samples. */
-const KIND_MIX = ['committed', 'correct', 'committed', 'persistent', 'correct', 'committed', 'correct', 'correct'] as const;
 const MAX_TOKENS = 4096;
-/** Default simulator seed (any seed works; this one's traces make a clear first demo). */
-const DEFAULT_SEED = 8;
 
 export const command: Command = {
   summary: 'live demo: 8 simulated generations, committed failures flagged and stopped (no GPU, no network)',
@@ -71,7 +68,7 @@ export const command: Command = {
       return 0;
     }
     const samples = numberOption('samples', values.samples, { integer: true, min: 1, max: 64 }) ?? 8;
-    const seed = numberOption('seed', values.seed, { integer: true }) ?? DEFAULT_SEED;
+    const seed = numberOption('seed', values.seed, { integer: true }) ?? DEMO_SEED;
     const tokensPerSecond = numberOption('tokens-per-second', values['tokens-per-second'], { min: 0.1, max: 1_000_000 }) ?? 200;
     const earlyStop = values['no-early-stop'] !== true;
     const interactive = isInteractiveTerminal();
@@ -105,7 +102,7 @@ export const command: Command = {
         const request$ = tokenEventsFromOpenAI({
           baseURL: sim.url, model: 'failmode-sim', requestId, n: 1, maxTokens: MAX_TOKENS, topLogprobs: topK,
           messages: [{ role: 'system', content: question.system }, { role: 'user', content: question.prompt }],
-          extraBody: { seed: i, failmode_sim: { kind: KIND_MIX[i % KIND_MIX.length], reference: question.reference } },
+          extraBody: { seed: i, failmode_sim: { kind: DEMO_KIND_MIX[i % DEMO_KIND_MIX.length], reference: question.reference } },
         }).pipe(catchError((err: unknown) => of<StreamEvent[]>(
           { type: 'stream_error', sampleId, position: 'request', message: err instanceof Error ? err.message : String(err), fatal: false, t: Date.now() },
           { type: 'end', sampleId, finishReason: 'error', t: Date.now() },

@@ -14,6 +14,7 @@ import { redactUrl } from '../../stream/redact-url.ts';
 import type { StreamApi } from '../../stream/stream-request.ts';
 import { recordColumns, recordsToCsv, recordToJsonl } from '../../online/record-writers.ts';
 import { splitSampleId } from '../../online/sample-features.ts';
+import { DEMO_KIND_MIX, DEMO_SEED } from '../../stream/simulator/demo-mix.ts';
 import type { StreamEvent } from '../../stream/token-event.ts';
 import type { WatchTuiOptions } from '../../tui/run-watch-tui.tsx';
 
@@ -51,6 +52,7 @@ ${ENDPOINT_HELP.api}
                           prompt id (p0 for --prompt, demo for --demo) to get its records back exactly
   --replay-jsonl FILE     replay a token-event JSONL recording (- = stdin; see --record)
   --demo                  start the built-in simulator and watch 8 completions of a multiple-choice question
+                          (the demo's mix, as failmode demo: 3 committed failures, 1 persistent, 4 correct)
   --tokens-per-second R   simulator pace with --demo (default 150 in the live view, 0 = as fast as possible headless)
 
 Options — features and scoring
@@ -397,11 +399,12 @@ async function openSource(a: SourceArgs): Promise<Source> {
   let target: LiveTarget;
   if (v.demo) {
     const { startSimulator } = await import('../../stream/simulator/start-simulator.ts');
-    const sim = await startSimulator({ seed: 7, tokensPerSecond: a.tokensPerSecond });
+    const sim = await startSimulator({ seed: DEMO_SEED, tokensPerSecond: a.tokensPerSecond });
     target = {
       baseURL: sim.url, modelName: 'failmode-sim', apiKey: null, close: () => sim.close(),
       prompts: [{ id: 'demo', prompt: DEMO_QUESTION, reference: 'B', system: DEMO_SYSTEM }],
-      extraBody: { failmode_sim: { reference: 'B' } },
+      // The demo's mix of trace kinds over the request's choices (as `failmode demo`), so that failures appear.
+      extraBody: { failmode_sim: { reference: 'B', kind: DEMO_KIND_MIX } },
     };
   } else {
     const ep = a.endpoint!;

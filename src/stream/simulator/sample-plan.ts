@@ -8,6 +8,8 @@ import { TraceText, WORD_BYTES_JSON, WORD_COUNT, WORD_JSON, bytesJson, type SimP
 export interface SimOverrides {
   profile?: SimProfile;
   kind?: SimKind;
+  /** Per-choice kinds, cycled over the request's choices (choice i gets `kinds[i % length]`); `kind` wins over it. */
+  kinds?: readonly SimKind[];
   /** The answer every sample gives (overrides correct/failure choice of answer). */
   answer?: string;
   /** The reference (correct) answer; default a deterministic per-prompt answer. */
@@ -38,7 +40,7 @@ export class SamplePlan {
     const rng = this.rng;
     const cp = profile === 'final-answer' ? cal.profiles.mc : cal.profiles.math;
     const drawnKind: SimKind = rng.next() < cp.accuracy ? 'correct' : rng.next() < 0.5 ? 'committed' : 'persistent';
-    this.kind = o.kind ?? drawnKind;
+    this.kind = o.kind ?? (o.kinds !== undefined && o.kinds.length > 0 ? o.kinds[choice % o.kinds.length]! : drawnKind);
     this.profile = profile;
     this.reference = o.reference ?? defaultReference(profile, prompt);
     const wrong = wrongAnswer(profile, this.reference, rng);

@@ -97,6 +97,9 @@ function readPrompt(api: SimApi, b: Record<string, unknown>): { text: string; er
 const PROFILES: readonly SimProfile[] = ['final-answer', 'boxed'];
 
 /** `failmode_sim` body field merged over the `x-failmode-sim-profile` header. */
+/** Longest per-choice kind list. */
+const MAX_KINDS = 1024;
+
 function parseOverrides(field: unknown, header: string | undefined): SimOverrides | string {
   let fromHeader: Record<string, unknown> = {};
   if (header !== undefined && header.trim() !== '') {
@@ -122,8 +125,12 @@ function parseOverrides(field: unknown, header: string | undefined): SimOverride
     out.profile = f.profile as SimProfile;
   }
   if (f.kind !== undefined) {
-    if (!SIM_KINDS.includes(f.kind as SimKind)) return `Unknown value for failmode_sim.kind: \`${String(f.kind)}\`. Value must be one of: ${SIM_KINDS.join(', ')}`;
-    out.kind = f.kind as SimKind;
+    // One kind for every choice, or a list cycled over the choices (a request with n > 1 gets a chosen mix).
+    const list = Array.isArray(f.kind) ? f.kind as unknown[] : [f.kind];
+    if (list.length === 0 || list.length > MAX_KINDS) return `Expected failmode_sim.kind to be a kind or a list of 1 to ${MAX_KINDS} kinds, got a list of ${list.length}`;
+    for (const k of list) if (!SIM_KINDS.includes(k as SimKind)) return `Unknown value for failmode_sim.kind: \`${String(k)}\`. Value must be one of: ${SIM_KINDS.join(', ')}`;
+    if (Array.isArray(f.kind)) out.kinds = list as SimKind[];
+    else out.kind = f.kind as SimKind;
   }
   for (const key of ['answer', 'reference'] as const) {
     const v = f[key];
