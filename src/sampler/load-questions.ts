@@ -1,4 +1,5 @@
 import { FailmodeError } from '../errors.ts';
+import { jsonLines } from '../json-lines.ts';
 import { readInputFile } from '../read-input-file.ts';
 
 /** One question of a self-consistency run. */
@@ -22,25 +23,18 @@ export async function loadQuestions(path: string): Promise<Question[]> {
 export function parseQuestions(text: string, source: string): Question[] {
   const out: Question[] = [];
   const seen = new Map<string, number>();
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (line === '') continue;
-    const where = `${source} line ${i + 1}`;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(line);
-    } catch (err) {
-      throw new FailmodeError(`${where}: expected a JSON object like {"id": "q1", "prompt": "…", "answer": "…"}, got unparsable text (${(err as Error).message})`);
-    }
+  for (const l of jsonLines(text)) {
+    const where = `${source} line ${l.lineNo}`;
+    if (!l.ok) throw new FailmodeError(`${where}: expected a JSON object like {"id": "q1", "prompt": "…", "answer": "…"}, got unparsable text (${l.error.message})`);
+    const raw = l.value;
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new FailmodeError(`${where}: expected a JSON object, got ${Array.isArray(raw) ? 'an array' : typeof raw}`);
     const r = raw as Record<string, unknown>;
     if (typeof r.prompt !== 'string' || r.prompt.trim() === '') throw new FailmodeError(`${where}: expected \`prompt\` to be a non-empty string, got ${JSON.stringify(r.prompt)?.slice(0, 60)}`);
-    const idRaw = r.id ?? i + 1;
+    const idRaw = r.id ?? l.lineNo;
     if (typeof idRaw !== 'string' && typeof idRaw !== 'number') throw new FailmodeError(`${where}: expected \`id\` to be a string or a number, got ${JSON.stringify(idRaw).slice(0, 60)}`);
     const id = String(idRaw);
     if (seen.has(id)) throw new FailmodeError(`${where}: id \`${id}\` repeats line ${seen.get(id)}; ids must be unique (resuming relies on them)`);
-    seen.set(id, i + 1);
+    seen.set(id, l.lineNo);
     const a = r.answer;
     if (a !== undefined && a !== null && typeof a !== 'string' && typeof a !== 'number') throw new FailmodeError(`${where}: expected \`answer\` to be a string or a number, got ${JSON.stringify(a).slice(0, 60)}`);
     out.push({ id, prompt: r.prompt, answer: a === undefined || a === null ? null : String(a) });

@@ -1,6 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { FailmodeError } from '../errors.ts';
+import { jsonLines } from '../json-lines.ts';
 import type { QuestionLine, ResultLine } from '../offline/table/sample-log.ts';
 
 // The log's line format and its completed-run reader live in offline/table/sample-log.ts (the offline readers use them too).
@@ -32,16 +33,13 @@ export class ResultsLog {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT') throw new FailmodeError(`cannot read ${path}: ${code ?? (err as Error).message}`);
     }
-    const lines = text.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!.trim();
-      if (line === '') continue;
-      try {
-        const j = JSON.parse(line) as ResultLine;
-        if (j.kind === 'question' && typeof j.question_id === 'string') log.completed.set(j.question_id, j);
-      } catch {
-        log.skippedLines.push(i + 1);
+    for (const l of jsonLines(text)) {
+      if (!l.ok) {
+        log.skippedLines.push(l.lineNo);
+        continue;
       }
+      const j = l.value as ResultLine | null;
+      if (j !== null && typeof j === 'object' && j.kind === 'question' && typeof j.question_id === 'string') log.completed.set(j.question_id, j);
     }
     log.stream = createWriteStream(path, { flags: 'a' });
     await new Promise<void>((resolve, reject) => {

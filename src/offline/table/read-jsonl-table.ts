@@ -1,5 +1,6 @@
 import { Frame } from '../frame.ts';
-import { DEFAULT_INPUT_LIMITS, overLimit, type InputLimits } from '../../input-limits.ts';
+import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../../input-limits.ts';
+import { jsonLines } from '../../json-lines.ts';
 import { FailmodeError } from '../../errors.ts';
 import { readInputFile } from '../../read-input-file.ts';
 import { completedRuns } from './sample-log.ts';
@@ -31,23 +32,12 @@ export function parseJsonlTable(text: string, source: string, limits: InputLimit
   const samples: Record<string, unknown>[] = [];
   const questions = new Map<string, Record<string, unknown>>();
   const badLines: number[] = [];
-  const lines = text.split('\n');
   let nonEmpty = 0;
-  for (let li = 0; li < lines.length; li++) {
-    const line = lines[li]!.trim();
-    if (line === '') continue;
+  for (const l of jsonLines(text, { source, limits })) {
     nonEmpty++;
-    if (line.length > limits.maxLineBytes) throw overLimit(source, `line ${li + 1} is longer than the limit;`, 'maxLineBytes', limits.maxLineBytes);
-    if (nonEmpty > limits.maxRows) throw overLimit(source, `more than ${limits.maxRows.toLocaleString('en-US')} lines:`, 'maxRows', limits.maxRows);
-    let obj: unknown;
-    try {
-      obj = JSON.parse(line);
-    } catch {
-      badLines.push(li + 1);
-      continue;
-    }
+    const obj = l.ok ? l.value : null;
     if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
-      badLines.push(li + 1);
+      badLines.push(l.lineNo);
       continue;
     }
     const rec = flatten(obj as Record<string, unknown>);

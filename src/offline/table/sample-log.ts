@@ -1,5 +1,6 @@
 import { readInputFile } from '../../read-input-file.ts';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../../input-limits.ts';
+import { jsonLines } from '../../json-lines.ts';
 
 /**
  * The line format of a \`failmode sample --out\` results log and the one reader of it that every consumer uses
@@ -128,19 +129,9 @@ export function completedRuns(text: string): CompletedRuns {
   let superseded = 0;
   let totalSamples = 0;
   const key = (run: unknown, question: string): string => `${typeof run === 'string' ? run : ''}\u0000${question}`;
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!.trim();
-    if (raw === '') continue;
-    let j: unknown;
-    try {
-      j = JSON.parse(raw);
-    } catch {
-      skippedLines.push(i + 1);
-      continue;
-    }
-    const line = j as Partial<ResultLine> | null;
-    if (line === null || typeof line !== 'object' || typeof line.question_id !== 'string') { skippedLines.push(i + 1); continue; }
+  for (const l of jsonLines(text)) {
+    const line = (l.ok ? l.value : null) as Partial<ResultLine> | null;
+    if (line === null || typeof line !== 'object' || typeof line.question_id !== 'string') { skippedLines.push(l.lineNo); continue; }
     if (line.kind === 'question') {
       if (questions.has(line.question_id)) { superseded++; questions.delete(line.question_id); }
       questions.set(line.question_id, line as QuestionLine);
@@ -151,7 +142,7 @@ export function completedRuns(text: string): CompletedRuns {
       if (!list) samplesByRun.set(k, (list = []));
       list.push(line as SampleLine);
     } else {
-      skippedLines.push(i + 1);
+      skippedLines.push(l.lineNo);
     }
   }
   const runs = new Map<string, CompletedRun>();
