@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/bench-json.ts';
 import { startSimulator } from '../src/stream/simulator/index.ts';
 import { startNatsServer } from '../test/feed/nats-server.ts';
 
@@ -27,7 +28,8 @@ async function startServeProcess(args: string[]): Promise<{ url: string; proc: C
   return { url, proc };
 }
 
-const { values } = parseArgs({ options: { samples: { type: 'string', default: '64' }, tokens: { type: 'string', default: '2000' } } });
+// `npm run bench -- --json DIR` passes --json to every bench: this one has no figures file, so it only takes it out.
+const { values } = parseArgs({ args: benchArgs().rest, options: { samples: { type: 'string', default: '64' }, tokens: { type: 'string', default: '2000' } } });
 const samples = Number(values.samples);
 const tokens = Number(values.tokens);
 const nats = await startNatsServer();
