@@ -88,9 +88,9 @@ describe('serve hot path: allocations per token (issue 13 §1)', () => {
     const serve = servePath({ perToken: false, batches: false });
     const { added, base } = addedBytesPerToken((ev) => bare.push(ev), tokenEvents('s', n), serve.push, tokenEvents(serve.monitorId, n));
     t.diagnostic(`bare monitor ${base.toFixed(1)} B/token; serve path adds ${added.toFixed(1)} B/token`);
-    // One small escaping object per token reads 40 B here (checked by adding one to LiveSample.push). Measured: 0.0
-    // (0.6 with --max-opt=0), also with three busy loops on the two cores.
-    assert.ok(added < 32, `serve path adds ${added.toFixed(1)} B/token over the bare monitor (${base.toFixed(1)} B/token)`);
+    // One small escaping object per token reads 40 B here (checked by adding one to LiveSample.push); CI once read 32 B
+    // with the older median method. Measured now: 0.0 (0.6 with --max-opt=0), also with three busy loops on two cores.
+    assert.ok(added < 36, `serve path adds ${added.toFixed(1)} B/token over the bare monitor (${base.toFixed(1)} B/token)`);
     assert.deepEqual(serve.sent, []);
   });
 
