@@ -1,8 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { FailmodeError } from '../errors.ts';
-import { jsonLines } from '../json-lines.ts';
-import type { QuestionLine, ResultLine } from '../offline/table/sample-log.ts';
+import { completedRuns, type QuestionLine, type ResultLine } from '../offline/table/sample-log.ts';
 
 // The log's line format and its completed-run reader live in offline/table/sample-log.ts (the offline readers use them too).
 export { completedRuns, readCompletedRuns, type CompletedRun, type CompletedRuns, type QuestionLine, type ResultLine, type SampleLine, type ShadowStop } from '../offline/table/sample-log.ts';
@@ -33,14 +32,10 @@ export class ResultsLog {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT') throw new FailmodeError(`cannot read ${path}: ${code ?? (err as Error).message}`);
     }
-    for (const l of jsonLines(text)) {
-      if (!l.ok) {
-        log.skippedLines.push(l.lineNo);
-        continue;
-      }
-      const j = l.value as ResultLine | null;
-      if (j !== null && typeof j === 'object' && j.kind === 'question' && typeof j.question_id === 'string') log.completed.set(j.question_id, j);
-    }
+    // The log's one reader: a question's last question line marks it completed.
+    const earlier = completedRuns(text);
+    for (const [id, run] of earlier.runs) log.completed.set(id, run.question);
+    log.skippedLines.push(...earlier.skippedLines);
     log.stream = createWriteStream(path, { flags: 'a' });
     await new Promise<void>((resolve, reject) => {
       log.stream!.once('open', () => resolve());
