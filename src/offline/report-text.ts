@@ -21,6 +21,11 @@ export function renderReport(result: AnalysisResult, opts: ReportOptions = {}): 
   const out: string[] = [];
   const line = (s = '') => out.push(s);
   const banner = (title: string) => out.push('', '='.repeat(WIDTH), `  ${title}`, '='.repeat(WIDTH));
+  /** The report's last lines: how the analysis ended, between rules. */
+  const finish = (verdict: string): string => {
+    out.push('', '='.repeat(WIDTH), `  ${verdict}`, '='.repeat(WIDTH), '');
+    return `${out.join('\n')}\n`;
+  };
   const section = (title: string) => out.push('', RULE.repeat(WIDTH), `  ${title}`, RULE.repeat(WIDTH));
 
   line(`Loading: ${result.file}`);
@@ -81,12 +86,7 @@ export function renderReport(result: AnalysisResult, opts: ReportOptions = {}): 
     line();
     for (const l of insufficientLines(result.insufficient)) line(l);
     if (opts.plot?.kind === 'no-data') line('  ⚠  No data to plot.');
-    line();
-    line('='.repeat(WIDTH));
-    line('  Analysis stopped: insufficient data.');
-    line('='.repeat(WIDTH));
-    line();
-    return `${out.join('\n')}\n`;
+    return finish('Analysis stopped: insufficient data.');
   }
 
   // Section 2
@@ -251,12 +251,7 @@ export function renderReport(result: AnalysisResult, opts: ReportOptions = {}): 
     line(`    SVG → ${opts.plot.svg}`);
     line(`    PNG → ${opts.plot.png}`);
   }
-  line();
-  line('='.repeat(WIDTH));
-  line('  Analysis complete.');
-  line('='.repeat(WIDTH));
-  line();
-  return `${out.join('\n')}\n`;
+  return finish('Analysis complete.');
 }
 
 const NAN_ESTIMATE: CvEstimate = { prauc: null, lo: null, hi: null, auroc: null };
