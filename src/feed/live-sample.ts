@@ -4,6 +4,8 @@ import type { MonitorFactory, SampleMonitorHandle } from '../online/shared-monit
 import type { TokenTick, TokenTickSignals } from '../online/monitor.ts';
 import { recordAnswer } from '../policy/record-answer.ts';
 import type { Channel, StreamEvent } from '../stream/token-event.ts';
+import type { StopCounter } from './bus/stop-counter.ts';
+import type { SampleSource, ServerMessage, StopMessage, StopReason } from './protocol.ts';
 
 /** What a tick needs of its token event. */
 export interface TickToken {
@@ -11,8 +13,6 @@ export interface TickToken {
   readonly token: string;
   readonly channel: Channel;
 }
-import type { StopCounter } from './bus/stop-counter.ts';
-import type { SampleSource, ServerMessage, StopMessage, StopReason } from './protocol.ts';
 
 export interface LiveSampleInit {
   /** The id clients see. */
