@@ -8,7 +8,7 @@
  * Baseline in the same run: the same requests straight to the simulator (no proxy, no monitor, no feed).
  *
  *   node --import tsx bench/feed-load.ts [--samples 64] [--tokens 2000] [--subscribers 8] [--queue-bytes 1048576]
- *     [--ticks batch|each] [--caller-top 20] [--rounds 5] [--bus nats://HOST:PORT] [--json DIR]
+ *     [--ticks batch|each] [--caller-top 20] [--rounds 5] [--workers N] [--bus nats://HOST:PORT] [--json DIR]
  * Every caller (direct and through serve) asks for `logprobs` with `top_logprobs` = --caller-top (default 20, what
  * serve asks the upstream for its monitor), so both paths carry the same top-20 stream. `--caller-top 0`: callers ask
  * for no logprobs (the direct baseline then gets small chunks while serve still asks the upstream for top-20).
@@ -43,6 +43,8 @@ export interface FeedLoadOptions {
   readonly callerTop?: number;
   /** Rounds of (direct, serve without subscribers); medians are reported. @default 3 (the CLI: 5) */
   readonly rounds?: number;
+  /** serve's worker threads (`serve --workers N`). @default 0 */
+  readonly workers?: number;
 }
 
 /** One timed phase. */
@@ -95,7 +97,7 @@ export async function runFeedLoad(o: FeedLoadOptions): Promise<FeedLoadResult> {
   const sim = await startSimulator({ seed: 7 });
   const chunkTimes: number[] = [];
   const onChunkProcessed = (ms: number): void => { if (chunkTimes.length < 2_000_000) chunkTimes.push(ms); };
-  const serve = await startServe({ port: 0, upstream: sim.url, model: o.model ?? null, maxSubscriberQueueBytes: o.queueBytes, heartbeatMs: 60_000, bus: o.bus ?? null, onChunkProcessed });
+  const serve = await startServe({ port: 0, upstream: sim.url, model: o.model ?? null, maxSubscriberQueueBytes: o.queueBytes, heartbeatMs: 60_000, bus: o.bus ?? null, onChunkProcessed, workers: o.workers ?? 0 });
   // With a bus: a second instance (same process, its own hub) takes every other request.
   const serve2 = o.bus ? await startServe({ port: 0, upstream: sim.url, model: o.model ?? null, heartbeatMs: 60_000, bus: o.bus, onChunkProcessed }) : null;
   const target = (i: number) => `${(serve2 && i % 2 === 1 ? serve2 : serve).url}/v1`;
@@ -382,11 +384,11 @@ async function main(): Promise<void> {
     options: {
       samples: { type: 'string', default: '64' }, tokens: { type: 'string', default: '2000' }, subscribers: { type: 'string', default: '8' },
       'queue-bytes': { type: 'string', default: String(1024 * 1024) }, ticks: { type: 'string', default: 'batch' }, bus: { type: 'string' },
-      'caller-top': { type: 'string', default: '20' }, rounds: { type: 'string', default: '5' },
+      'caller-top': { type: 'string', default: '20' }, rounds: { type: 'string', default: '5' }, workers: { type: 'string', default: '0' },
     },
   });
   const tickMode = values.ticks === 'each' ? 'each' as const : 'batch' as const;
-  const o = { samples: Number(values.samples), tokens: Number(values.tokens), subscribers: Number(values.subscribers), queueBytes: Number(values['queue-bytes']), baseline: true, tickMode, bus: values.bus ?? null, callerTop: Number(values['caller-top']), rounds: Number(values.rounds), progress: (l: string) => console.log(`  … ${l}`) };
+  const o = { samples: Number(values.samples), tokens: Number(values.tokens), subscribers: Number(values.subscribers), queueBytes: Number(values['queue-bytes']), baseline: true, tickMode, bus: values.bus ?? null, callerTop: Number(values['caller-top']), rounds: Number(values.rounds), workers: Number(values.workers), progress: (l: string) => console.log(`  … ${l}`) };
   console.log(`feed-load: ${o.samples} concurrent samples × ${o.tokens} tokens (callers ask ${o.callerTop > 0 ? `top_logprobs ${o.callerTop}` : 'no logprobs'}; from the simulator, in this process) through ${o.bus ? 'two failmode serve instances on NATS' : 'failmode serve'}, ${o.subscribers} subscribers (ticks ${tickMode === 'batch' ? 'as token_batch' : 'one message per token'}, last one slow), queue bound ${o.queueBytes} B`);
   const r = await runFeedLoad(o);
   const f = (x: number, d = 0) => x.toFixed(d);

@@ -72,3 +72,31 @@ test('failmode help CMD prints exactly what failmode CMD --help prints; the top-
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /unknown command `frobnicate`/);
 });
+
+test('serve --workers: a one-line usage error with --bus or without --upstream, and a banner line when started', async () => {
+  for (const args of [['--workers', '2', '--bus', 'nats://127.0.0.1:4222', '--upstream', 'http://127.0.0.1:9/v1'], ['--workers', '2'], ['--workers', '1.5', '--upstream', 'http://127.0.0.1:9/v1']]) {
+    const r = run(['serve', '--port', '0', ...args]);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /--workers/);
+  }
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--upstream', 'http://127.0.0.1:9/v1', '--workers', '2'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no banner: ${log}`)), 60_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      log += d.toString();
+      if (log.includes('Ctrl-C')) { clearTimeout(t); resolve(); }
+    });
+    child.once('exit', (code) => { clearTimeout(t); reject(new Error(`exited ${code}: ${log}`)); });
+  });
+  const url = /listening on (http:\/\/\S+)/.exec(log)![1]!;
+  const health = await (await fetch(`${url}/health`)).json() as { workers: Array<{ alive: boolean }> };
+  assert.match(log, /workers 2 threads run the proxy/);
+  assert.equal(health.workers.length, 2);
+  assert.ok(health.workers.every((w) => w.alive));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGINT');
+  assert.equal(await exited, 0, log);
+});

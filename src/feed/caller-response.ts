@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { ProxyResponse } from './proxy-response.ts';
 import type { AssembledChoice, ProxyShape, ResponseMeta } from './proxy-shape.ts';
 import { countedUsage, upstreamErrorChunk, upstreamErrorResponse, type Truncation } from './upstream-truncation.ts';
 
@@ -57,11 +57,11 @@ export interface CallerResponse {
  * logprobs removed or cut to the caller's k.
  */
 export class StreamingCallerResponse implements CallerResponse {
-  private readonly res: ServerResponse;
+  private readonly res: ProxyResponse;
   private readonly shape: CallerShape;
   private pending = '';
 
-  constructor(res: ServerResponse, shape: CallerShape) {
+  constructor(res: ProxyResponse, shape: CallerShape) {
     this.res = res;
     this.shape = shape;
   }
@@ -117,13 +117,13 @@ export class StreamingCallerResponse implements CallerResponse {
 
 /** One answer assembled from the stream, for a caller that did not ask to stream. */
 export class AssembledCallerResponse implements CallerResponse {
-  private readonly res: ServerResponse;
+  private readonly res: ProxyResponse;
   private readonly shape: CallerShape;
   /** Headers of the answer (request id, warnings). */
   private readonly headers: Record<string, string>;
   private readonly choices = new Map<number, AssembledChoice>();
 
-  constructor(res: ServerResponse, shape: CallerShape, headers: Record<string, string>) {
+  constructor(res: ProxyResponse, shape: CallerShape, headers: Record<string, string>) {
     this.res = res;
     this.shape = shape;
     this.headers = headers;

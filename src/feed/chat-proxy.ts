@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import { SseLineParser } from '../stream/sse-line-parser.ts';
 import { AssembledCallerResponse, StreamingCallerResponse, type CallerShape } from './caller-response.ts';
@@ -7,6 +7,7 @@ import { failmodeControls, type FailmodeControls } from './failmode-controls.ts'
 import type { FeedHub } from './feed-hub.ts';
 import { readJsonBody, sendJsonError } from './http-body.ts';
 import { CHAT_SHAPE, type ProxyShape } from './proxy-shape.ts';
+import type { ProxyRequestHead, ProxyResponse } from './proxy-response.ts';
 import { ProxySession, type StoppedRequest } from './proxy-session.ts';
 import { DEFAULT_REFUSAL_LIMITS, relayUpstreamRefusal, type RefusalLimits } from './relay-upstream-refusal.ts';
 import { DEFAULT_MAX_EVENT_CHARS } from '../stream/sse-source.ts';
@@ -68,9 +69,14 @@ type Json = Record<string, unknown>;
  * Steps: read the caller's request and controls → shape the upstream request → open it (errors go back as the
  * upstream sent them) → pump the upstream's events through a {@link ProxySession} → end, and report what a stop saved.
  */
-export async function handleChatCompletions(req: IncomingMessage, res: ServerResponse, o: ChatProxyOptions): Promise<StoppedRequest | null> {
+export async function handleChatCompletions(req: IncomingMessage, res: ProxyResponse, o: ChatProxyOptions): Promise<StoppedRequest | null> {
   const body = await readJsonBody(req, res, o.maxBodyBytes);
   if (body === null) return null;
+  return await proxyChatRequest(req, body, res, o);
+}
+
+/** {@link handleChatCompletions} once the caller's body is read (a serve worker gets it read by the main thread). */
+export async function proxyChatRequest(req: ProxyRequestHead, body: Json, res: ProxyResponse, o: ChatProxyOptions): Promise<StoppedRequest | null> {
   let controls: FailmodeControls;
   try {
     controls = failmodeControls(req, body);
@@ -153,7 +159,7 @@ function maxTokens(body: Json): number | null {
  * 502; an error status or anything that is not a stream: passed back as the upstream sent it, unmonitored).
  */
 async function openUpstream(
-  req: IncomingMessage, res: ServerResponse, o: ChatProxyOptions, path: string, body: Json, requestId: string, signal: AbortSignal, callerGone: () => boolean,
+  req: ProxyRequestHead, res: ProxyResponse, o: ChatProxyOptions, path: string, body: Json, requestId: string, signal: AbortSignal, callerGone: () => boolean,
 ): Promise<AsyncIterable<Uint8Array> | null> {
   // Our own id for the request: the engine's logs (vLLM with --enable-request-id-headers) and its explicit abort name it.
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream', 'x-request-id': requestId };

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { ProxyRequestHead } from './proxy-response.ts';
 import { MAX_ID_LENGTH } from './protocol.ts';
 
 type Json = Record<string, unknown>;
@@ -20,7 +20,7 @@ export interface FailmodeControls {
  * `x-failmode-min-keep` or `failmode.samples` / `failmode.min_keep` (min-keep defaults to 1 when samples is given).
  * Throws on malformed values.
  */
-export function failmodeControls(req: IncomingMessage, body: Json): FailmodeControls {
+export function failmodeControls(req: ProxyRequestHead, body: Json): FailmodeControls {
   const fm = body.failmode;
   if (fm !== undefined && (fm === null || typeof fm !== 'object' || Array.isArray(fm))) {
     throw new TypeError(`Expected \`failmode\` to be an object like {"early_stop": true}, got ${JSON.stringify(fm)}`);

@@ -37,6 +37,21 @@ export interface FeedHubOptions {
   readonly stops?: StopCounter;
 }
 
+/** A hub's counts (`/health`'s `samples`): live now, and totals since start. */
+export interface HubStats {
+  readonly live: number;
+  readonly started: number;
+  readonly finished: number;
+  readonly stopped: number;
+  readonly tokens: number;
+  readonly questions: number;
+}
+
+/** Two hubs' counts together (a serve with worker threads has one hub per thread). */
+export function sumHubStats(a: HubStats, b: HubStats): HubStats {
+  return { live: a.live + b.live, started: a.started + b.started, finished: a.finished + b.finished, stopped: a.stopped + b.stopped, tokens: a.tokens + b.tokens, questions: a.questions + b.questions };
+}
+
 /** Per-connection bookkeeping of pushed samples. */
 interface PushState {
   readonly live: Map<string, LiveSample>;
@@ -210,7 +225,7 @@ export class FeedHub {
     this.live.get(ev.sampleId)?.push(ev);
   }
 
-  stats(): { live: number; started: number; finished: number; stopped: number; tokens: number; questions: number } {
+  stats(): HubStats {
     let liveTokens = 0;
     for (const s of this.live.values()) liveTokens += s.tokens;
     return { live: this.live.size, ...this.totals, tokens: this.totals.tokens + liveTokens, questions: this.votes.size };

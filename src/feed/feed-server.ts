@@ -36,6 +36,8 @@ export interface FeedServerOptions {
   readonly onTokens?: (conn: FeedConnection, msg: TokensMessage) => void;
   /** The connection closed (its pushed samples should end). */
   readonly onClose?: (conn: FeedConnection) => void;
+  /** A connection subscribed, unsubscribed or closed (who wants which ticks may have changed). */
+  readonly onSubscriptionsChanged?: () => void;
 }
 
 /** One WebSocket client. */
@@ -217,10 +219,12 @@ export function createFeedServer(options: FeedServerOptions): FeedServer {
           c.runs.add(msg.run);
           if (msg.tokens !== undefined) c.ticks = msg.tokens;
           send(c, { type: 'subscribed', runs: [...c.runs], tokens: c.ticks });
+          o.onSubscriptionsChanged?.();
           break;
         case 'unsubscribe':
           c.runs.delete(msg.run);
           send(c, { type: 'subscribed', runs: [...c.runs], tokens: c.ticks });
+          o.onSubscriptionsChanged?.();
           break;
         case 'stop':
           if (!o.onStop) throw new FeedProtocolError('unknown_sample', `No sample \`${msg.sampleId}\` is running`);
@@ -280,6 +284,7 @@ export function createFeedServer(options: FeedServerOptions): FeedServer {
         connections.delete(c);
         lagging.delete(c);
         o.onClose?.(c);
+        if (c.runs.size > 0) o.onSubscriptionsChanged?.();
       });
       send(c, { type: 'hello', protocol: FEED_PROTOCOL_VERSION, ...o.hello(), limits });
     });

@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import type { ProxyResponse } from './proxy-response.ts';
 import { readBody } from '../read-body.ts';
 
 /**
@@ -6,7 +7,7 @@ import { readBody } from '../read-body.ts';
  * type (415 otherwise — which also keeps browsers' cross-site "simple" form posts out) and an object (400).
  * On failure the error response is sent and null returned.
  */
-export async function readJsonBody(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<Record<string, unknown> | null> {
+export async function readJsonBody(req: IncomingMessage, res: ProxyResponse, maxBytes: number): Promise<Record<string, unknown> | null> {
   const type = req.headers['content-type'] ?? '';
   if (!/^application\/json\b/i.test(type)) {
     sendJsonError(res, 415, `Expected Content-Type application/json, got ${type === '' ? 'none' : `\`${type.slice(0, 80)}\``}`, 'invalid_request_error');
@@ -35,7 +36,7 @@ export async function readJsonBody(req: IncomingMessage, res: ServerResponse, ma
 }
 
 /** An OpenAI-style error body: `{"error": {"message", "type", "code"}}`. */
-export function sendJsonError(res: ServerResponse, status: number, message: string, type: string, code: string | null = null): void {
+export function sendJsonError(res: ProxyResponse, status: number, message: string, type: string, code: string | null = null): void {
   if (res.headersSent || res.destroyed) {
     if (!res.writableEnded && !res.destroyed) res.end();
     return;

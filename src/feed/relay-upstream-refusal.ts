@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { ProxyResponse } from './proxy-response.ts';
 import { readCappedBody, type CappedBodyEnd } from './read-capped-body.ts';
 
 /** Bounds on an upstream body that is not the SSE stream asked for (an error, or a stream:false answer). */
@@ -24,7 +24,7 @@ const QUOTED_CHARS = 200;
  *   "upstream_error_body_timeout" | "upstream_error_body_failed"}}` quoting its beginning;
  * - a success that is not an event stream → 502 `upstream_not_streaming` quoting its beginning (the rest is not read).
  */
-export async function relayUpstreamRefusal(upstream: Response, res: ServerResponse, limits: RefusalLimits, callerGone: () => boolean): Promise<void> {
+export async function relayUpstreamRefusal(upstream: Response, res: ProxyResponse, limits: RefusalLimits, callerGone: () => boolean): Promise<void> {
   const type = upstream.headers.get('content-type') ?? '';
   if (upstream.ok) {
     const head = await readCappedBody(upstream.body, { maxBytes: QUOTED_CHARS, timeoutMs: limits.timeoutMs });
@@ -53,7 +53,7 @@ function quote(text: string, end: CappedBodyEnd): string {
   return `; it begins: ${JSON.stringify(text.slice(0, QUOTED_CHARS))}${cut ? '…' : ''}`;
 }
 
-function writeJson(res: ServerResponse, status: number, body: unknown): void {
+function writeJson(res: ProxyResponse, status: number, body: unknown): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));

@@ -14,7 +14,7 @@ import { checkEngineAbort } from '../stream/engine-abort-check.ts';
 import type { StoppedRequest } from './chat-proxy.ts';
 import { redactUrl } from '../stream/redact-url.ts';
 import { requestToken, tokenMatches } from './check-token.ts';
-import { FeedHub } from './feed-hub.ts';
+import { FeedHub, sumHubStats } from './feed-hub.ts';
 import { createFeedServer, type FeedServer } from './feed-server.ts';
 import { sendJsonError } from './http-body.ts';
 import { isLoopbackHost } from './is-loopback-host.ts';
@@ -23,6 +23,10 @@ import { stopRuleShort } from '../models/describe-stop-rule.ts';
 import { sharedMonitorFactory, type MonitorFactory } from '../online/shared-monitor.ts';
 import { instanceOnBus } from './bus/instance-on-bus.ts';
 import { NatsBus } from './bus/nats-bus.ts';
+import { ticksOfBatch } from './tick-batch.ts';
+import type { TokenBatchMessage } from './protocol.ts';
+import type { FeedConnection } from './feed-server.ts';
+import { ServeWorkers } from './workers/serve-workers.ts';
 
 export interface ServeOptions {
   /** @default '127.0.0.1' */
@@ -82,6 +86,11 @@ export interface ServeOptions {
   readonly busHeartbeatMs?: number;
   /** Told the proxy's processing time (ms) of each upstream read, from its arrival to the caller's write (benchmarks). */
   readonly onChunkProcessed?: (ms: number) => void;
+  /**
+   * Worker threads running the proxy (upstream requests, parsing, monitoring, stops); the main thread keeps the
+   * sockets, the feed and the metrics (one view). 0 = everything on the main thread. @default 0
+   */
+  readonly workers?: number;
 }
 
 export interface ServeHandle {
@@ -93,6 +102,8 @@ export interface ServeHandle {
   readonly feed: FeedServer;
   /** The NATS connection with `--bus`, else null. */
   readonly bus: NatsBus | null;
+  /** The proxy's worker threads with `workers` > 0, else null. */
+  readonly workers: ServeWorkers | null;
   close(): Promise<void>;
 }
 
@@ -119,6 +130,10 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new FailmodeError(`Expected --upstream to be an http(s) URL, got \`${u.protocol}\``, 'FAILMODE_ERR_USAGE', 2);
   }
+  const workerCount = o.workers ?? 0;
+  if (!(Number.isInteger(workerCount) && workerCount >= 0 && workerCount <= 256)) throw new FailmodeError(`Expected --workers to be an integer from 0 to 256, got \`${workerCount}\``, 'FAILMODE_ERR_USAGE', 2);
+  if (workerCount > 0 && o.bus) throw new FailmodeError('--workers and --bus cannot be combined yet: run one serve instance per core on the bus instead (docs/scale-out.md)', 'FAILMODE_ERR_USAGE', 2);
+  if (workerCount > 0 && o.createMonitor) throw new TypeError('A monitor factory override cannot cross into worker threads: use workers: 0');
 
   let feed: FeedServer | null = null;
   let config: ResolvedMonitorConfig | null = null;
@@ -156,6 +171,25 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
   });
   const liveHub = hub;
   const metrics = serveMetrics;
+  const topK = o.model?.signal.topK ?? 20;
+  const pool = workerCount > 0 && o.upstream !== null ? await ServeWorkers.start({
+    count: workerCount,
+    config: {
+      upstream: o.upstream, upstreamApiKey: o.upstreamApiKey, passCallerAuth: o.token === null, model: o.model, profile: o.profile ?? null, topK,
+      stopPolicy: o.stopPolicy, shadow: o.shadow === true, voteConfidence: o.voteConfidence ?? null, maxBodyBytes: o.maxBodyBytes,
+      timeoutMs: o.upstreamTimeoutMs, sendRid: o.abortGraceMs !== null && o.abortGraceMs !== undefined, refusalLimits: o.upstreamErrorBody ?? null,
+      timeReads: o.onChunkProcessed !== undefined,
+    },
+    onFeed: (run, type, text, msg) => {
+      if (msg) metrics.observe(msg);
+      feed?.publishText(run, text, type);
+      // Workers send ticks as batches: per-token subscribers get them one by one (each encoded once for all).
+      if (type === 'token_batch' && feed?.wantsTicks(run)) for (const tick of ticksOfBatch(JSON.parse(text) as TokenBatchMessage)) feed.publish(run, tick);
+    },
+    onRequest: (api) => metrics.request(api), onUpstreamError: (kind) => metrics.upstreamError(kind),
+    ...(o.onChunkProcessed ? { onReadTimes: (ms: readonly number[]) => { for (const x of ms) o.onChunkProcessed!(x); } } : {}),
+    ...(o.log ? { log: o.log } : {}),
+  }) : null;
   /** Upstream requests in flight: what the engine should be running besides an aborted one. */
   let openUpstreams = 0;
   const checkAbort = (r: StoppedRequest): void => {
@@ -179,14 +213,16 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
     noServer: true, token: o.token, maxPayload: o.maxMessageBytes, maxBufferedBytes: o.maxSubscriberQueueBytes,
     heartbeatMs: o.heartbeatMs, allowedOrigins: o.allowedOrigins,
     hello: () => ({ server: { name: 'failmode', version, stopPolicy: o.stopPolicy, ...(o.shadow ? { shadow: true } : {}) }, model: o.model ? modelSummary(o.model, config) : null }),
-    // A sample of another instance on the bus is stopped there.
-    onStop: (conn, msg) => (bus && !liveHub.get(msg.sampleId) ? bus.requestStop(msg.sampleId) : liveHub.clientStop(conn, msg)),
+    // A sample of a worker thread is stopped there; one of another instance on the bus, there.
+    onStop: (conn, msg) => (liveHub.get(msg.sampleId) ? liveHub.clientStop(conn, msg)
+      : pool?.owns(msg.sampleId) ? pool.stop(msg.sampleId)
+        : bus ? bus.requestStop(msg.sampleId) : liveHub.clientStop(conn, msg)),
     onTokens: (conn, msg) => liveHub.clientTokens(conn, msg),
     onClose: (conn) => liveHub.clientClosed(conn),
+    ...(pool ? { onSubscriptionsChanged: () => pool.setTickRuns(tickRuns(feed!.connections)) } : {}),
   });
   // Every upgrade goes to the feed, which answers 404 for any path but /feed.
   server.on('upgrade', (req, socket, head) => feed!.handleUpgrade(req, socket, head));
-  const topK = o.model?.signal.topK ?? 20;
   const started = Date.now();
 
   const authorized = (req: IncomingMessage): boolean => o.token === null || tokenMatches(requestToken(req), o.token);
@@ -197,7 +233,10 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
     const handle = async (): Promise<void> => {
       if (route === 'GET /health') {
         const body: Record<string, unknown> = { status: 'ok', protocol: 1, uptimeSeconds: Math.round((Date.now() - started) / 1000) };
-        if (authorized(req)) Object.assign(body, { version, upstream: o.upstream !== null, model: o.model?.training.name ?? null, stopRule: o.model ? stopRuleShort(o.model) : null, samples: liveHub.stats(), feed: feed!.stats(), ...(bus ? { bus: { instance: bus.instance } } : {}) });
+        if (authorized(req)) {
+          const samples = pool ? sumHubStats(liveHub.stats(), await pool.stats()) : liveHub.stats();
+          Object.assign(body, { version, upstream: o.upstream !== null, model: o.model?.training.name ?? null, stopRule: o.model ? stopRuleShort(o.model) : null, samples, feed: feed!.stats(), ...(bus ? { bus: { instance: bus.instance } } : {}), ...(pool ? { workers: pool.describe() } : {}) });
+        }
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));
         return;
@@ -208,7 +247,8 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
         openUpstreams++;
         let stopped: StoppedRequest | null;
         try {
-          stopped = await handleChatCompletions(req, res, {
+          const api = route === 'POST /v1/completions' ? 'completions' as const : 'chat' as const;
+          stopped = pool ? await pool.handle(req, res, api) : await handleChatCompletions(req, res, {
             upstream: o.upstream, upstreamApiKey: o.upstreamApiKey, passCallerAuth: o.token === null, hub: liveHub, topK,
             canStop: o.model !== null || o.createMonitor !== undefined, maxBodyBytes: o.maxBodyBytes, timeoutMs: o.upstreamTimeoutMs,
             shape: route === 'POST /v1/completions' ? COMPLETIONS_SHAPE : CHAT_SHAPE, observer: metrics,
@@ -219,6 +259,7 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
         } finally {
           openUpstreams--;
         }
+        if (stopped && pool) metrics.tokensSaved(stopped.estimatedSaved);
         if (stopped) checkAbort(stopped);
         return;
       }
@@ -236,6 +277,7 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
     handle().catch((err: unknown) => sendJsonError(res, 500, `Internal error: ${(err as Error).message}`, 'server_error'));
   });
   const { port, url } = await listenHttp(server, o.host, o.port).catch(async (err: unknown) => {
+    await pool?.close();
     await bus?.close();
     throw err;
   });
@@ -248,14 +290,24 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
     hub: liveHub,
     feed: f,
     bus,
+    workers: pool,
     async close() {
       await f.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      // The workers' samples cut off above publish their ends before the threads stop.
+      await pool?.close();
       // After the HTTP side: the samples it cut off have published their ends.
       await bus?.close();
     },
   };
+}
+
+/** Runs whose ticks (per token or batched) some connection wants; `all` stands for every run. */
+function tickRuns(connections: ReadonlySet<FeedConnection>): string[] {
+  const runs = new Set<string>();
+  for (const c of connections) if (c.ticks !== false) for (const r of c.runs) runs.add(r);
+  return [...runs];
 }
 
 /** What `hello` says about the model. */

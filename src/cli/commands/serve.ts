@@ -49,6 +49,9 @@ Options
   --bus nats://HOST:PORT       scale out over NATS: publish this instance's feed on the bus, answer stops for its
                                samples, keep --min-keep counts in a NATS KV bucket (needs nats-server -js);
                                clients then connect to \`failmode feed --bus\` gateways (docs/scale-out.md)
+  --workers N                  run the proxy (upstream requests, parsing, monitoring, stops) in N worker threads when
+                               one core is not enough; this thread keeps the sockets, the feed and /metrics (one
+                               view). A question's samples go to one worker. Not with --bus yet (default 0)
   -h, --help                   show this help
 
 Examples
@@ -79,6 +82,7 @@ export const command: Command = {
       'max-body-bytes': { type: 'string' },
       'allow-origin': { type: 'string', multiple: true },
       bus: { type: 'string' },
+      workers: { type: 'string' },
     }, false);
     if (values.help) {
       process.stdout.write(HELP);
@@ -92,6 +96,9 @@ export const command: Command = {
     const abortGraceMs = readAbortGrace(values);
     const stopPolicy = choiceOption('stop-on', values['stop-on'], ['any-window', 'commitment'] as const);
     const voteConfidence = numberOption('vote-confidence', values['vote-confidence'], { min: 0.5, max: 1 });
+    const workers = numberOption('workers', values.workers, { integer: true, min: 0, max: 256 }) ?? 0;
+    if (workers > 0 && values.bus !== undefined) throw usageError('--workers and --bus cannot be combined yet: run one serve instance per core on the bus instead (docs/scale-out.md)');
+    if (workers > 0 && values.upstream === undefined) throw usageError('--workers needs --upstream: the workers run the proxy');
     if (values.shadow && values['model-file'] === undefined) throw usageError('--shadow needs --model-file: shadow mode records the stops the failure model would make');
     const token = readToken(values);
     const keyEnv = values['upstream-api-key-env'] ?? 'FAILMODE_UPSTREAM_API_KEY';
@@ -109,7 +116,7 @@ export const command: Command = {
       allowedOrigins: values['allow-origin'] ?? [],
       ...(values.shadow ? { shadow: true } : {}), ...(voteConfidence !== undefined ? { voteConfidence } : {}),
       log: (line) => process.stderr.write(`failmode serve: ${line}\n`),
-      bus: values.bus ?? null,
+      bus: values.bus ?? null, workers,
     });
     const feedUrl = `${handle.url.replace(/^http/, 'ws')}/feed`;
     const err = process.stderr;
@@ -117,6 +124,7 @@ export const command: Command = {
     err.write(`  proxy  ${values.upstream ? `POST ${handle.url}/v1/chat/completions and /v1/completions → ${redactUrl(values.upstream)}` : 'off (no --upstream): feed only'}\n`);
     err.write(`  feed   ${feedUrl} (protocol 1)${token ? ', token required' : ''}\n`);
     if (handle.bus) err.write(`  bus    ${redactUrl(values.bus!)} as ${handle.bus.instance}\n`);
+    if (handle.workers) err.write(`  workers ${handle.workers.count} threads run the proxy; this one keeps the sockets, the feed and /metrics\n`);
     err.write(`  model  ${model ? `${model.training.name} (${model.regime}${model.commitmentPoint !== null ? `, T*=${model.commitmentPoint}` : ''}, top-k ${model.signal.topK})` : 'none: monitoring without risk scores; early stop unavailable'}\n`);
     if (model) err.write(`  stop   ${stopRuleShort(model)}\n`);
     if (values.shadow) err.write('  shadow mode: every sample is judged by the stop policy, none is stopped (decisions: feed `stop` with shadow: true, and this log)\n');

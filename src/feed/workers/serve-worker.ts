@@ -1,0 +1,118 @@
+/**
+ * The body of one `failmode serve --workers N` thread: a serve instance without a socket of its own. The main thread
+ * hands it callers' requests (body already read); it runs the proxy — upstream request, parsing, monitoring, stops —
+ * with its own hub, and sends back the caller's response and every feed message of its samples. A question's samples
+ * all come to one worker, so its vote and its min-keep count live here whole.
+ */
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { proxyChatRequest, type ChatProxyOptions } from '../chat-proxy.ts';
+import { FeedHub } from '../feed-hub.ts';
+import { sendJsonError } from '../http-body.ts';
+import { FeedProtocolError } from '../protocol.ts';
+import { CHAT_SHAPE, COMPLETIONS_SHAPE } from '../proxy-shape.ts';
+import { messageSampleId } from '../bus/instance-on-bus.ts';
+import { sharedMonitorFactory } from '../../online/shared-monitor.ts';
+import { RemoteResponse } from './remote-response.ts';
+import { MESSAGE_TYPES_READ_BY_MAIN, type FromWorker, type ServeWorkerConfig, type ToWorker } from './worker-messages.ts';
+
+/** `workerData.role` of a serve worker. */
+export const SERVE_WORKER_ROLE = 'failmode-serve-worker';
+
+function runWorker(config: ServeWorkerConfig): void {
+  const port = parentPort!;
+  const post = (m: FromWorker): void => port.postMessage(m);
+  let tickRuns: ReadonlySet<string> = new Set();
+  // The main thread has the same monitor configuration and reports its warnings once.
+  const shared = sharedMonitorFactory({ model: config.model, ...(config.profile ? { profile: config.profile } : {}), ...(config.model ? { topK: config.model.signal.topK } : {}) }, () => undefined);
+  const hub = new FeedHub({
+    publish: (run, msg) => {
+      const text = JSON.stringify(msg);
+      post({ type: 'feed', run, sampleId: messageSampleId(msg), msgType: msg.type, text, ...(MESSAGE_TYPES_READ_BY_MAIN.has(msg.type) ? { msg } : {}) });
+    },
+    // Ticks cross to the main thread only as batches; it makes per-token ticks of them for who wants those.
+    wantsTicks: () => false,
+    wantsTickBatches: (run) => tickRuns.has('all') || tickRuns.has(run),
+    createMonitor: shared.factory, stopPolicy: config.stopPolicy, shadow: config.shadow, log: (line) => post({ type: 'log', line }),
+    ...(config.voteConfidence !== null ? { voteConfidence: config.voteConfidence } : {}),
+  });
+  const proxy: ChatProxyOptions = {
+    upstream: config.upstream, upstreamApiKey: config.upstreamApiKey, passCallerAuth: config.passCallerAuth, hub, topK: config.topK,
+    canStop: config.model !== null, maxBodyBytes: config.maxBodyBytes, timeoutMs: config.timeoutMs, sendRid: config.sendRid,
+    observer: {
+      request: (api) => post({ type: 'observe', what: 'request', api }),
+      upstreamError: (kind) => post({ type: 'observe', what: 'upstream-error', kind }),
+      tokensSaved: () => undefined, // the main thread counts them from `done`
+    },
+    ...(config.refusalLimits ? { refusalLimits: config.refusalLimits } : {}),
+  };
+  const inFlight = new Map<number, RemoteResponse>();
+  let closing = false;
+  const closedIfDrained = (): void => {
+    if (closing && inFlight.size === 0) post({ type: 'closed' });
+  };
+
+  const handle = (m: Extract<ToWorker, { type: 'request' }>): void => {
+    const res = new RemoteResponse(m.id, post);
+    inFlight.set(m.id, res);
+    const readMs: number[] | null = config.timeReads ? [] : null;
+    proxyChatRequest({ headers: m.headers }, m.body, res, {
+      ...proxy, shape: m.api === 'completions' ? COMPLETIONS_SHAPE : CHAT_SHAPE, ...(readMs ? { onChunkProcessed: (ms: number) => readMs.push(ms) } : {}),
+    }).catch((err: unknown) => {
+      sendJsonError(res, 500, `Internal error: ${(err as Error).message}`, 'server_error');
+      return null;
+    }).then((stopped) => {
+      inFlight.delete(m.id);
+      res.end(); // no-op when the proxy ended it
+      post({ type: 'done', id: m.id, stopped, ...(readMs ? { readMs } : {}) });
+      closedIfDrained();
+    });
+  };
+
+  port.on('message', (m: ToWorker) => {
+    switch (m.type) {
+      case 'request':
+        if (closing) {
+          const res = new RemoteResponse(m.id, post);
+          sendJsonError(res, 503, 'failmode serve is shutting down', 'server_error');
+          post({ type: 'done', id: m.id, stopped: null });
+        } else {
+          handle(m);
+        }
+        break;
+      case 'caller-closed':
+        inFlight.get(m.id)?.callerClosed();
+        break;
+      case 'stop': {
+        const sample = hub.get(m.sampleId);
+        if (!sample) {
+          post({ type: 'stop-reply', ask: m.ask, error: { code: 'unknown_sample', message: `No sample \`${m.sampleId}\` is running` } });
+          break;
+        }
+        try {
+          sample.stop('client');
+          post({ type: 'stop-reply', ask: m.ask });
+        } catch (err) {
+          const error = err instanceof FeedProtocolError ? { code: err.code, message: err.message } : { code: 'bad_message' as const, message: (err as Error).message };
+          post({ type: 'stop-reply', ask: m.ask, error });
+        }
+        break;
+      }
+      case 'tick-runs':
+        tickRuns = new Set(m.runs);
+        break;
+      case 'stats':
+        post({ type: 'stats-reply', ask: m.ask, stats: hub.stats() });
+        break;
+      case 'close':
+        closing = true;
+        for (const res of inFlight.values()) res.callerClosed();
+        closedIfDrained();
+        break;
+    }
+  });
+  post({ type: 'ready' });
+}
+
+if (!isMainThread && (workerData as { role?: string } | null)?.role === SERVE_WORKER_ROLE) {
+  runWorker((workerData as { config: ServeWorkerConfig }).config);
+}
