@@ -389,7 +389,7 @@ async function main(): Promise<void> {
   });
   const tickMode = values.ticks === 'each' ? 'each' as const : 'batch' as const;
   const o = { samples: Number(values.samples), tokens: Number(values.tokens), subscribers: Number(values.subscribers), queueBytes: Number(values['queue-bytes']), baseline: true, tickMode, bus: values.bus ?? null, callerTop: Number(values['caller-top']), rounds: Number(values.rounds), workers: Number(values.workers), progress: (l: string) => console.log(`  … ${l}`) };
-  console.log(`feed-load: ${o.samples} concurrent samples × ${o.tokens} tokens (callers ask ${o.callerTop > 0 ? `top_logprobs ${o.callerTop}` : 'no logprobs'}; from the simulator, in this process) through ${o.bus ? 'two failmode serve instances on NATS' : 'failmode serve'}, ${o.subscribers} subscribers (ticks ${tickMode === 'batch' ? 'as token_batch' : 'one message per token'}, last one slow), queue bound ${o.queueBytes} B`);
+  console.log(`feed-load: ${o.samples} concurrent samples × ${o.tokens} tokens (callers ask ${o.callerTop > 0 ? `top_logprobs ${o.callerTop}` : 'no logprobs'}; from the simulator, in this process) through ${o.bus ? 'two failmode serve instances on NATS' : o.workers > 0 ? `failmode serve --workers ${o.workers}` : 'failmode serve'}, ${o.subscribers} subscribers (ticks ${tickMode === 'batch' ? 'as token_batch' : 'one message per token'}, last one slow), queue bound ${o.queueBytes} B`);
   const r = await runFeedLoad(o);
   const f = (x: number, d = 0) => x.toFixed(d);
   const line = (name: string, p: PhaseResult) => `  ${name.padEnd(38)} ${f(p.seconds, 2).padStart(7)} s ${f(p.tokensPerSecond).padStart(9)} tok/s ${f(p.cpuMicrosPerToken, 1).padStart(7)} µs CPU/token`
@@ -406,7 +406,8 @@ async function main(): Promise<void> {
   }
   console.log(line(`serve + ${o.subscribers} tick subscribers`, { seconds: r.seconds, tokensPerSecond: r.tokensPerSecond, cpuMicrosPerToken: r.cpuMicrosPerToken }));
   const ms = (p: { p50: number; p99: number; n: number } | null) => (p === null ? 'n/a' : `p50 ${f(p.p50 * 1000)} µs, p99 ${f(p.p99 * 1000)} µs (${p.n} reads)`);
-  console.log(`  added latency per upstream read (proxy processing, arrival → caller write): no subscriber ${ms(r.chunkMsProxyOnly)}; with subscribers ${ms(r.chunkMs)}`);
+  const where = o.workers > 0 ? 'in the worker, arrival → response handed to the main thread' : 'arrival → caller write';
+  console.log(`  added latency per upstream read (proxy processing, ${where}): no subscriber ${ms(r.chunkMsProxyOnly)}; with subscribers ${ms(r.chunkMs)}`);
   console.log(`  peak RSS ${f(r.peakRssMB, 1)} MB, peak heap ${f(r.peakHeapMB, 1)} MB; frames dropped (slow subscriber) ${r.framesDropped}; largest frame ${r.maxFrameBytes} B`);
   console.log('');
   console.log('  subscriber   messages     ticks   lagged   dropped   incomplete samples   max server buffer');
@@ -419,8 +420,9 @@ async function main(): Promise<void> {
   console.log('');
   console.log(ok ? '  OK: no loss for subscribers that keep up; slow one lagged; buffers bounded' : '  FAILED: see the table');
   process.exitCode = ok ? 0 : 1;
-  recordBench('feed-load', {
-    samples: r.samples, tokens_per_sample: r.tokens, caller_top: o.callerTop, subscribers: o.subscribers, tick_mode: tickMode, rounds: r.rounds.proxyOnly.length,
+  // With --workers, its own file: the single-thread figures stay beside it.
+  recordBench(o.workers > 0 ? 'feed-load-workers' : 'feed-load', {
+    samples: r.samples, tokens_per_sample: r.tokens, caller_top: o.callerTop, subscribers: o.subscribers, tick_mode: tickMode, rounds: r.rounds.proxyOnly.length, workers: o.workers,
     direct_tokens_per_s: r.baseline!.tokensPerSecond, direct_cpu_us_per_token: r.baseline!.cpuMicrosPerToken,
     serve_tokens_per_s: r.proxyOnly!.tokensPerSecond, serve_cpu_us_per_token: r.proxyOnly!.cpuMicrosPerToken,
     serve_share_of_direct: r.proxyOnly!.tokensPerSecond / r.baseline!.tokensPerSecond,
