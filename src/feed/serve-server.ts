@@ -132,7 +132,6 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
   }
   const workerCount = o.workers ?? 0;
   if (!(Number.isInteger(workerCount) && workerCount >= 0 && workerCount <= 256)) throw new FailmodeError(`Expected --workers to be an integer from 0 to 256, got \`${workerCount}\``, 'FAILMODE_ERR_USAGE', 2);
-  if (workerCount > 0 && o.bus) throw new FailmodeError('--workers and --bus cannot be combined yet: run one serve instance per core on the bus instead (docs/scale-out.md)', 'FAILMODE_ERR_USAGE', 2);
   if (workerCount > 0 && o.createMonitor) throw new TypeError('A monitor factory override cannot cross into worker threads: use workers: 0');
 
   let feed: FeedServer | null = null;
@@ -178,7 +177,7 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
       upstream: o.upstream, upstreamApiKey: o.upstreamApiKey, passCallerAuth: o.token === null, model: o.model, profile: o.profile ?? null, topK,
       stopPolicy: o.stopPolicy, shadow: o.shadow === true, voteConfidence: o.voteConfidence ?? null, maxBodyBytes: o.maxBodyBytes,
       timeoutMs: o.upstreamTimeoutMs, sendRid: o.abortGraceMs !== null && o.abortGraceMs !== undefined, refusalLimits: o.upstreamErrorBody ?? null,
-      timeReads: o.onChunkProcessed !== undefined,
+      timeReads: o.onChunkProcessed !== undefined, bus: o.bus ?? null, busHeartbeatMs: o.busHeartbeatMs ?? null,
     },
     onFeed: (run, type, text, msg) => {
       if (msg) metrics.observe(msg);
@@ -189,6 +188,9 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
     onRequest: (api) => metrics.request(api), onUpstreamError: (kind) => metrics.upstreamError(kind),
     ...(o.onChunkProcessed ? { onReadTimes: (ms: readonly number[]) => { for (const x of ms) o.onChunkProcessed!(x); } } : {}),
     ...(o.log ? { log: o.log } : {}),
+  }).catch(async (err: unknown) => {
+    await bus?.close();
+    throw new FailmodeError((err as Error).message, 'FAILMODE_ERR_WORKERS', 1);
   }) : null;
   /** Upstream requests in flight: what the engine should be running besides an aborted one. */
   let openUpstreams = 0;

@@ -200,6 +200,67 @@ describe('scale-out: two serve instances and a feed gateway over NATS', { skip: 
   });
 });
 
+describe('scale-out: a serve with --workers 2 on the bus', { skip: skipWithoutNats(), timeout: 10 * LONG }, () => {
+  let nats: NatsServer;
+  let sim: Simulator;
+  let w: ServeProcess;
+  let gw: FeedGatewayHandle;
+  let dir: string;
+  let sub: FeedRecorder;
+  let gate: ReturnType<typeof tokenGate> | null = null;
+
+  before(async () => {
+    nats = await startNatsServer();
+    sim = await startSimulator({ seed: 13, pace: (produced) => gate?.pace(produced) });
+    dir = mkdtempSync(join(tmpdir(), 'failmode-scale-w-'));
+    const model = join(dir, 'model.json');
+    writeFileSync(model, JSON.stringify(constantRiskModel({ T: 128, intercept: 5 })));
+    w = await ServeProcess.start(['--upstream', sim.url, '--model-file', model, '--bus', nats.url, '--workers', '2']);
+    gw = await startFeedGateway({ bus: nats.url, port: 0 });
+    sub = await FeedRecorder.connect(`${gw.url.replace('http', 'ws')}/feed`);
+    // Each worker is an instance on the bus (and the main thread one for pushed samples).
+    await waitUntil(async () => (await gatewayInstances(gw)) >= 3, LONG, 'the main thread and both workers on the bus');
+  });
+  after(async () => {
+    gate?.release();
+    sub?.close();
+    await gw?.close();
+    await w?.kill();
+    await sim?.close();
+    await nats?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the gateway sees the samples of both workers complete and in order; a stop through it reaches the worker; min-keep holds in KV', async () => {
+    const h = { 'x-failmode-run': 'wbus' };
+    const reqs = await Promise.all([0, 1, 2, 3].map((i) => request(w.url, { ...h, 'x-failmode-question': `q${i}` }, { length: 300, i })));
+    const done = await finishedCount(sub, 'wbus', 4);
+    assert.deepEqual(done.map((m) => m.sampleId).sort(), reqs.map((r) => `${r.requestId}:0`).sort());
+    for (const m of done) assertInOrder(sub, 'wbus', m.sampleId, { complete: true });
+    const health = await (await fetch(`${w.url}/health`)).json() as { workers: Array<{ started: number }> };
+    assert.ok(health.workers.every((x) => x.started > 0), JSON.stringify(health.workers));
+
+    const abortedBefore = sim.stats().aborted;
+    gate = tokenGate(50);
+    const pending = request(w.url, { 'x-failmode-run': 'wstop' }, { length: 100_000, i: 9 });
+    await sub.waitFor(() => sub.startedOf('wstop').length > 0, 'sample_started');
+    const sampleId = sub.startedOf('wstop')[0]!;
+    await sub.waitFor(() => sub.ticks(sampleId) >= 20, 'ticks');
+    sub.send({ type: 'stop', sampleId });
+    const fin = (await finishedCount(sub, 'wstop', 1))[0]!;
+    assert.equal(fin.finishReason, 'failmode_stop');
+    assert.deepEqual((await pending).finish, ['failmode_stop']);
+    gate.release();
+    gate = null;
+    await sub.waitFor(() => sim.stats().aborted > abortedBefore, 'the simulator seeing the abort');
+
+    const k = { 'x-failmode-run': 'wkeep', 'x-failmode-question': 'q-keep', 'x-failmode-samples': '4', 'x-failmode-min-keep': '2', 'x-failmode-early-stop': '1' };
+    await Promise.all([10, 11, 12, 13].map((i) => request(w.url, k, { length: 400, i })));
+    const kept = await finishedCount(sub, 'wkeep', 4);
+    assert.equal(kept.filter((m) => m.stopped).length, 2, kept.map((m) => `${m.sampleId} ${m.finishReason}`).join(', '));
+  });
+});
+
 async function gatewayInstances(gw: FeedGatewayHandle): Promise<number> {
   const h = await (await fetch(`${gw.url}/health`)).json() as { bus: { instances: number } };
   return h.bus.instances;

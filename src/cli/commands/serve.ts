@@ -51,7 +51,8 @@ Options
                                clients then connect to \`failmode feed --bus\` gateways (docs/scale-out.md)
   --workers N                  run the proxy (upstream requests, parsing, monitoring, stops) in N worker threads when
                                one core is not enough; this thread keeps the sockets, the feed and /metrics (one
-                               view). A question's samples go to one worker. Not with --bus yet (default 0)
+                               view). A question's samples go to one worker; with --bus each worker is an
+                               instance on the bus (default 0)
   -h, --help                   show this help
 
 Examples
@@ -97,7 +98,6 @@ export const command: Command = {
     const stopPolicy = choiceOption('stop-on', values['stop-on'], ['any-window', 'commitment'] as const);
     const voteConfidence = numberOption('vote-confidence', values['vote-confidence'], { min: 0.5, max: 1 });
     const workers = numberOption('workers', values.workers, { integer: true, min: 0, max: 256 }) ?? 0;
-    if (workers > 0 && values.bus !== undefined) throw usageError('--workers and --bus cannot be combined yet: run one serve instance per core on the bus instead (docs/scale-out.md)');
     if (workers > 0 && values.upstream === undefined) throw usageError('--workers needs --upstream: the workers run the proxy');
     if (values.shadow && values['model-file'] === undefined) throw usageError('--shadow needs --model-file: shadow mode records the stops the failure model would make');
     const token = readToken(values);

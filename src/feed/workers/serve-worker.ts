@@ -2,7 +2,8 @@
  * The body of one `failmode serve --workers N` thread: a serve instance without a socket of its own. The main thread
  * hands it callers' requests (body already read); it runs the proxy — upstream request, parsing, monitoring, stops —
  * with its own hub, and sends back the caller's response and every feed message of its samples. A question's samples
- * all come to one worker, so its vote and its min-keep count live here whole.
+ * all come to one worker, so its vote and its min-keep count live here whole. With a bus the worker is an instance on
+ * it like any serve process (its own NATS connection, heartbeats, stop subject per sample, min-keep in KV).
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { proxyChatRequest, type ChatProxyOptions } from '../chat-proxy.ts';
@@ -10,7 +11,8 @@ import { FeedHub } from '../feed-hub.ts';
 import { sendJsonError } from '../http-body.ts';
 import { FeedProtocolError } from '../protocol.ts';
 import { CHAT_SHAPE, COMPLETIONS_SHAPE } from '../proxy-shape.ts';
-import { messageSampleId } from '../bus/instance-on-bus.ts';
+import { instanceOnBus, messageSampleId } from '../bus/instance-on-bus.ts';
+import { NatsBus } from '../bus/nats-bus.ts';
 import { sharedMonitorFactory } from '../../online/shared-monitor.ts';
 import { RemoteResponse } from './remote-response.ts';
 import { MESSAGE_TYPES_READ_BY_MAIN, type FromWorker, type ServeWorkerConfig, type ToWorker } from './worker-messages.ts';
@@ -18,25 +20,36 @@ import { MESSAGE_TYPES_READ_BY_MAIN, type FromWorker, type ServeWorkerConfig, ty
 /** `workerData.role` of a serve worker. */
 export const SERVE_WORKER_ROLE = 'failmode-serve-worker';
 
-function runWorker(config: ServeWorkerConfig): void {
+async function runWorker(config: ServeWorkerConfig): Promise<void> {
   const port = parentPort!;
   const post = (m: FromWorker): void => port.postMessage(m);
   let tickRuns: ReadonlySet<string> = new Set();
+  const mainWantsTicks = (run: string): boolean => tickRuns.has('all') || tickRuns.has(run);
   // The main thread has the same monitor configuration and reports its warnings once.
   const shared = sharedMonitorFactory({ model: config.model, ...(config.profile ? { profile: config.profile } : {}), ...(config.model ? { topK: config.model.signal.topK } : {}) }, () => undefined);
-  const hub = new FeedHub({
+  const bus = config.bus ? await NatsBus.connect({ url: config.bus, name: 'failmode-serve' }) : null;
+  let hub: FeedHub | null = null;
+  const onBus = bus ? instanceOnBus(bus, () => hub) : null;
+  const stops = bus ? await bus.stopCounter() : undefined;
+  hub = new FeedHub({
     publish: (run, msg) => {
       const text = JSON.stringify(msg);
-      post({ type: 'feed', run, sampleId: messageSampleId(msg), msgType: msg.type, text, ...(MESSAGE_TYPES_READ_BY_MAIN.has(msg.type) ? { msg } : {}) });
+      // The main thread's subscribers get ticks only of the runs they want; the bus always gets the batches.
+      if (msg.type !== 'token_batch' || mainWantsTicks(run)) {
+        post({ type: 'feed', run, sampleId: messageSampleId(msg), msgType: msg.type, text, ...(MESSAGE_TYPES_READ_BY_MAIN.has(msg.type) ? { msg } : {}) });
+      }
+      onBus?.publish(run, msg, text);
     },
     // Ticks cross to the main thread only as batches; it makes per-token ticks of them for who wants those.
     wantsTicks: () => false,
-    wantsTickBatches: (run) => tickRuns.has('all') || tickRuns.has(run),
+    wantsTickBatches: (run) => bus !== null || mainWantsTicks(run),
     createMonitor: shared.factory, stopPolicy: config.stopPolicy, shadow: config.shadow, log: (line) => post({ type: 'log', line }),
     ...(config.voteConfidence !== null ? { voteConfidence: config.voteConfidence } : {}),
+    ...(onBus ? { observe: onBus.observe } : {}), ...(stops ? { stops } : {}),
   });
+  const liveHub = hub;
   const proxy: ChatProxyOptions = {
-    upstream: config.upstream, upstreamApiKey: config.upstreamApiKey, passCallerAuth: config.passCallerAuth, hub, topK: config.topK,
+    upstream: config.upstream, upstreamApiKey: config.upstreamApiKey, passCallerAuth: config.passCallerAuth, hub: liveHub, topK: config.topK,
     canStop: config.model !== null, maxBodyBytes: config.maxBodyBytes, timeoutMs: config.timeoutMs, sendRid: config.sendRid,
     observer: {
       request: (api) => post({ type: 'observe', what: 'request', api }),
@@ -47,8 +60,12 @@ function runWorker(config: ServeWorkerConfig): void {
   };
   const inFlight = new Map<number, RemoteResponse>();
   let closing = false;
+  let closed = false;
   const closedIfDrained = (): void => {
-    if (closing && inFlight.size === 0) post({ type: 'closed' });
+    if (!closing || inFlight.size > 0 || closed) return;
+    closed = true;
+    // After the samples' ends: the bus gets them and a last heartbeat saying this instance leaves.
+    void (bus?.close() ?? Promise.resolve()).catch(() => undefined).then(() => post({ type: 'closed' }));
   };
 
   const handle = (m: Extract<ToWorker, { type: 'request' }>): void => {
@@ -83,7 +100,7 @@ function runWorker(config: ServeWorkerConfig): void {
         inFlight.get(m.id)?.callerClosed();
         break;
       case 'stop': {
-        const sample = hub.get(m.sampleId);
+        const sample = liveHub.get(m.sampleId);
         if (!sample) {
           post({ type: 'stop-reply', ask: m.ask, error: { code: 'unknown_sample', message: `No sample \`${m.sampleId}\` is running` } });
           break;
@@ -101,7 +118,7 @@ function runWorker(config: ServeWorkerConfig): void {
         tickRuns = new Set(m.runs);
         break;
       case 'stats':
-        post({ type: 'stats-reply', ask: m.ask, stats: hub.stats() });
+        post({ type: 'stats-reply', ask: m.ask, stats: liveHub.stats() });
         break;
       case 'close':
         closing = true;
@@ -110,9 +127,11 @@ function runWorker(config: ServeWorkerConfig): void {
         break;
     }
   });
+  onBus?.startHeartbeat(config.busHeartbeatMs ?? undefined);
   post({ type: 'ready' });
 }
 
 if (!isMainThread && (workerData as { role?: string } | null)?.role === SERVE_WORKER_ROLE) {
-  runWorker((workerData as { config: ServeWorkerConfig }).config);
+  // A start-up failure (NATS unreachable) is the worker's error: the main thread reports it and stops.
+  await runWorker((workerData as { config: ServeWorkerConfig }).config);
 }

@@ -26,6 +26,9 @@ export interface ServeWorkerConfig {
   readonly refusalLimits: RefusalLimits | null;
   /** Report each upstream read's processing time with the request's `done` (benchmarks). */
   readonly timeReads: boolean;
+  /** `nats://…`: the worker is an instance on the bus itself (publishes, answers stops, min-keep in KV, heartbeats). */
+  readonly bus: string | null;
+  readonly busHeartbeatMs: number | null;
 }
 
 /** The main thread to a worker. */
