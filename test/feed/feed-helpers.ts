@@ -113,3 +113,14 @@ export async function postChat(baseUrl: string, body: Record<string, unknown>, h
 }
 
 export const messages = (content: string) => [{ role: 'user', content }];
+
+/** One Prometheus sample's value (summed over label sets matching `labels`). */
+export function metric(text: string, name: string, labels = ''): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (labels && !line.includes(labels)) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}

@@ -8,26 +8,15 @@ import type { AbortUnconfirmedMessage, ServerMessage } from '../../src/feed/prot
 import { ResultsLog, type SampleLine } from '../../src/sampler/results-log.ts';
 import { runSelfConsistency } from '../../src/sampler/self-consistency.ts';
 import { startSimulator } from '../../src/stream/simulator/index.ts';
-import { constantRiskModel, FeedClient, messages, postChat } from './feed-helpers.ts';
+import { constantRiskModel, FeedClient, messages, metric, postChat } from './feed-helpers.ts';
 
 const MCQ = 'Which option is right?\n(A) one\n(B) two\n(C) three\n(D) four';
 
-/** One Prometheus sample's value (summed over label sets matching `labels`). */
-function metric(text: string, name: string, labels = ''): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (labels && !line.includes(labels)) continue;
-    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
-
 describe('failmode serve: checked aborts and /metrics', () => {
-  it('--zombie-rate 1: the abort is detected as unconfirmed, the explicit abort is sent with our request id, and /metrics counts it', async () => {
+  for (const workers of [0, 1]) it(`--zombie-rate 1: the abort is detected as unconfirmed, the explicit abort is sent with our request id, and /metrics counts it${workers > 0 ? ' (the proxy in a worker thread)' : ''}`, async () => {
     // Every aborted request keeps generating until /abort_request names it (paced so it never ends on its own first).
     const sim = await startSimulator({ seed: 3, zombieRate: 1, tokensPerSecond: 2000 });
-    const serve = await startServe({ port: 0, upstream: sim.url, model: constantRiskModel({ T: 128, intercept: 5 }), heartbeatMs: 60_000, abortGraceMs: 300, abortPollMs: 50 });
+    const serve = await startServe({ port: 0, upstream: sim.url, model: constantRiskModel({ T: 128, intercept: 5 }), heartbeatMs: 60_000, abortGraceMs: 300, abortPollMs: 50, workers });
     try {
       const client = await new FeedClient(`${serve.url.replace('http', 'ws')}/feed`).open();
       await client.subscribe('all');

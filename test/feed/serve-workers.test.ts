@@ -10,14 +10,8 @@ import { startServe, type ServeHandle } from '../../src/feed/serve-server.ts';
 import type { ServeWorkers } from '../../src/feed/workers/serve-workers.ts';
 import { startSimulator, type Simulator } from '../../src/stream/simulator/index.ts';
 import { tokenGate } from '../fixtures/token-gate.ts';
-import { constantRiskModel, FeedClient } from './feed-helpers.ts';
+import { constantRiskModel, FeedClient, metric } from './feed-helpers.ts';
 import { FeedRecorder, LONG, assertInOrder, finishedCount, request as post } from './feed-recorder.ts';
-
-/** A metric's value summed over its labels. */
-function metric(text: string, name: string): number {
-  const lines = text.split('\n').filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-  return lines.length === 0 ? NaN : lines.reduce((a, l) => a + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-}
 
 /** Requests sent to serve by this file (the metrics test counts them). */
 let requestsSent = 0;
@@ -161,5 +155,28 @@ describe('serve --workers 2', { timeout: 10 * LONG }, () => {
     assert.ok(pool.describe()[index]!.started > 0, 'a request reached the restarted worker');
     // The replacement knows who wants ticks: its samples reach the feed complete.
     for (const m of await finishedCount(sub, 'after-crash', sent)) assertInOrder(sub, 'after-crash', m.sampleId, { complete: true });
+  });
+});
+
+describe('serve --workers 1 --shadow', { timeout: 10 * LONG }, () => {
+  it('the worker\'s shadow decisions reach the feed and the server\'s log; nothing is stopped', async () => {
+    const sim = await startSimulator({ seed: 6 });
+    const lines: string[] = [];
+    const serve = await startServe({ port: 0, upstream: sim.url, model: constantRiskModel({ T: 128, intercept: 5 }), workers: 1, shadow: true, log: (l) => lines.push(l) });
+    const sub = await FeedRecorder.connect(`${serve.url.replace('http', 'ws')}/feed`);
+    try {
+      const r = await post(serve.url, { 'x-failmode-run': 'shadow', 'x-failmode-early-stop': '1' }, { length: 300, i: 1 });
+      assert.deepEqual(r.finish, ['stop']);
+      const fin = (await finishedCount(sub, 'shadow', 1))[0]!;
+      assert.equal(fin.stopped, false);
+      assert.equal(fin.tokens, 300);
+      const stop = (sub.stops.get('shadow') ?? [])[0] as { shadow?: boolean; reason: string } | undefined;
+      assert.equal(stop?.shadow, true);
+      assert.ok(lines.some((l) => l.startsWith('shadow stop ') && l.includes(fin.sampleId)), lines.join('\n'));
+    } finally {
+      sub.close();
+      await serve.close();
+      await sim.close();
+    }
   });
 });
