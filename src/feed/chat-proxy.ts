@@ -7,7 +7,7 @@ import { failmodeControls, type FailmodeControls } from './failmode-controls.ts'
 import type { FeedHub } from './feed-hub.ts';
 import { readJsonBody, sendJsonError } from './http-body.ts';
 import { CHAT_SHAPE, type ProxyShape } from './proxy-shape.ts';
-import type { ProxyRequestHead, ProxyResponse } from './proxy-response.ts';
+import { callerDrained, type ProxyRequestHead, type ProxyResponse } from './proxy-response.ts';
 import { ProxySession, type StoppedRequest } from './proxy-session.ts';
 import { DEFAULT_REFUSAL_LIMITS, relayUpstreamRefusal, type RefusalLimits } from './relay-upstream-refusal.ts';
 import { DEFAULT_MAX_EVENT_CHARS } from '../stream/sse-source.ts';
@@ -115,7 +115,7 @@ export async function proxyChatRequest(req: ProxyRequestHead, body: Json, res: P
         'x-failmode-request-id': requestId, ...warning,
       });
     }
-    const failure = await pumpEvents(upstream, session, abort, (what) => o.hub.streamError(controls.run, `${requestId} upstream ${what}: the rest of the stream is not read`), o.onChunkProcessed);
+    const failure = await pumpEvents(upstream, session, res, abort, (what) => o.hub.streamError(controls.run, `${requestId} upstream ${what}: the rest of the stream is not read`), o.onChunkProcessed);
     session.close(callerGone ? 'abort' : 'error', failure);
     if (session.stoppedUpstream !== null) o.observer?.tokensSaved(session.stoppedUpstream.estimatedSaved);
     return session.stoppedUpstream;
@@ -189,7 +189,7 @@ async function openUpstream(
  * the bound is reported (`tooLong`) and the rest of the body is not read.
  */
 async function pumpEvents(
-  body: AsyncIterable<Uint8Array>, session: ProxySession, abort: AbortController, tooLong: (what: string) => void, timed?: (ms: number) => void,
+  body: AsyncIterable<Uint8Array>, session: ProxySession, res: ProxyResponse, abort: AbortController, tooLong: (what: string) => void, timed?: (ms: number) => void,
 ): Promise<string | null> {
   let eventNo = 0;
   let failure: string | null = null;
@@ -213,6 +213,9 @@ async function pumpEvents(
       session.flush();
       if (timed) timed(performance.now() - t0);
       if (session.done || failure !== null) break;
+      // A caller that reads slowly holds the upstream back (bounded memory here).
+      const room = callerDrained(res, abort.signal);
+      if (room) await room;
     }
     parser.feed(decoder.end());
     session.flush();

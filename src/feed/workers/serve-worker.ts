@@ -99,6 +99,9 @@ async function runWorker(config: ServeWorkerConfig): Promise<void> {
       case 'caller-closed':
         inFlight.get(m.id)?.callerClosed();
         break;
+      case 'written':
+        inFlight.get(m.id)?.taken(m.chars);
+        break;
       case 'stop': {
         const sample = liveHub.get(m.sampleId);
         if (!sample) {

@@ -25,7 +25,15 @@ interface PendingRequest {
   readonly done: (stopped: StoppedRequest | null) => void;
   /** The worker answered as an event stream (a dead worker's stream then ends with an error event). */
   eventStream: boolean;
+  /** Characters of the response the caller's connection has taken, and the count last told to the worker. */
+  taken: number;
+  told: number;
+  /** The connection's buffer is full: `taken` grows again at its `drain`. */
+  full: boolean;
 }
+
+/** The main thread tells a worker what a caller has taken every this many characters (and at each `drain`). */
+const TELL_TAKEN_EVERY = 64 * 1024;
 
 interface Slot {
   readonly index: number;
@@ -117,7 +125,7 @@ export class ServeWorkers {
     }
     const id = this.nextId++;
     return await new Promise<StoppedRequest | null>((resolve) => {
-      slot.requests.set(id, { res, done: resolve, eventStream: false });
+      slot.requests.set(id, { res, done: resolve, eventStream: false, taken: 0, told: 0, full: false });
       res.on('close', () => {
         if (!res.writableFinished && slot.requests.has(id)) this.post(slot, { type: 'caller-closed', id });
       });
@@ -260,8 +268,19 @@ export class ServeWorkers {
         break;
       }
       case 'write': {
-        const res = slot.requests.get(m.id)?.res;
-        if (res && !res.destroyed && !res.writableEnded) res.write(m.text);
+        const p = slot.requests.get(m.id);
+        if (!p || p.res.destroyed || p.res.writableEnded) break;
+        const room = p.res.write(m.text);
+        p.taken += m.text.length;
+        if (room && !p.full) this.tellTaken(slot, m.id, p, false);
+        else if (!p.full) {
+          // Told only once the caller has read it: the worker stops reading the upstream past its allowance.
+          p.full = true;
+          p.res.once('drain', () => {
+            p.full = false;
+            this.tellTaken(slot, m.id, p, true);
+          });
+        }
         break;
       }
       case 'end': {
@@ -296,6 +315,12 @@ export class ServeWorkers {
       case 'ready':
         break;
     }
+  }
+
+  private tellTaken(slot: Slot, id: number, p: PendingRequest, now: boolean): void {
+    if (!now && p.taken - p.told < TELL_TAKEN_EVERY) return;
+    p.told = p.taken;
+    if (slot.requests.has(id)) this.post(slot, { type: 'written', id, chars: p.taken });
   }
 
   private ask(slot: Slot, make: (ask: number) => ToWorker): Promise<FromWorker> {

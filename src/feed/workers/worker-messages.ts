@@ -37,6 +37,8 @@ export type ToWorker =
   | { readonly type: 'request'; readonly id: number; readonly api: 'chat' | 'completions'; readonly headers: IncomingHttpHeaders; readonly body: Record<string, unknown> }
   /** The caller went away before its response ended. */
   | { readonly type: 'caller-closed'; readonly id: number }
+  /** The caller's connection has taken this many characters of the response in all (flow control). */
+  | { readonly type: 'written'; readonly id: number; readonly chars: number }
   /** A feed client's stop for a sample of this worker. */
   | { readonly type: 'stop'; readonly ask: number; readonly sampleId: string }
   /** Runs whose ticks someone wants (`all`: every run): the worker sends their `token_batch` messages. */
