@@ -87,6 +87,8 @@ export interface FeedLoadResult {
   readonly chunkMs: { readonly p50: number; readonly p99: number; readonly n: number };
   /** The same without subscribers. */
   readonly chunkMsProxyOnly: { readonly p50: number; readonly p99: number; readonly n: number } | null;
+  /** With workers, no subscribers: a worker's write to the caller's write on the main thread (ms); null without. */
+  readonly hopMsProxyOnly: { readonly p50: number; readonly p90: number; readonly p99: number; readonly n: number } | null;
   readonly peakHeapMB: number;
   readonly framesDropped: number;
 }
@@ -97,7 +99,10 @@ export async function runFeedLoad(o: FeedLoadOptions): Promise<FeedLoadResult> {
   const sim = await startSimulator({ seed: 7 });
   const chunkTimes: number[] = [];
   const onChunkProcessed = (ms: number): void => { if (chunkTimes.length < 2_000_000) chunkTimes.push(ms); };
-  const serve = await startServe({ port: 0, upstream: sim.url, model: o.model ?? null, maxSubscriberQueueBytes: o.queueBytes, heartbeatMs: 60_000, bus: o.bus ?? null, onChunkProcessed, workers: o.workers ?? 0 });
+  // With workers: from a worker's write to the caller's write on the main thread.
+  const hopTimes: number[] = [];
+  const onWorkerHop = (ms: number): void => { if (hopTimes.length < 2_000_000) hopTimes.push(ms); };
+  const serve = await startServe({ port: 0, upstream: sim.url, model: o.model ?? null, maxSubscriberQueueBytes: o.queueBytes, heartbeatMs: 60_000, bus: o.bus ?? null, onChunkProcessed, onWorkerHop, workers: o.workers ?? 0 });
   // With a bus: a second instance (same process, its own hub) takes every other request.
   const serve2 = o.bus ? await startServe({ port: 0, upstream: sim.url, model: o.model ?? null, heartbeatMs: 60_000, bus: o.bus, onChunkProcessed }) : null;
   const target = (i: number) => `${(serve2 && i % 2 === 1 ? serve2 : serve).url}/v1`;
@@ -123,6 +128,7 @@ export async function runFeedLoad(o: FeedLoadOptions): Promise<FeedLoadResult> {
     let baseline: FeedLoadResult['baseline'] = null;
     let proxyOnly: FeedLoadResult['proxyOnly'] = null;
     let chunkMsProxyOnly: FeedLoadResult['chunkMsProxyOnly'] = null;
+    let hopMsProxyOnly: FeedLoadResult['hopMsProxyOnly'] = null;
     if (o.baseline) {
       // Warm-up of both paths (not measured): the JIT compiles the simulator, the proxy and the monitor before any
       // phase is timed, so the first timed phase does not pay for it.
@@ -134,8 +140,12 @@ export async function runFeedLoad(o: FeedLoadOptions): Promise<FeedLoadResult> {
       for (let r = 0; r < rounds; r++) {
         directRuns.push(await timed(() => Promise.all(Array.from({ length: o.samples }, (_, i) => drain(sim.url, i)))));
         chunkTimes.length = 0;
+        hopTimes.length = 0;
         proxyRuns.push(await timed(() => Promise.all(Array.from({ length: o.samples }, (_, i) => drain(target(i), i, { 'x-failmode-run': 'warm' })))));
-        if (r === rounds - 1) chunkMsProxyOnly = percentiles(chunkTimes);
+        if (r === rounds - 1) {
+          chunkMsProxyOnly = percentiles(chunkTimes);
+          hopMsProxyOnly = hopTimes.length > 0 ? percentiles(hopTimes) : null;
+        }
         const d = directRuns.at(-1)!;
         const p = proxyRuns.at(-1)!;
         o.progress?.(`round ${r + 1}: direct ${d.tokensPerSecond.toFixed(0)} tok/s; serve without subscribers ${p.tokensPerSecond.toFixed(0)} tok/s (${(100 * p.tokensPerSecond / d.tokensPerSecond).toFixed(1)} %)`);
@@ -150,7 +160,7 @@ export async function runFeedLoad(o: FeedLoadOptions): Promise<FeedLoadResult> {
       return {
         samples: o.samples, tokens: o.tokens, seconds: p.seconds, tokensPerSecond: p.tokensPerSecond, cpuMicrosPerToken: p.cpuMicrosPerToken, baseline, proxyOnly,
         rounds: { direct: directRuns, proxyOnly: proxyRuns }, subscribers: [],
-        maxBuffered: [], maxFrameBytes: 0, peakRssMB: 0, peakHeapMB: 0, framesDropped: 0, chunkMs: percentiles(chunkTimes), chunkMsProxyOnly,
+        maxBuffered: [], maxFrameBytes: 0, peakRssMB: 0, peakHeapMB: 0, framesDropped: 0, chunkMs: percentiles(chunkTimes), chunkMsProxyOnly, hopMsProxyOnly,
       };
     }
     const feedUrl = `${serve.url.replace('http', 'ws')}/feed`;
@@ -186,7 +196,7 @@ export async function runFeedLoad(o: FeedLoadOptions): Promise<FeedLoadResult> {
       samples: o.samples, tokens: o.tokens, seconds: loaded.seconds, tokensPerSecond: loaded.tokensPerSecond, cpuMicrosPerToken: loaded.cpuMicrosPerToken, baseline, proxyOnly,
       rounds: { direct: directRuns, proxyOnly: proxyRuns },
       subscribers: reports, maxBuffered: ids.map((id) => maxBuffered.get(id) ?? 0), maxFrameBytes: maxFrame,
-      peakRssMB: peakRss / 2 ** 20, peakHeapMB: peakHeap / 2 ** 20, framesDropped, chunkMs, chunkMsProxyOnly,
+      peakRssMB: peakRss / 2 ** 20, peakHeapMB: peakHeap / 2 ** 20, framesDropped, chunkMs, chunkMsProxyOnly, hopMsProxyOnly,
     };
   } finally {
     await serve2?.close();
@@ -211,10 +221,10 @@ function median(runs: readonly PhaseResult[]): PhaseResult {
   return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }
 
-function percentiles(xs: number[]): { p50: number; p99: number; n: number } {
+function percentiles(xs: number[]): { p50: number; p90: number; p99: number; n: number } {
   const s = Float64Array.from(xs).sort();
   const at = (q: number) => (s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor(q * s.length))]!);
-  return { p50: at(0.5), p99: at(0.99), n: s.length };
+  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), n: s.length };
 }
 
 /** Runs the subscribers in a worker thread; the last one pauses its socket until the load is done. */
@@ -408,6 +418,7 @@ async function main(): Promise<void> {
   const ms = (p: { p50: number; p99: number; n: number } | null) => (p === null ? 'n/a' : `p50 ${f(p.p50 * 1000)} µs, p99 ${f(p.p99 * 1000)} µs (${p.n} reads)`);
   const where = o.workers > 0 ? 'in the worker, arrival → response handed to the main thread' : 'arrival → caller write';
   console.log(`  added latency per upstream read (proxy processing, ${where}): no subscriber ${ms(r.chunkMsProxyOnly)}; with subscribers ${ms(r.chunkMs)}`);
+  if (r.hopMsProxyOnly) console.log(`  then from the worker to the caller's write on the main thread, no subscriber: ${ms(r.hopMsProxyOnly)}, p90 ${f(r.hopMsProxyOnly.p90 * 1000)} µs`);
   console.log(`  peak RSS ${f(r.peakRssMB, 1)} MB, peak heap ${f(r.peakHeapMB, 1)} MB; frames dropped (slow subscriber) ${r.framesDropped}; largest frame ${r.maxFrameBytes} B`);
   console.log('');
   console.log('  subscriber   messages     ticks   lagged   dropped   incomplete samples   max server buffer');
@@ -428,7 +439,7 @@ async function main(): Promise<void> {
     serve_share_of_direct: r.proxyOnly!.tokensPerSecond / r.baseline!.tokensPerSecond,
     serve_share_by_round: paired, serve_share_median_paired: medianOf(paired),
     loaded_tokens_per_s: r.tokensPerSecond, loaded_cpu_us_per_token: r.cpuMicrosPerToken, loaded_share_of_direct: r.tokensPerSecond / r.baseline!.tokensPerSecond,
-    read_ms_no_subscriber: r.chunkMsProxyOnly, read_ms_with_subscribers: r.chunkMs, ok,
+    read_ms_no_subscriber: r.chunkMsProxyOnly, read_ms_with_subscribers: r.chunkMs, ...(r.hopMsProxyOnly ? { worker_hop_ms_no_subscriber: r.hopMsProxyOnly } : {}), ok,
   });
 }
 

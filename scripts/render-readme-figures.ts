@@ -75,14 +75,14 @@ export function speedBlock(bench: Record<string, Json>): string {
     const m = on.memory_per_sample_bytes;
     if (m) rows.push(`| memory per sample (${m.live_samples} live samples, heap + array buffers after GC) | ${fixed(m.after_1k_tokens / 1024, 0)} KiB after 1k tokens, ${fixed(m.after_1m_tokens / 1024, 0)} KiB after 1M tokens | a bare accumulator: ${fixed(m.bare_accumulator / 1024, 1)} KiB |`);
   }
+  const reads = (r: Json | null) => (r ? `p50 ${fixed(r.p50, 2)} ms, p99 ${fixed(r.p99, 1)} ms` : 'n/a');
   const fl = bench['feed-load']?.figures;
   if (fl) {
-    const reads = (r: Json | null) => (r ? `p50 ${fixed(r.p50, 2)} ms, p99 ${fixed(r.p99, 1)} ms` : 'n/a');
     rows.push(`| \`failmode serve\` proxy + monitor, ${fl.samples} streams × ${int(fl.tokens_per_sample)} tokens, callers ask top-${fl.caller_top}, from our simulator in the same process (\`bench/feed-load.ts\`, docs/scale-out.md) | **${pct(fl.serve_share_of_direct)}** of direct without subscribers (median of ${fl.rounds} rounds; round by round ${fl.serve_share_by_round.map((x: number) => pct(x, 0)).join(', ')}), ${pct(fl.loaded_share_of_direct)} with ${fl.subscribers} tick subscribers; the proxy's work per upstream read ${reads(fl.read_ms_no_subscriber)} | the simulator read directly by the same callers: ${int(fl.direct_tokens_per_s)} tok/s (${fixed(fl.direct_cpu_us_per_token, 1)} µs CPU/token; serve ${fixed(fl.serve_cpu_us_per_token, 1)}) |`);
   }
   const fw = bench['feed-load-workers']?.figures;
   if (fw) {
-    rows.push(`| the same with \`failmode serve --workers ${fw.workers}\` (the proxy in ${fw.workers === 1 ? 'a worker thread' : `${fw.workers} worker threads`}; sockets, feed and metrics on the main thread) | **${pct(fw.serve_share_of_direct)}** of direct without subscribers (median of ${fw.rounds} rounds; round by round ${fw.serve_share_by_round.map((x: number) => pct(x, 0)).join(', ')}), ${pct(fw.loaded_share_of_direct)} with ${fw.subscribers} tick subscribers | direct in that run: ${int(fw.direct_tokens_per_s)} tok/s; CPU per token through serve ${fixed(fw.serve_cpu_us_per_token, 1)} µs, now on two cores |`);
+    rows.push(`| the same with \`failmode serve --workers ${fw.workers}\` (the proxy in ${fw.workers === 1 ? 'a worker thread' : `${fw.workers} worker threads`}; sockets, feed and metrics on the main thread) | **${pct(fw.serve_share_of_direct)}** of direct without subscribers (median of ${fw.rounds} rounds; round by round ${fw.serve_share_by_round.map((x: number) => pct(x, 0)).join(', ')}), ${pct(fw.loaded_share_of_direct)} with ${fw.subscribers} tick subscribers; per upstream read ${reads(fw.read_ms_no_subscriber)} in the worker, then ${reads(fw.worker_hop_ms_no_subscriber ?? null)} to the caller's write | direct in that run: ${int(fw.direct_tokens_per_s)} tok/s; CPU per token through serve ${fixed(fw.serve_cpu_us_per_token, 1)} µs, now on two cores |`);
   }
   const measured = Object.entries(bench).sort(([x], [y]) => x.localeCompare(y)).map(([name, b]) => `\`${name}\` ${where(b)}`);
   return [

@@ -84,8 +84,13 @@ export interface ServeOptions {
   readonly bus?: string | null;
   /** Heartbeat period on the bus. @default 1000 */
   readonly busHeartbeatMs?: number;
-  /** Told the proxy's processing time (ms) of each upstream read, from its arrival to the caller's write (benchmarks). */
+  /**
+   * Told the proxy's processing time (ms) of each upstream read, from its arrival to the caller's write (benchmarks);
+   * with workers, to the response handed to the main thread (the hop from there: `onWorkerHop`).
+   */
   readonly onChunkProcessed?: (ms: number) => void;
+  /** With workers and `onChunkProcessed`: the time (ms) from a worker sending a write to the caller's write. */
+  readonly onWorkerHop?: (ms: number) => void;
   /**
    * Worker threads running the proxy (upstream requests, parsing, monitoring, stops); the main thread keeps the
    * sockets, the feed and the metrics (one view). 0 = everything on the main thread. @default 0
@@ -187,6 +192,7 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
     },
     onRequest: (api) => metrics.request(api), onUpstreamError: (kind) => metrics.upstreamError(kind),
     ...(o.onChunkProcessed ? { onReadTimes: (ms: readonly number[]) => { for (const x of ms) o.onChunkProcessed!(x); } } : {}),
+    ...(o.onWorkerHop ? { onHop: o.onWorkerHop } : {}),
     ...(o.log ? { log: o.log } : {}),
   }).catch(async (err: unknown) => {
     await bus?.close();

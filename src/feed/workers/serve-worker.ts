@@ -14,7 +14,7 @@ import { CHAT_SHAPE, COMPLETIONS_SHAPE } from '../proxy-shape.ts';
 import { instanceOnBus, messageSampleId } from '../bus/instance-on-bus.ts';
 import { NatsBus } from '../bus/nats-bus.ts';
 import { sharedMonitorFactory } from '../../online/shared-monitor.ts';
-import { RemoteResponse } from './remote-response.ts';
+import { DeliveryBudget, RemoteResponse } from './remote-response.ts';
 import { MESSAGE_TYPES_READ_BY_MAIN, type FromWorker, type ServeWorkerConfig, type ToWorker } from './worker-messages.ts';
 
 /** `workerData.role` of a serve worker. */
@@ -59,6 +59,7 @@ async function runWorker(config: ServeWorkerConfig): Promise<void> {
     ...(config.refusalLimits ? { refusalLimits: config.refusalLimits } : {}),
   };
   const inFlight = new Map<number, RemoteResponse>();
+  const budget = new DeliveryBudget();
   let closing = false;
   let closed = false;
   const closedIfDrained = (): void => {
@@ -69,7 +70,7 @@ async function runWorker(config: ServeWorkerConfig): Promise<void> {
   };
 
   const handle = (m: Extract<ToWorker, { type: 'request' }>): void => {
-    const res = new RemoteResponse(m.id, post);
+    const res = new RemoteResponse(m.id, post, budget, config.timeReads);
     inFlight.set(m.id, res);
     const readMs: number[] | null = config.timeReads ? [] : null;
     proxyChatRequest({ headers: m.headers }, m.body, res, {
@@ -89,7 +90,7 @@ async function runWorker(config: ServeWorkerConfig): Promise<void> {
     switch (m.type) {
       case 'request':
         if (closing) {
-          const res = new RemoteResponse(m.id, post);
+          const res = new RemoteResponse(m.id, post, budget);
           sendJsonError(res, 503, 'failmode serve is shutting down', 'server_error');
           post({ type: 'done', id: m.id, stopped: null });
         } else {
@@ -101,6 +102,9 @@ async function runWorker(config: ServeWorkerConfig): Promise<void> {
         break;
       case 'written':
         inFlight.get(m.id)?.taken(m.chars);
+        break;
+      case 'delivered':
+        budget.deliveredUpTo(m.chars);
         break;
       case 'stop': {
         const sample = liveHub.get(m.sampleId);

@@ -16,6 +16,8 @@ export interface ServeWorkersOptions {
   readonly onRequest?: (api: string) => void;
   readonly onUpstreamError?: (kind: 'unreachable' | 'http' | 'truncated') => void;
   readonly onReadTimes?: (ms: readonly number[]) => void;
+  /** With `config.timeReads`: the time (ms) from a worker sending a write to the caller's `write` here. */
+  readonly onHop?: (ms: number) => void;
   readonly log?: (line: string) => void;
 }
 
@@ -34,6 +36,8 @@ interface PendingRequest {
 
 /** The main thread tells a worker what a caller has taken every this many characters (and at each `drain`). */
 const TELL_TAKEN_EVERY = 64 * 1024;
+/** … and how much of its writes it has handled, every this many characters (well under the worker's allowance). */
+const TELL_DELIVERED_EVERY = 256 * 1024;
 
 interface Slot {
   readonly index: number;
@@ -46,6 +50,9 @@ interface Slot {
   readonly samples: Map<string, { readonly run: string; readonly question: string }>;
   /** Samples started by this thread (a replacement starts from 0). */
   started: number;
+  /** Characters of this thread's writes handled here, and the count last told to it. */
+  delivered: number;
+  toldDelivered: number;
 }
 
 /** One worker as `/health` shows it. */
@@ -194,7 +201,7 @@ export class ServeWorkers {
     const entry = new URL('./serve-worker.ts', import.meta.url).href;
     const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
     const worker = new Worker(boot, { eval: true, workerData: { role: SERVE_WORKER_ROLE, config: { ...this.o.config, index } } });
-    const slot: Slot = { index, worker, ready: false, dead: false, requests: new Map(), samples: new Map(), started: 0 };
+    const slot: Slot = { index, worker, ready: false, dead: false, requests: new Map(), samples: new Map(), started: 0, delivered: 0, toldDelivered: 0 };
     this.slots[index] = slot;
     if (this.tickRuns.length > 0) worker.postMessage({ type: 'tick-runs', runs: this.tickRuns } satisfies ToWorker);
     return new Promise<void>((resolve, reject) => {
@@ -268,9 +275,15 @@ export class ServeWorkers {
         break;
       }
       case 'write': {
+        slot.delivered += m.text.length;
+        if (slot.delivered - slot.toldDelivered >= TELL_DELIVERED_EVERY) {
+          slot.toldDelivered = slot.delivered;
+          this.post(slot, { type: 'delivered', chars: slot.delivered });
+        }
         const p = slot.requests.get(m.id);
         if (!p || p.res.destroyed || p.res.writableEnded) break;
         const room = p.res.write(m.text);
+        if (m.at !== undefined) this.o.onHop?.(performance.timeOrigin + performance.now() - m.at);
         p.taken += m.text.length;
         if (room && !p.full) this.tellTaken(slot, m.id, p, false);
         else if (!p.full) {

@@ -39,6 +39,8 @@ export type ToWorker =
   | { readonly type: 'caller-closed'; readonly id: number }
   /** The caller's connection has taken this many characters of the response in all (flow control). */
   | { readonly type: 'written'; readonly id: number; readonly chars: number }
+  /** The main thread has handled this many characters of the worker's writes in all (flow control). */
+  | { readonly type: 'delivered'; readonly chars: number }
   /** A feed client's stop for a sample of this worker. */
   | { readonly type: 'stop'; readonly ask: number; readonly sampleId: string }
   /** Runs whose ticks someone wants (`all`: every run): the worker sends their `token_batch` messages. */
@@ -52,7 +54,8 @@ export type FromWorker =
   | { readonly type: 'ready' }
   /** The caller's response: status and headers, text written, end (the ProxyResponse calls, in order). */
   | { readonly type: 'head'; readonly id: number; readonly status: number; readonly headers: Record<string, string> }
-  | { readonly type: 'write'; readonly id: number; readonly text: string }
+  /** `at`: when it was sent (ms since the epoch, high resolution; only when reads are timed). */
+  | { readonly type: 'write'; readonly id: number; readonly text: string; readonly at?: number }
   | { readonly type: 'end'; readonly id: number; readonly text: string }
   /** The request's handling is over; `stopped` when a stop aborted the upstream request. */
   | { readonly type: 'done'; readonly id: number; readonly stopped: StoppedRequest | null; readonly readMs?: readonly number[] }
