@@ -4,9 +4,9 @@ import { FailmodeError } from '../errors.ts';
 import type { ModelFile } from '../models/model-file.ts';
 import type { Profile } from '../online/profiles.ts';
 import type { StopPolicy } from '../policy/stop-policy.ts';
-import { instanceOnBus } from './bus/instance-on-bus.ts';
+import { joinBus } from './bus/instance-on-bus.ts';
 import { InstanceTracker } from './bus/instance-tracker.ts';
-import { NatsBus } from './bus/nats-bus.ts';
+import type { NatsBus } from './bus/nats-bus.ts';
 import { parseRunSubject } from './bus/subject.ts';
 import { requestToken, tokenMatches } from './check-token.ts';
 import { FeedHub } from './feed-hub.ts';
@@ -72,23 +72,19 @@ export async function startFeedGateway(options: FeedGatewayOptions): Promise<Fee
     throw new FailmodeError(`Refusing to listen on ${o.host} without --token: a non-loopback address exposes the feed to the network`, 'FAILMODE_ERR_USAGE', 2);
   }
   // noEcho: this gateway's own pushed samples reach its subscribers directly, not a second time from NATS.
-  const bus = await NatsBus.connect({ url: o.bus, name: 'failmode-feed', noEcho: true });
   let feed: FeedServer | null = null;
   let hub: FeedHub | null = null;
-  const onBus = instanceOnBus(bus, () => hub);
-  const shared = sharedMonitorFactory({ model: o.model, ...(o.profile ? { profile: o.profile } : {}), ...(o.model ? { topK: o.model.signal.topK } : {}) }, () => undefined);
+  const onBus = await joinBus({ url: o.bus, name: 'failmode-feed', noEcho: true }, () => hub);
+  const bus = onBus.bus;
+  const shared = sharedMonitorFactory({ model: o.model, ...(o.profile ? { profile: o.profile } : {}) }, () => undefined);
   const config: ResolvedMonitorConfig = shared.config;
-  const stops = await bus.stopCounter().catch(async (err: unknown) => {
-    await bus.close();
-    throw new FailmodeError(`Cannot open the NATS KV bucket for the min-keep counts (is JetStream on? nats-server -js): ${(err as Error).message}`, 'FAILMODE_ERR_BUS', 1);
-  });
   const liveHub = new FeedHub({
     publish: (run, msg, owner) => {
       const text = JSON.stringify(msg);
       feed?.publishText(run, text, msg.type, owner);
-      if (msg.type !== 'token') onBus.publish(run, msg, text);
+      onBus.publish(run, msg, text);
     },
-    wantsTicks: (run) => feed?.wantsTicks(run) ?? false, wantsTickBatches: () => true, createMonitor: shared.factory, stopPolicy: o.stopPolicy, observe: onBus.observe, stops,
+    wantsTicks: (run) => feed?.wantsTicks(run) ?? false, wantsTickBatches: () => true, createMonitor: shared.factory, stopPolicy: o.stopPolicy, observe: onBus.observe, stops: onBus.stops,
   });
   hub = liveHub;
 

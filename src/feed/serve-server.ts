@@ -21,8 +21,8 @@ import { isLoopbackHost } from './is-loopback-host.ts';
 import type { ModelSummary } from './protocol.ts';
 import { stopRuleShort } from '../models/describe-stop-rule.ts';
 import { sharedMonitorFactory, type MonitorFactory } from '../online/shared-monitor.ts';
-import { instanceOnBus } from './bus/instance-on-bus.ts';
-import { NatsBus } from './bus/nats-bus.ts';
+import { joinBus } from './bus/instance-on-bus.ts';
+import type { NatsBus } from './bus/nats-bus.ts';
 import { ticksOfBatch } from './tick-batch.ts';
 import type { TokenBatchMessage } from './protocol.ts';
 import type { FeedConnection } from './feed-server.ts';
@@ -143,19 +143,15 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
   let config: ResolvedMonitorConfig | null = null;
   let createMonitor = o.createMonitor;
   if (!createMonitor) {
-    const shared = sharedMonitorFactory({ model: o.model, ...(o.profile ? { profile: o.profile } : {}), ...(o.model ? { topK: o.model.signal.topK } : {}) }, (ev) => {
+    const shared = sharedMonitorFactory({ model: o.model, ...(o.profile ? { profile: o.profile } : {}) }, (ev) => {
       if (ev.type === 'warning') feed?.publish('', { type: 'warning', message: ev.message, t: ev.t });
     });
     createMonitor = shared.factory;
     config = shared.config;
   }
-  const bus = o.bus ? await NatsBus.connect({ url: o.bus, name: 'failmode-serve' }) : null;
   let hub: FeedHub | null = null;
-  const onBus = bus ? instanceOnBus(bus, () => hub) : null;
-  const stops = bus ? await bus.stopCounter().catch(async (err: unknown) => {
-    await bus.close();
-    throw new FailmodeError(`Cannot open the NATS KV bucket for the min-keep counts (is JetStream on? nats-server -js): ${(err as Error).message}`, 'FAILMODE_ERR_BUS', 1);
-  }) : undefined;
+  const onBus = o.bus ? await joinBus({ url: o.bus, name: 'failmode-serve' }, () => hub) : null;
+  const bus = onBus?.bus ?? null;
   const serveMetrics = new ServeMetrics(() => feed?.stats() ?? null);
   hub = new FeedHub({
     publish: (run, msg, owner) => {
@@ -163,15 +159,14 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
       // Encoded once for the local subscribers and the bus.
       const text = JSON.stringify(msg);
       feed?.publishText(run, text, msg.type, owner);
-      // Ticks travel on the bus only as batches (a gateway turns them back into per-token ticks for who wants those).
-      if (msg.type !== 'token') onBus?.publish(run, msg, text);
+      onBus?.publish(run, msg, text);
     },
     wantsTicks: (run) => feed?.wantsTicks(run) ?? false,
     // Over a bus, gateways' subscribers may want ticks of any run: batches are always published.
     wantsTickBatches: (run) => bus !== null || (feed?.wantsTickBatches(run) ?? false),
     createMonitor, stopPolicy: o.stopPolicy,
     ...(o.shadow ? { shadow: true } : {}), ...(o.log ? { log: o.log } : {}), ...(o.voteConfidence !== undefined ? { voteConfidence: o.voteConfidence } : {}),
-    ...(onBus ? { observe: onBus.observe } : {}), ...(stops ? { stops } : {}),
+    ...(onBus ? { observe: onBus.observe, stops: onBus.stops } : {}),
   });
   const liveHub = hub;
   const metrics = serveMetrics;

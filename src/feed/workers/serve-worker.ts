@@ -11,8 +11,7 @@ import { FeedHub } from '../feed-hub.ts';
 import { sendJsonError } from '../http-body.ts';
 import { FeedProtocolError } from '../protocol.ts';
 import { CHAT_SHAPE, COMPLETIONS_SHAPE } from '../proxy-shape.ts';
-import { instanceOnBus, messageSampleId } from '../bus/instance-on-bus.ts';
-import { NatsBus } from '../bus/nats-bus.ts';
+import { joinBus, messageSampleId } from '../bus/instance-on-bus.ts';
 import { sharedMonitorFactory } from '../../online/shared-monitor.ts';
 import { DeliveryBudget, RemoteResponse } from './remote-response.ts';
 import { MESSAGE_TYPES_READ_BY_MAIN, type FromWorker, type ServeWorkerConfig, type ToWorker } from './worker-messages.ts';
@@ -26,11 +25,10 @@ async function runWorker(config: ServeWorkerConfig): Promise<void> {
   let tickRuns: ReadonlySet<string> = new Set();
   const mainWantsTicks = (run: string): boolean => tickRuns.has('all') || tickRuns.has(run);
   // The main thread has the same monitor configuration and reports its warnings once.
-  const shared = sharedMonitorFactory({ model: config.model, ...(config.profile ? { profile: config.profile } : {}), ...(config.model ? { topK: config.model.signal.topK } : {}) }, () => undefined);
-  const bus = config.bus ? await NatsBus.connect({ url: config.bus, name: 'failmode-serve' }) : null;
+  const shared = sharedMonitorFactory({ model: config.model, ...(config.profile ? { profile: config.profile } : {}) }, () => undefined);
   let hub: FeedHub | null = null;
-  const onBus = bus ? instanceOnBus(bus, () => hub) : null;
-  const stops = bus ? await bus.stopCounter() : undefined;
+  const onBus = config.bus ? await joinBus({ url: config.bus, name: 'failmode-serve' }, () => hub) : null;
+  const bus = onBus?.bus ?? null;
   hub = new FeedHub({
     publish: (run, msg) => {
       const text = JSON.stringify(msg);
@@ -45,7 +43,7 @@ async function runWorker(config: ServeWorkerConfig): Promise<void> {
     wantsTickBatches: (run) => bus !== null || mainWantsTicks(run),
     createMonitor: shared.factory, stopPolicy: config.stopPolicy, shadow: config.shadow, log: (line) => post({ type: 'log', line }),
     ...(config.voteConfidence !== null ? { voteConfidence: config.voteConfidence } : {}),
-    ...(onBus ? { observe: onBus.observe } : {}), ...(stops ? { stops } : {}),
+    ...(onBus ? { observe: onBus.observe, stops: onBus.stops } : {}),
   });
   const liveHub = hub;
   const proxy: ChatProxyOptions = {
