@@ -43,11 +43,13 @@ export interface ChatProxyOptions {
   readonly refusalLimits?: RefusalLimits;
 }
 
-/** What the proxy reports for the operator's metrics. */
+/** The proxy's settings from the server's options: the same on serve's main thread and in each of its workers. */
+export type ProxySettings = Omit<ChatProxyOptions, 'hub' | 'shape' | 'observer' | 'onChunkProcessed'>;
+
+/** What the proxy reports for the operator's metrics (the tokens a stop saved: from the request's StoppedRequest). */
 export interface ProxyObserver {
   request(api: string): void;
   upstreamError(kind: 'unreachable' | 'http' | 'truncated'): void;
-  tokensSaved(estimated: number): void;
 }
 
 const EARLY_STOP_WITHOUT_MODEL = 'early stop requested but the server has no model';
@@ -117,7 +119,6 @@ export async function proxyChatRequest(req: ProxyRequestHead, body: Json, res: P
     }
     const failure = await pumpEvents(upstream, session, res, abort, (what) => o.hub.streamError(controls.run, `${requestId} upstream ${what}: the rest of the stream is not read`), o.onChunkProcessed);
     session.close(callerGone ? 'abort' : 'error', failure);
-    if (session.stoppedUpstream !== null) o.observer?.tokensSaved(session.stoppedUpstream.estimatedSaved);
     return session.stoppedUpstream;
   } finally {
     clearTimeout(timeout);

@@ -89,6 +89,11 @@ export const CHAT_SHAPE: ProxyShape = {
 };
 
 /** The legacy completions API: `logprobs` is the k itself and the logprobs object holds parallel arrays. */
+/** The shape of a proxied route's API. */
+export function proxyShape(api: 'chat' | 'completions'): ProxyShape {
+  return api === 'completions' ? COMPLETIONS_SHAPE : CHAT_SHAPE;
+}
+
 export const COMPLETIONS_SHAPE: ProxyShape = {
   path: '/completions',
   callerLogprobs: (body) => ({ wants: typeof body.logprobs === 'number' && Number.isInteger(body.logprobs) && body.logprobs >= 0, top: positiveInt(body.logprobs) }),

@@ -6,9 +6,9 @@ import type { ModelFile } from '../models/model-file.ts';
 import type { ResolvedMonitorConfig } from '../online/monitor.ts';
 import type { Profile } from '../online/profiles.ts';
 import type { StopPolicy } from '../policy/stop-policy.ts';
-import { handleChatCompletions } from './chat-proxy.ts';
+import { handleChatCompletions, type ProxySettings } from './chat-proxy.ts';
 import type { RefusalLimits } from './relay-upstream-refusal.ts';
-import { CHAT_SHAPE, COMPLETIONS_SHAPE } from './proxy-shape.ts';
+import { proxyShape } from './proxy-shape.ts';
 import { ServeMetrics } from './serve-metrics.ts';
 import { checkEngineAbort } from '../stream/engine-abort-check.ts';
 import type { StoppedRequest } from './chat-proxy.ts';
@@ -170,13 +170,15 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
   });
   const liveHub = hub;
   const metrics = serveMetrics;
-  const topK = o.model?.signal.topK ?? 20;
-  const pool = workerCount > 0 && o.upstream !== null ? await ServeWorkers.start({
+  const proxy: ProxySettings | null = o.upstream === null ? null : {
+    upstream: o.upstream, upstreamApiKey: o.upstreamApiKey, passCallerAuth: o.token === null, topK: o.model?.signal.topK ?? 20,
+    canStop: o.model !== null || o.createMonitor !== undefined, maxBodyBytes: o.maxBodyBytes, timeoutMs: o.upstreamTimeoutMs,
+    sendRid: o.abortGraceMs !== null && o.abortGraceMs !== undefined, ...(o.upstreamErrorBody ? { refusalLimits: o.upstreamErrorBody } : {}),
+  };
+  const pool = workerCount > 0 && proxy !== null ? await ServeWorkers.start({
     count: workerCount,
     config: {
-      upstream: o.upstream, upstreamApiKey: o.upstreamApiKey, passCallerAuth: o.token === null, model: o.model, profile: o.profile ?? null, topK,
-      stopPolicy: o.stopPolicy, shadow: o.shadow === true, voteConfidence: o.voteConfidence ?? null, maxBodyBytes: o.maxBodyBytes,
-      timeoutMs: o.upstreamTimeoutMs, sendRid: o.abortGraceMs !== null && o.abortGraceMs !== undefined, refusalLimits: o.upstreamErrorBody ?? null,
+      proxy, model: o.model, profile: o.profile ?? null, stopPolicy: o.stopPolicy, shadow: o.shadow === true, voteConfidence: o.voteConfidence ?? null,
       timeReads: o.onChunkProcessed !== undefined, bus: o.bus ?? null, busHeartbeatMs: o.busHeartbeatMs ?? null,
     },
     onFeed: (run, type, text, msg) => {
@@ -246,24 +248,21 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
       }
       if (!authorized(req)) return sendJsonError(res, 401, 'Missing or wrong token (send `Authorization: Bearer <token>`)', 'authentication_error');
       if (route === 'POST /v1/chat/completions' || route === 'POST /v1/completions') {
-        if (o.upstream === null) return sendJsonError(res, 503, 'No upstream configured (start failmode serve with --upstream URL)', 'upstream_error');
+        if (proxy === null) return sendJsonError(res, 503, 'No upstream configured (start failmode serve with --upstream URL)', 'upstream_error');
         openUpstreams++;
         let stopped: StoppedRequest | null;
         try {
           const api = route === 'POST /v1/completions' ? 'completions' as const : 'chat' as const;
           stopped = pool ? await pool.handle(req, res, api) : await handleChatCompletions(req, res, {
-            upstream: o.upstream, upstreamApiKey: o.upstreamApiKey, passCallerAuth: o.token === null, hub: liveHub, topK,
-            canStop: o.model !== null || o.createMonitor !== undefined, maxBodyBytes: o.maxBodyBytes, timeoutMs: o.upstreamTimeoutMs,
-            shape: route === 'POST /v1/completions' ? COMPLETIONS_SHAPE : CHAT_SHAPE, observer: metrics,
-            sendRid: o.abortGraceMs !== null && o.abortGraceMs !== undefined,
-            ...(o.upstreamErrorBody ? { refusalLimits: o.upstreamErrorBody } : {}),
-            ...(o.onChunkProcessed ? { onChunkProcessed: o.onChunkProcessed } : {}),
+            ...proxy, hub: liveHub, shape: proxyShape(api), observer: metrics, ...(o.onChunkProcessed ? { onChunkProcessed: o.onChunkProcessed } : {}),
           });
         } finally {
           openUpstreams--;
         }
-        if (stopped && pool) metrics.tokensSaved(stopped.estimatedSaved);
-        if (stopped) checkAbort(stopped);
+        if (stopped) {
+          metrics.tokensSaved(stopped.estimatedSaved);
+          checkAbort(stopped);
+        }
         return;
       }
       if (route === 'GET /metrics') {

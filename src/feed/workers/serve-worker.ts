@@ -6,11 +6,11 @@
  * it like any serve process (its own NATS connection, heartbeats, stop subject per sample, min-keep in KV).
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { proxyChatRequest, type ChatProxyOptions } from '../chat-proxy.ts';
+import { proxyChatRequest, type ProxyObserver } from '../chat-proxy.ts';
 import { FeedHub } from '../feed-hub.ts';
 import { sendJsonError } from '../http-body.ts';
 import { FeedProtocolError } from '../protocol.ts';
-import { CHAT_SHAPE, COMPLETIONS_SHAPE } from '../proxy-shape.ts';
+import { proxyShape } from '../proxy-shape.ts';
 import { joinBus, messageSampleId } from '../bus/instance-on-bus.ts';
 import { sharedMonitorFactory } from '../../online/shared-monitor.ts';
 import { DeliveryBudget, RemoteResponse } from './remote-response.ts';
@@ -46,15 +46,9 @@ async function runWorker(config: ServeWorkerConfig): Promise<void> {
     ...(onBus ? { observe: onBus.observe, stops: onBus.stops } : {}),
   });
   const liveHub = hub;
-  const proxy: ChatProxyOptions = {
-    upstream: config.upstream, upstreamApiKey: config.upstreamApiKey, passCallerAuth: config.passCallerAuth, hub: liveHub, topK: config.topK,
-    canStop: config.model !== null, maxBodyBytes: config.maxBodyBytes, timeoutMs: config.timeoutMs, sendRid: config.sendRid,
-    observer: {
-      request: (api) => post({ type: 'observe', what: 'request', api }),
-      upstreamError: (kind) => post({ type: 'observe', what: 'upstream-error', kind }),
-      tokensSaved: () => undefined, // the main thread counts them from `done`
-    },
-    ...(config.refusalLimits ? { refusalLimits: config.refusalLimits } : {}),
+  const observer: ProxyObserver = {
+    request: (api) => post({ type: 'observe', what: 'request', api }),
+    upstreamError: (kind) => post({ type: 'observe', what: 'upstream-error', kind }),
   };
   const inFlight = new Map<number, RemoteResponse>();
   const budget = new DeliveryBudget();
@@ -72,7 +66,7 @@ async function runWorker(config: ServeWorkerConfig): Promise<void> {
     inFlight.set(m.id, res);
     const readMs: number[] | null = config.timeReads ? [] : null;
     proxyChatRequest({ headers: m.headers }, m.body, res, {
-      ...proxy, shape: m.api === 'completions' ? COMPLETIONS_SHAPE : CHAT_SHAPE, ...(readMs ? { onChunkProcessed: (ms: number) => readMs.push(ms) } : {}),
+      ...config.proxy, hub: liveHub, shape: proxyShape(m.api), observer, ...(readMs ? { onChunkProcessed: (ms: number) => readMs.push(ms) } : {}),
     }).catch((err: unknown) => {
       sendJsonError(res, 500, `Internal error: ${(err as Error).message}`, 'server_error');
       return null;

@@ -115,7 +115,7 @@ export class ServeWorkers {
 
   /** Reads the caller's body here, then hands the request to a worker; resolves when the worker is done with it. */
   async handle(req: IncomingMessage, res: ServerResponse, api: 'chat' | 'completions'): Promise<StoppedRequest | null> {
-    const body = await readJsonBody(req, res, this.o.config.maxBodyBytes);
+    const body = await readJsonBody(req, res, this.o.config.proxy.maxBodyBytes);
     if (body === null) return null;
     let run: string;
     let question: string | null;

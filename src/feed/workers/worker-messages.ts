@@ -5,25 +5,18 @@ import type { StopPolicy } from '../../policy/stop-policy.ts';
 import type { HubStats } from '../feed-hub.ts';
 import type { FeedErrorCode, ServerMessage } from '../protocol.ts';
 import type { StoppedRequest } from '../proxy-session.ts';
-import type { RefusalLimits } from '../relay-upstream-refusal.ts';
+import type { ProxySettings } from '../chat-proxy.ts';
 
 /** What a serve worker is started with (structured-cloned into the thread). */
 export interface ServeWorkerConfig {
   readonly index: number;
-  readonly upstream: string;
-  /** Bearer key for the upstream (never logged). */
-  readonly upstreamApiKey: string | null;
-  readonly passCallerAuth: boolean;
+  /** The proxy's settings, as on the main thread (the upstream key among them: never logged). */
+  readonly proxy: ProxySettings;
   readonly model: ModelFile | null;
   readonly profile: Profile | null;
-  readonly topK: number;
   readonly stopPolicy: StopPolicy;
   readonly shadow: boolean;
   readonly voteConfidence: number | null;
-  readonly maxBodyBytes: number;
-  readonly timeoutMs: number;
-  readonly sendRid: boolean;
-  readonly refusalLimits: RefusalLimits | null;
   /** Report each upstream read's processing time with the request's `done` (benchmarks). */
   readonly timeReads: boolean;
   /** `nats://…`: the worker is an instance on the bus itself (publishes, answers stops, min-keep in KV, heartbeats). */
