@@ -14,8 +14,6 @@ import { createFeedServer, type FeedServer } from './feed-server.ts';
 import { sendJsonError } from './http-body.ts';
 import { isLoopbackHost } from './is-loopback-host.ts';
 import type { ResolvedMonitorConfig } from '../online/monitor.ts';
-import { ticksOfBatch } from './tick-batch.ts';
-import type { TokenBatchMessage } from './protocol.ts';
 import { sharedMonitorFactory } from '../online/shared-monitor.ts';
 import { modelSummary, packageVersion } from './serve-server.ts';
 
@@ -94,9 +92,8 @@ export async function startFeedGateway(options: FeedGatewayOptions): Promise<Fee
     const s = parseRunSubject(subject);
     if (!s || !feed) return;
     if (!tracker.message(s.sampleId, s.type, instance, () => { parsed++; return JSON.parse(text); })) return;
-    feed.publishText(s.run, text, s.type);
-    // Instances send ticks as batches: per-token subscribers get them one by one (each encoded once for all).
-    if (s.type === 'token_batch' && feed.wantsTicks(s.run)) for (const tick of ticksOfBatch(JSON.parse(text) as TokenBatchMessage)) feed.publish(s.run, tick);
+    // Instances send ticks as batches: the feed makes per-token ticks of them for who wants those.
+    feed.relay(s.run, text, s.type);
   });
   bus.subscribeHeartbeats((hb) => { if (hb.instance !== bus.instance) tracker.heartbeat(hb); });
   bus.onStatus((type) => { if (type === 'reconnect') tracker.reconnected(); });

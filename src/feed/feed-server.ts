@@ -4,8 +4,9 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { requestToken, tokenMatches } from './check-token.ts';
 import {
   FEED_PROTOCOL_VERSION, FEED_SUBPROTOCOL, FeedProtocolError, parseClientMessage,
-  type ClientStopMessage, type HelloMessage, type ServerMessage, type TickMode, type TokensMessage,
+  type ClientStopMessage, type HelloMessage, type ServerMessage, type TickMode, type TokenBatchMessage, type TokensMessage,
 } from './protocol.ts';
+import { ticksOfBatch } from './tick-batch.ts';
 
 export interface FeedServerOptions {
   /** Listen for upgrades on this HTTP server (requests for other paths are left to other listeners). */
@@ -81,10 +82,17 @@ export interface FeedServer {
   publish(run: string, message: ServerMessage, also?: FeedConnection | null): void;
   /** {@link publish} of a message already encoded, of type `type`. */
   publishText(run: string, text: string, type: string, also?: FeedConnection | null): void;
+  /**
+   * A message another process or thread encoded (an instance on the bus, a serve worker): published as is; a
+   * `token_batch` also goes out tick by tick to the connections that asked for per-token ticks.
+   */
+  relay(run: string, text: string, type: string): void;
   /** Whether any connection would receive `token` ticks of `run` (so callers can skip building them). */
   wantsTicks(run: string): boolean;
   /** Whether any connection would receive `token_batch` messages of `run`. */
   wantsTickBatches(run: string): boolean;
+  /** Runs whose ticks (per token or batched) some connection wants; `all` stands for every run. */
+  tickRuns(): string[];
   /** Sends to one connection, subject to its bound. Returns false when dropped or closed. */
   send(conn: FeedConnection, message: ServerMessage): boolean;
   readonly connections: ReadonlySet<FeedConnection>;
@@ -317,6 +325,11 @@ export function createFeedServer(options: FeedServerOptions): FeedServer {
         sendText(c, text);
       }
     },
+    relay(run, text, type) {
+      this.publishText(run, text, type);
+      // Per-token ticks are made once for all who want them, each encoded once.
+      if (type === 'token_batch' && this.wantsTicks(run)) for (const tick of ticksOfBatch(JSON.parse(text) as TokenBatchMessage)) this.publish(run, tick);
+    },
     send,
     wantsTicks(run) {
       for (const c of connections) if (c.ticks === true && c.isSubscribed(run)) return true;
@@ -325,6 +338,11 @@ export function createFeedServer(options: FeedServerOptions): FeedServer {
     wantsTickBatches(run) {
       for (const c of connections) if (c.ticks === 'batch' && c.isSubscribed(run)) return true;
       return false;
+    },
+    tickRuns() {
+      const runs = new Set<string>();
+      for (const c of connections) if (c.ticks !== false) for (const r of c.runs) runs.add(r);
+      return [...runs];
     },
     connections,
     stats() {

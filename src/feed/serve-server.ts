@@ -23,9 +23,6 @@ import { stopRuleShort } from '../models/describe-stop-rule.ts';
 import { sharedMonitorFactory, type MonitorFactory } from '../online/shared-monitor.ts';
 import { joinBus } from './bus/instance-on-bus.ts';
 import type { NatsBus } from './bus/nats-bus.ts';
-import { ticksOfBatch } from './tick-batch.ts';
-import type { TokenBatchMessage } from './protocol.ts';
-import type { FeedConnection } from './feed-server.ts';
 import { ServeWorkers } from './workers/serve-workers.ts';
 
 export interface ServeOptions {
@@ -183,9 +180,7 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
     },
     onFeed: (run, type, text, msg) => {
       if (msg) metrics.observe(msg);
-      feed?.publishText(run, text, type);
-      // Workers send ticks as batches: per-token subscribers get them one by one (each encoded once for all).
-      if (type === 'token_batch' && feed?.wantsTicks(run)) for (const tick of ticksOfBatch(JSON.parse(text) as TokenBatchMessage)) feed.publish(run, tick);
+      feed?.relay(run, text, type);
     },
     onRequest: (api) => metrics.request(api), onUpstreamError: (kind) => metrics.upstreamError(kind),
     ...(o.onChunkProcessed ? { onReadTimes: (ms: readonly number[]) => { for (const x of ms) o.onChunkProcessed!(x); } } : {}),
@@ -224,7 +219,7 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
         : bus ? bus.requestStop(msg.sampleId) : liveHub.clientStop(conn, msg)),
     onTokens: (conn, msg) => liveHub.clientTokens(conn, msg),
     onClose: (conn) => liveHub.clientClosed(conn),
-    ...(pool ? { onSubscriptionsChanged: () => pool.setTickRuns(tickRuns(feed!.connections)) } : {}),
+    ...(pool ? { onSubscriptionsChanged: () => pool.setTickRuns(feed!.tickRuns()) } : {}),
   });
   // Every upgrade goes to the feed, which answers 404 for any path but /feed.
   server.on('upgrade', (req, socket, head) => feed!.handleUpgrade(req, socket, head));
@@ -303,13 +298,6 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
       await bus?.close();
     },
   };
-}
-
-/** Runs whose ticks (per token or batched) some connection wants; `all` stands for every run. */
-function tickRuns(connections: ReadonlySet<FeedConnection>): string[] {
-  const runs = new Set<string>();
-  for (const c of connections) if (c.ticks !== false) for (const r of c.runs) runs.add(r);
-  return [...runs];
 }
 
 /** What `hello` says about the model. */
