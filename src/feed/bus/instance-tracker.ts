@@ -1,6 +1,11 @@
 import type { SampleFinishedMessage } from '../protocol.ts';
 import type { InstanceHeartbeat } from './subject.ts';
 
+/** The end of a sample whose process died before it finished: `sample_finished` with finishReason `error`. */
+export function lostSampleEnd(sampleId: string, run: string, question: string, tokens: number, t: number): SampleFinishedMessage {
+  return { type: 'sample_finished', run, question, sampleId, finishReason: 'error', stopped: false, tokens, answer: null, record: null, t };
+}
+
 interface TrackedSample {
   readonly run: string;
   question: string;
@@ -109,10 +114,7 @@ export class InstanceTracker {
       for (const [sampleId, s] of inst.samples) {
         this.owner.delete(sampleId);
         this.markEnded(sampleId);
-        out.push({
-          type: 'sample_finished', run: s.run, question: s.question, sampleId, finishReason: 'error', stopped: false,
-          tokens: s.tokens, answer: null, record: null, t: now,
-        });
+        out.push(lostSampleEnd(sampleId, s.run, s.question, s.tokens, now));
       }
     }
     return out;

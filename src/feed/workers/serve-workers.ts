@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Worker } from 'node:worker_threads';
 import { failmodeControls } from '../failmode-controls.ts';
 import { readJsonBody, sendJsonError } from '../http-body.ts';
-import { FeedProtocolError, type SampleFinishedMessage, type ServerMessage } from '../protocol.ts';
+import { FeedProtocolError, type ServerMessage } from '../protocol.ts';
+import { lostSampleEnd } from '../bus/instance-tracker.ts';
 import type { StoppedRequest } from '../proxy-session.ts';
 import { SERVE_WORKER_ROLE } from './serve-worker.ts';
 import { sumHubStats, type HubStats } from '../feed-hub.ts';
@@ -241,7 +242,7 @@ export class ServeWorkers {
     const t = performance.timeOrigin + performance.now();
     for (const [sampleId, s] of slot.samples) {
       this.owner.delete(sampleId);
-      const end: SampleFinishedMessage = { type: 'sample_finished', run: s.run, question: s.question, sampleId, finishReason: 'error', stopped: false, tokens: 0, answer: null, record: null, t };
+      const end = lostSampleEnd(sampleId, s.run, s.question, 0, t);
       this.o.onFeed(s.run, end.type, JSON.stringify(end), end);
     }
     slot.samples.clear();
