@@ -17,7 +17,8 @@
  */
 import { parseArgs } from 'node:util';
 import { benchArgs, recordBench } from './lib/bench-json.ts';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData, type Worker } from 'node:worker_threads';
+import { startTsWorker } from '../src/ts-worker.ts';
 import { WebSocket } from 'ws';
 import { startServe } from '../src/feed/serve-server.ts';
 import type { ServerMessage } from '../src/feed/protocol.ts';
@@ -234,10 +235,7 @@ class SubscriberPool {
   private result: Promise<{ reports: SubscriberReport[]; maxFrame: number }>;
 
   constructor(url: string, count: number, samples: number, tokens: number, tickMode: 'batch' | 'each') {
-    // Workers do not inherit `--import tsx` loader hooks: register tsx first, then load this file.
-    const tsx = import.meta.resolve('tsx/esm/api');
-    const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-    this.worker = new Worker(boot, { eval: true, workerData: { role: WORKER_ROLE, url, count, samples, tokens, tickMode } });
+    this.worker = startTsWorker(new URL(import.meta.url), { workerData: { role: WORKER_ROLE, url, count, samples, tokens, tickMode } });
     let resolveReady!: () => void;
     let resolveResult!: (r: { reports: SubscriberReport[]; maxFrame: number }) => void;
     let reject!: (err: unknown) => void;

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startTsWorker } from '../../ts-worker.ts';
 import { failmodeControls } from '../failmode-controls.ts';
 import { readJsonBody, sendJsonError } from '../http-body.ts';
 import { FeedProtocolError, type ServerMessage } from '../protocol.ts';
@@ -197,11 +198,7 @@ export class ServeWorkers {
   }
 
   private spawn(index: number): Promise<void> {
-    // Worker threads do not inherit tsx's loader hooks: register them first, then load the worker module.
-    const tsx = import.meta.resolve('tsx/esm/api');
-    const entry = new URL('./serve-worker.ts', import.meta.url).href;
-    const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-    const worker = new Worker(boot, { eval: true, workerData: { role: SERVE_WORKER_ROLE, config: { ...this.o.config, index } } });
+    const worker = startTsWorker(new URL('./serve-worker.ts', import.meta.url), { workerData: { role: SERVE_WORKER_ROLE, config: { ...this.o.config, index } } });
     const slot: Slot = { index, worker, ready: false, dead: false, requests: new Map(), samples: new Map(), started: 0, delivered: 0, toldDelivered: 0 };
     this.slots[index] = slot;
     if (this.tickRuns.length > 0) worker.postMessage({ type: 'tick-runs', runs: this.tickRuns } satisfies ToWorker);

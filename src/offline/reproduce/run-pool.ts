@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { startTsWorker } from '../../ts-worker.ts';
 import type { TableEntry } from './manifest.ts';
 import type { ReproduceOptions, TableOutcome } from './reproduce-table.ts';
 
@@ -10,10 +10,10 @@ import type { ReproduceOptions, TableOutcome } from './reproduce-table.ts';
 export async function runTablesInPool(tables: readonly TableEntry[], opts: ReproduceOptions, jobs: number, onDone: (o: TableOutcome) => void, order: (e: TableEntry) => number = () => 0): Promise<TableOutcome[]> {
   const queue = [...tables].sort((a, b) => order(b) - order(a));
   const outcomes = new Map<string, TableOutcome>();
-  const entry = new URL('./worker-entry.mjs', import.meta.url);
+  const entry = new URL('./table-worker.ts', import.meta.url);
 
   const runWorker = () => new Promise<void>((resolve) => {
-    const worker = new Worker(entry, { workerData: opts });
+    const worker = startTsWorker(entry, { workerData: opts });
     let current: TableEntry | null = null;
     const next = () => {
       current = queue.shift() ?? null;
