@@ -55,6 +55,10 @@ interface Slot {
   /** Characters of this thread's writes handled here, and the count last told to it. */
   delivered: number;
   toldDelivered: number;
+  /** Times the worker of this index died and was started again. */
+  readonly restarts: number;
+  /** Shutting down: called when the thread says it has ended what was in flight. */
+  onClosed?: () => void;
 }
 
 /** One worker as `/health` shows it. */
@@ -88,8 +92,6 @@ export class ServeWorkers {
   private nextAsk = 1;
   private readonly asks = new Map<number, { readonly resolve: (m: FromWorker) => void; readonly slot: Slot }>();
   private closing = false;
-  private readonly closedWaiters = new Map<Slot, () => void>();
-  private readonly restarts: number[] = [];
   /** The last {@link setTickRuns}, for a worker started again. */
   private tickRuns: readonly string[] = [];
 
@@ -155,7 +157,7 @@ export class ServeWorkers {
   /** Each worker's load, as the main thread tracks it. */
   describe(): WorkerState[] {
     return this.slots.map((s) => ({
-      index: s.index, alive: s.ready && !s.dead, requests: s.requests.size, samples: s.samples.size, started: s.started, restarts: this.restarts[s.index] ?? 0,
+      index: s.index, alive: s.ready && !s.dead, requests: s.requests.size, samples: s.samples.size, started: s.started, restarts: s.restarts,
     }));
   }
 
@@ -186,7 +188,7 @@ export class ServeWorkers {
     this.closing = true;
     await Promise.all(this.slots.filter((s) => !s.dead && s.ready).map((s) => new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 5000);
-      this.closedWaiters.set(s, () => { clearTimeout(timer); resolve(); });
+      s.onClosed = () => { clearTimeout(timer); resolve(); };
       this.post(s, { type: 'close' });
     })));
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
@@ -197,9 +199,9 @@ export class ServeWorkers {
     await this.slots[index]!.worker.terminate();
   }
 
-  private spawn(index: number): Promise<void> {
+  private spawn(index: number, restarts = 0): Promise<void> {
     const worker = startTsWorker(new URL('./serve-worker.ts', import.meta.url), { workerData: { role: SERVE_WORKER_ROLE, config: { ...this.o.config, index } } });
-    const slot: Slot = { index, worker, ready: false, dead: false, requests: new Map(), samples: new Map(), started: 0, delivered: 0, toldDelivered: 0 };
+    const slot: Slot = { index, worker, ready: false, dead: false, requests: new Map(), samples: new Map(), started: 0, delivered: 0, toldDelivered: 0, restarts };
     this.slots[index] = slot;
     if (this.tickRuns.length > 0) worker.postMessage({ type: 'tick-runs', runs: this.tickRuns } satisfies ToWorker);
     return new Promise<void>((resolve, reject) => {
@@ -248,8 +250,7 @@ export class ServeWorkers {
       this.asks.delete(ask);
       a.resolve({ type: 'stop-reply', ask, error: { code: 'unknown_sample', message: message } });
     }
-    this.restarts[slot.index] = (this.restarts[slot.index] ?? 0) + 1;
-    this.spawn(slot.index).catch((err: unknown) => this.o.log?.((err as Error).message));
+    this.spawn(slot.index, slot.restarts + 1).catch((err: unknown) => this.o.log?.((err as Error).message));
   }
 
   private onMessage(slot: Slot, m: FromWorker): void {
@@ -321,7 +322,7 @@ export class ServeWorkers {
         this.o.log?.(m.line);
         break;
       case 'closed':
-        this.closedWaiters.get(slot)?.();
+        slot.onClosed?.();
         break;
       case 'ready':
         break;
