@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { startFeedGateway, type FeedGatewayHandle } from '../../src/feed/feed-gateway.ts';
 import { startSimulator, type Simulator } from '../../src/stream/simulator/index.ts';
 import { constantRiskModel } from './feed-helpers.ts';
-import { tokenGate } from '../fixtures/token-gate.ts';
+import { switchableGate } from '../fixtures/token-gate.ts';
 import { skipWithoutNats, startNatsServer, type NatsServer } from './nats-server.ts';
 import { FeedRecorder, LONG, assertInOrder, finishedCount, request } from './feed-recorder.ts';
 
@@ -62,15 +62,14 @@ describe('scale-out: two serve instances and a feed gateway over NATS', { skip: 
   let dir: string;
   let sub: FeedRecorder;
   /** While set, every response holds at its token count until released (or its client goes away). */
-  let gate: ReturnType<typeof tokenGate> | null = null;
-  const hold = (at: number): ReturnType<typeof tokenGate> => (gate = tokenGate(at));
-  const releaseHold = (): void => { gate?.release(); gate = null; };
+  const gate = switchableGate();
+  const { hold, release: releaseHold } = gate;
 
   before(async () => {
     nats = await startNatsServer();
     // Paced by tokens, not speed: a test that needs a sample still running (stopped, its instance killed, NATS
     // restarted) holds the engine's responses at a token count until it has done what it tests (see `hold`).
-    sim = await startSimulator({ seed: 11, pace: (produced) => gate?.pace(produced) });
+    sim = await startSimulator({ seed: 11, pace: gate.pace });
     dir = mkdtempSync(join(tmpdir(), 'failmode-scale-'));
     const model = join(dir, 'model.json');
     writeFileSync(model, JSON.stringify(constantRiskModel({ T: 128, intercept: 5 })));
@@ -207,11 +206,11 @@ describe('scale-out: a serve with --workers 2 on the bus', { skip: skipWithoutNa
   let gw: FeedGatewayHandle;
   let dir: string;
   let sub: FeedRecorder;
-  let gate: ReturnType<typeof tokenGate> | null = null;
+  const gate = switchableGate();
 
   before(async () => {
     nats = await startNatsServer();
-    sim = await startSimulator({ seed: 13, pace: (produced) => gate?.pace(produced) });
+    sim = await startSimulator({ seed: 13, pace: gate.pace });
     dir = mkdtempSync(join(tmpdir(), 'failmode-scale-w-'));
     const model = join(dir, 'model.json');
     writeFileSync(model, JSON.stringify(constantRiskModel({ T: 128, intercept: 5 })));
@@ -222,7 +221,7 @@ describe('scale-out: a serve with --workers 2 on the bus', { skip: skipWithoutNa
     await waitUntil(async () => (await gatewayInstances(gw)) >= 3, LONG, 'the main thread and both workers on the bus');
   });
   after(async () => {
-    gate?.release();
+    gate.release();
     sub?.close();
     await gw?.close();
     await w?.kill();
@@ -241,7 +240,7 @@ describe('scale-out: a serve with --workers 2 on the bus', { skip: skipWithoutNa
     assert.ok(health.workers.every((x) => x.started > 0), JSON.stringify(health.workers));
 
     const abortedBefore = sim.stats().aborted;
-    gate = tokenGate(50);
+    gate.hold(50);
     const pending = request(w.url, { 'x-failmode-run': 'wstop' }, { length: 100_000, i: 9 });
     await sub.waitFor(() => sub.startedOf('wstop').length > 0, 'sample_started');
     const sampleId = sub.startedOf('wstop')[0]!;
@@ -251,11 +250,15 @@ describe('scale-out: a serve with --workers 2 on the bus', { skip: skipWithoutNa
     assert.equal(fin.finishReason, 'failmode_stop');
     assert.deepEqual((await pending).finish, ['failmode_stop']);
     gate.release();
-    gate = null;
     await sub.waitFor(() => sim.stats().aborted > abortedBefore, 'the simulator seeing the abort');
 
     const k = { 'x-failmode-run': 'wkeep', 'x-failmode-question': 'q-keep', 'x-failmode-samples': '4', 'x-failmode-min-keep': '2', 'x-failmode-early-stop': '1' };
-    await Promise.all([10, 11, 12, 13].map((i) => request(w.url, k, { length: 400, i })));
+    // Held at 200 (past the flag at 128) until two stops are out, so the KV round trips decide, not the engine's speed.
+    gate.hold(200);
+    const all = Promise.all([10, 11, 12, 13].map((i) => request(w.url, k, { length: 400, i })));
+    await sub.waitFor(() => (sub.stops.get('wkeep') ?? []).length >= 2, 'two stops');
+    gate.release();
+    await all;
     const kept = await finishedCount(sub, 'wkeep', 4);
     assert.equal(kept.filter((m) => m.stopped).length, 2, kept.map((m) => `${m.sampleId} ${m.finishReason}`).join(', '));
   });

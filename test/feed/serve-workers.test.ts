@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { startServe, type ServeHandle } from '../../src/feed/serve-server.ts';
 import type { ServeWorkers } from '../../src/feed/workers/serve-workers.ts';
 import { startSimulator, type Simulator } from '../../src/stream/simulator/index.ts';
-import { tokenGate } from '../fixtures/token-gate.ts';
+import { switchableGate } from '../fixtures/token-gate.ts';
 import { constantRiskModel, FeedClient, metric } from './feed-helpers.ts';
 import { FeedRecorder, LONG, assertInOrder, finishedCount, request as post } from './feed-recorder.ts';
 
@@ -25,12 +25,11 @@ describe('serve --workers 2', { timeout: 10 * LONG }, () => {
   let serve: ServeHandle;
   let pool: ServeWorkers;
   let sub: FeedRecorder;
-  let gate: ReturnType<typeof tokenGate> | null = null;
-  const hold = (at: number): ReturnType<typeof tokenGate> => (gate = tokenGate(at));
-  const releaseHold = (): void => { gate?.release(); gate = null; };
+  const gate = switchableGate();
+  const { hold, release: releaseHold } = gate;
 
   before(async () => {
-    sim = await startSimulator({ seed: 5, pace: (produced) => gate?.pace(produced) });
+    sim = await startSimulator({ seed: 5, pace: gate.pace });
     // Flags every sample at T = 128 (only requests asking for early stop are stopped).
     serve = await startServe({ port: 0, upstream: sim.url, model: constantRiskModel({ T: 128, intercept: 5 }), workers: 2 });
     pool = serve.workers!;
